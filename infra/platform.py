@@ -1,0 +1,23 @@
+"""Compose the platform: one builder per cloud, all fed from the same validated settings."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.common.tags import platform_tags
+from infra.aws import build_aws
+from infra.settings import StackSettings
+
+
+def build_platform(stack: StackSettings) -> None:
+    s = stack.settings
+    tags = platform_tags(
+        environment=s.environment, owner=s.owner, cost_center=s.cost_center, stack=stack.stack, extra=s.tags
+    )
+    pulumi.export("environment", s.environment)
+    pulumi.export("profile", s.profile_name)
+    if s.aws is not None:
+        build_aws(stack, s.aws, tags)
+    for cloud in ("gcp", "azure"):
+        if getattr(s, cloud) is not None:
+            pulumi.log.warn(f"mlplat:{cloud} is validated but its resources are not built yet in this version")

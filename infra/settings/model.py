@@ -1,0 +1,207 @@
+"""The typed model of a stack's `mlplat:` settings (camelCase keys, as in Pulumi.<stack>.yaml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from ipaddress import IPv4Network
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, EmailStr, Field, SecretStr, StringConstraints
+
+from components.catalog import Cloud, accelerators
+from infra.settings.base import Model
+from infra.settings.profiles import Profile, ProfileName, ProfileOverrides, resolve_profile
+
+DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")]
+UserName = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")]
+LabelKey = Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")]
+LabelValue = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$")]
+TagValue = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+Version = Annotated[str, StringConstraints(pattern=r"^v?\d+\.\d+(\.\d+)?([-+][A-Za-z0-9.-]+)?$")]
+
+
+def _known_accelerator(name: str) -> str:
+    known = accelerators()
+    if name not in known:
+        raise ValueError(f"unknown accelerator {name!r}; the catalog has {', '.join(sorted(known))}")
+    return name
+
+
+AcceleratorName = Annotated[str, AfterValidator(_known_accelerator)]
+
+
+class GpuPool(Model):
+    """One GPU pool shape for every cloud; the catalog maps it to an instance type per cloud."""
+
+    name: DnsLabel
+    accelerator: AcceleratorName
+    gpus_per_node: int = Field(default=1, ge=1, le=16)
+    min_nodes: int = Field(default=0, ge=0, le=1000)
+    max_nodes: int = Field(ge=1, le=1000)
+    spot: bool | None = None  # None: the profile decides
+    disk_size_gb: int = Field(default=100, ge=50, le=16384)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    zones: list[str] | None = Field(default=None, min_length=1)
+    driver_strategy: Literal["cloud-managed", "gpu-operator"] = "cloud-managed"
+
+    def uses_spot(self, profile: Profile) -> bool:
+        return profile.spot if self.spot is None else self.spot
+
+
+class User(Model):
+    name: UserName
+    email: EmailStr
+    object_id: UUID | None = None  # Entra ID object id; Azure compute instances need it
+
+
+class NodeGroup(Model):
+    """The small CPU pool that runs system workloads."""
+
+    instance_type: str | None = None  # None: the cloud's default for system nodes
+    min_nodes: int = Field(default=1, ge=1, le=100)
+    max_nodes: int = Field(default=3, ge=1, le=100)
+
+
+class Kubernetes(Model):
+    enabled: bool = True
+    private_endpoint: bool | None = None  # None: the profile decides
+    public_access_cidrs: list[IPv4Network] = Field(default_factory=list)
+    system_nodes: NodeGroup = NodeGroup()
+
+
+class Workspace(Model):
+    enabled: bool = True
+    users: list[User] = Field(default_factory=list)
+    root_access: bool = False
+    docker_access: bool = False
+
+
+class AwsNetwork(Model):
+    cidr: IPv4Network = IPv4Network("10.10.0.0/16")
+    availability_zones: list[str] | None = Field(default=None, min_length=2, max_length=3)
+    flow_logs: bool = True
+
+
+class AwsSettings(Model):
+    network: AwsNetwork = AwsNetwork()
+    buckets: list[DnsLabel] = Field(default_factory=lambda: ["data"], min_length=1)
+    workspace: Workspace = Workspace()
+    kubernetes: Kubernetes = Kubernetes()
+    gpu_pools: list[GpuPool] = Field(default_factory=list)
+
+
+class GcpNetwork(Model):
+    subnet_cidr: IPv4Network = IPv4Network("10.20.0.0/20")
+    pods_cidr: IPv4Network = IPv4Network("10.24.0.0/14")
+    services_cidr: IPv4Network = IPv4Network("10.28.0.0/20")
+    master_cidr: IPv4Network = IPv4Network("172.16.0.0/28")
+    iap_ssh: bool = False
+    flow_logs: bool = True
+
+
+class GcpSettings(Model):
+    billing_account: Annotated[str, StringConstraints(pattern=r"^[A-F0-9]{6}-[A-F0-9]{6}-[A-F0-9]{6}$")]
+    network: GcpNetwork = GcpNetwork()
+    buckets: list[DnsLabel] = Field(default_factory=lambda: ["data"], min_length=1)
+    workspace: Workspace = Workspace()
+    kubernetes: Kubernetes = Kubernetes()
+    gpu_pools: list[GpuPool] = Field(default_factory=list)
+
+
+class AzureNetwork(Model):
+    vnet_cidr: IPv4Network = IPv4Network("10.30.0.0/16")
+    aks_subnet_cidr: IPv4Network = IPv4Network("10.30.0.0/20")
+    compute_subnet_cidr: IPv4Network = IPv4Network("10.30.16.0/22")
+    endpoints_subnet_cidr: IPv4Network = IPv4Network("10.30.20.0/24")
+
+
+class AzureKubernetes(Kubernetes):
+    admin_group_object_ids: list[UUID] = Field(default_factory=list)
+
+
+class AzureSettings(Model):
+    tenant_id: UUID
+    network: AzureNetwork = AzureNetwork()
+    workspace: Workspace = Workspace()
+    kubernetes: AzureKubernetes = AzureKubernetes()
+    gpu_pools: list[GpuPool] = Field(default_factory=list)
+
+
+class Budget(Model):
+    monthly_usd: float = Field(gt=0)
+    alert_emails: list[EmailStr] = Field(min_length=1)
+    thresholds: list[int] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
+    forecast_threshold: int = Field(default=100, ge=1, le=1000)
+    start_date: dt.date | None = None  # Azure budgets: the first of a month, never computed at run time
+    per_cloud: dict[Cloud, float] = Field(default_factory=dict)
+    peak_factor: float = Field(default=3.0, ge=1)
+
+
+class ChartVersions(Model):
+    nvidia_device_plugin: Version
+    gpu_operator: Version
+    dcgm_exporter: Version
+    kueue: Version
+
+
+class Versions(Model):
+    """What moves between environments: promotion copies this block from dev to prod."""
+
+    kubernetes: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
+    charts: ChartVersions
+    images: dict[str, str] = Field(default_factory=dict)
+
+
+class Team(Model):
+    name: DnsLabel
+    gpu_quota: int = Field(ge=0, le=10000)
+    members: list[EmailStr] = Field(default_factory=list)
+
+
+class Settings(Model):
+    """Everything under `mlplat:` in one stack file."""
+
+    environment: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,15}$")]
+    profile: ProfileName | None = None  # None: the environment's name, when it is dev or prod
+    profile_overrides: ProfileOverrides = ProfileOverrides()
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=63)]
+    cost_center: Annotated[str, StringConstraints(min_length=1, max_length=63)]
+    tags: dict[str, TagValue] = Field(default_factory=dict)
+    budget: Budget
+    alert_webhook_url: SecretStr | None = None
+    versions: Versions
+    aws: AwsSettings | None = None
+    gcp: GcpSettings | None = None
+    azure: AzureSettings | None = None
+    teams: list[Team] = Field(default_factory=list)
+
+    @property
+    def profile_name(self) -> ProfileName:
+        if self.profile is not None:
+            return self.profile
+        assert self.environment in ("dev", "prod"), "checked by the loader"
+        return self.environment  # type: ignore[return-value]
+
+    @property
+    def resolved(self) -> Profile:
+        return resolve_profile(self.profile_name, self.profile_overrides)
+
+    @property
+    def clouds(self) -> list[Cloud]:
+        return [c for c in ("aws", "gcp", "azure") if getattr(self, c) is not None]
+
+
+class ProviderSettings(Model):
+    """The provider keys the platform reads (outside the `mlplat:` namespace)."""
+
+    aws_region: str | None = None
+    gcp_project: str | None = None
+    gcp_region: str | None = None
+    azure_location: str | None = None
+
+
+class StackSettings(Model):
+    stack: str
+    settings: Settings
+    providers: ProviderSettings

@@ -1,0 +1,105 @@
+"""Environment profiles: tables of defaults, not branches in components.
+
+Every field can be overridden per stack under `mlplat:profileOverrides`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+
+from pydantic import AfterValidator, Field
+
+from infra.settings.base import Model
+
+NatStrategy = Literal["none", "single", "perAz"]
+ProfileName = Literal["dev", "prod"]
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def _retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"log retention must be one of {', '.join(map(str, LOG_RETENTION_DAYS))} days")
+    return days
+
+
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+
+
+class Profile(Model):
+    nat_strategy: NatStrategy
+    az_count: int = Field(ge=2, le=3)
+    spot: bool
+    deletion_protection: bool
+    private_cluster_endpoint: bool
+    bucket_versioning: bool
+    access_logging: bool
+    force_destroy: bool
+    log_retention_days: RetentionDays
+    zonal_cluster: bool
+    cluster_tier: Literal["free", "standard"]
+    public_workspace_access: bool
+    workspace_outbound: Literal["internet", "approvedOnly"]
+    idle_shutdown_minutes: int = Field(ge=15, le=1440)
+
+
+class ProfileOverrides(Model):
+    """The same fields as Profile, each optional: what a stack changes about its profile."""
+
+    nat_strategy: NatStrategy | None = None
+    az_count: int | None = Field(default=None, ge=2, le=3)
+    spot: bool | None = None
+    deletion_protection: bool | None = None
+    private_cluster_endpoint: bool | None = None
+    bucket_versioning: bool | None = None
+    access_logging: bool | None = None
+    force_destroy: bool | None = None
+    log_retention_days: RetentionDays | None = None
+    zonal_cluster: bool | None = None
+    cluster_tier: Literal["free", "standard"] | None = None
+    public_workspace_access: bool | None = None
+    workspace_outbound: Literal["internet", "approvedOnly"] | None = None
+    idle_shutdown_minutes: int | None = Field(default=None, ge=15, le=1440)
+
+
+PROFILES: dict[ProfileName, Profile] = {
+    "dev": Profile(
+        nat_strategy="single",
+        az_count=2,
+        spot=True,
+        deletion_protection=False,
+        private_cluster_endpoint=False,
+        bucket_versioning=False,
+        access_logging=False,
+        force_destroy=True,
+        log_retention_days=30,
+        zonal_cluster=True,
+        cluster_tier="free",
+        public_workspace_access=True,
+        workspace_outbound="internet",
+        idle_shutdown_minutes=60,
+    ),
+    "prod": Profile(
+        nat_strategy="perAz",
+        az_count=3,
+        spot=False,
+        deletion_protection=True,
+        private_cluster_endpoint=True,
+        bucket_versioning=True,
+        access_logging=True,
+        force_destroy=False,
+        log_retention_days=365,
+        zonal_cluster=False,
+        cluster_tier="standard",
+        public_workspace_access=False,
+        workspace_outbound="approvedOnly",
+        idle_shutdown_minutes=120,
+    ),
+}
+
+
+def resolve_profile(name: ProfileName, overrides: ProfileOverrides) -> Profile:
+    explicit = overrides.model_dump(exclude_none=True)
+    return PROFILES[name].model_copy(update=explicit)

@@ -1,0 +1,106 @@
+"""Run infra/ the way the Pulumi language host does, against the recording mock engine."""
+
+from __future__ import annotations
+
+import logging
+import os
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi.runtime
+from google.protobuf import struct_pb2
+from pulumi.runtime.mocks import MockEngine, MockSettings
+from pulumi.runtime.settings import ROOT, configure
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from mlplat.engine.mocks import PlatformMocks, RecordingMonitor
+from mlplat.engine.recording import RecordedResource
+from mlplat.engine.stackfile import StackConfig
+
+PROJECT = "mlplat"
+ORGANIZATION = "organization"
+
+
+@dataclass
+class ProgramRun:
+    resources: list[RecordedResource]
+    stack_urn: str
+    warnings: list[str] = field(default_factory=list)
+    stack_outputs: struct_pb2.Struct | None = None  # what the program exported, in wire form
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def run_in_mock_engine(
+    body: Callable[[], object],
+    *,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: frozenset[str] | set[str] = frozenset(),
+    preview: bool = False,
+    monitor: RecordingMonitor | None = None,
+) -> ProgramRun:
+    """Run `body` inside a fresh root Stack against the recording mocks, as the language host runs a program.
+
+    `preview=False` makes every mocked output known, so nothing downstream is skipped.
+    """
+    monitor = monitor or RecordingMonitor(PlatformMocks(aws_region=config.get("aws:region") or "us-east-1"))
+    collect = _Collect()
+    logger = logging.getLogger(f"mlplat.engine.program.{stack}")
+    logger.propagate = False
+    logger.handlers = [collect]
+    ROOT.set(None)
+    configure(
+        MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=MockEngine(logger),
+            project=PROJECT,
+            stack=stack,
+            dry_run=preview,
+            organization=ORGANIZATION,
+            callbacks=None,
+        )
+    )
+    pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
+    try:
+        _sync_await(run_in_stack(body))
+    finally:
+        ROOT.set(None)
+    stack_urn = next(r.urn for r in monitor.recorded if r.type == "pulumi:pulumi:Stack")
+    return ProgramRun(
+        resources=monitor.recorded,
+        stack_urn=stack_urn,
+        warnings=collect.messages,
+        stack_outputs=monitor.resource_outputs.get(stack_urn),
+    )
+
+
+def run_program(
+    project_dir: Path, stack: StackConfig, *, preview: bool = False, monitor: RecordingMonitor | None = None
+) -> ProgramRun:
+    """Run `<project_dir>/infra` with cwd at the project root, as `pulumi preview` would."""
+    program = project_dir / "infra"
+    previous = Path.cwd()
+    os.chdir(project_dir)
+    try:
+        return run_in_mock_engine(
+            lambda: runpy.run_path(str(program), run_name="__main__"),
+            stack=stack.stack,
+            config=stack.config,
+            secret_keys=stack.secret_keys,
+            preview=preview,
+            monitor=monitor,
+        )
+    finally:
+        os.chdir(previous)
