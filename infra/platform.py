@@ -20,4 +20,6 @@ def build_platform(stack: StackSettings) -> None:
         build_aws(stack, s.aws, tags)
     for cloud in ("gcp", "azure"):
         if getattr(s, cloud) is not None:
-            pulumi.log.warn(f"mlplat:{cloud} is validated but its resources are not built yet in this version")
+            pulumi.log.warn(
+                f"mlplat:{cloud} is validated but its resources are not built yet in this version"
+            )

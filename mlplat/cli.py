@@ -46,7 +46,9 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable report")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a pull-request comment body")] = False,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip the policy pack")] = False,
-    cwd: Annotated[Path | None, typer.Option("--cwd", help="Project directory (default: search upwards)")] = None,
+    cwd: Annotated[
+        Path | None, typer.Option("--cwd", help="Project directory (default: search upwards)")
+    ] = None,
 ) -> None:
     """Show what `pulumi preview` would create for STACK, with policy verdicts and cost, offline."""
     if as_json and markdown:

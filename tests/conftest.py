@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +59,9 @@ def project_root() -> Path:
 def load_changed(tmp_path: Path) -> Callable[..., StackSettings]:
     """Load a project stack file with one or more keys changed: load_changed("prod", {"mlplat:owner": "x"})."""
 
-    def load(stack: str, changes: dict[str, Any] | None = None, document: dict[str, Any] | None = None) -> StackSettings:
+    def load(
+        stack: str, changes: dict[str, Any] | None = None, document: dict[str, Any] | None = None
+    ) -> StackSettings:
         doc = document if document is not None else stack_document(stack)
         for path, value in (changes or {}).items():
             doc = set_path(doc, path, value)
@@ -67,3 +73,25 @@ def load_changed(tmp_path: Path) -> Callable[..., StackSettings]:
 
 
 DELETE = _DELETE
+
+
+def mlplat(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a fresh interpreter, as users and CI do."""
+    return subprocess.run(
+        [sys.executable, "-m", "mlplat", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="session")
+def reports() -> dict[str, tuple[subprocess.CompletedProcess[str], dict[str, Any]]]:
+    """`mlplat plan <stack> --json` for dev and prod, run once per session (in parallel)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(
+            zip(
+                ("dev", "prod"), pool.map(lambda s: mlplat("plan", s, "--json"), ("dev", "prod")), strict=True
+            )
+        )
+    return {
+        stack: (proc, json.loads(proc.stdout) if proc.returncode in (0, 1) else {})
+        for stack, proc in done.items()
+    }

@@ -31,7 +31,9 @@ def document(*statements: Mapping[str, Any]) -> pulumi.Output[str]:
 
 
 def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
-    conditions = {"StringEquals": {"aws:SourceAccount": source_account}} if source_account is not None else None
+    conditions = (
+        {"StringEquals": {"aws:SourceAccount": source_account}} if source_account is not None else None
+    )
     return document(
         {
             "Effect": "Allow",

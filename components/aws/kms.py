@@ -18,7 +18,9 @@ class KmsKeyArgs:
     region: str
     tags: Mapping[str, str]
     service_principals: Sequence[str] = ()  # services that encrypt with the key on the caller's behalf
-    allow_cloudwatch_logs: bool = False  # CloudWatch Logs uses the key directly, scoped to this account's groups
+    allow_cloudwatch_logs: bool = (
+        False  # CloudWatch Logs uses the key directly, scoped to this account's groups
+    )
     rotation_period_days: int = 365
     deletion_window_days: int = 30
     deletion_protection: bool = False
@@ -56,7 +58,13 @@ class KmsKey(pulumi.ComponentResource):
                 iam.statement(
                     sid="CloudWatchLogsEncrypt",
                     principals={"Service": f"logs.{args.region}.amazonaws.com"},
-                    actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    actions=[
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
                     resources="*",
                     conditions={
                         "ArnLike": {

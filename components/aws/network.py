@@ -119,7 +119,9 @@ class Network(pulumi.ComponentResource):
         for zone, subnet in zip(zones, self.public_subnets, strict=True):
             if zone not in nat_zones:
                 continue
-            eip = aws.ec2.Eip(f"{name}-nat-{zone}", aws.ec2.EipArgs(domain="vpc", tags=tagged(f"nat-{zone}")), opts=child)
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{zone}", aws.ec2.EipArgs(domain="vpc", tags=tagged(f"nat-{zone}")), opts=child
+            )
             self.nat_gateways[zone] = aws.ec2.NatGateway(
                 f"{name}-nat-{zone}",
                 aws.ec2.NatGatewayArgs(allocation_id=eip.id, subnet_id=subnet.id, tags=tagged(f"nat-{zone}")),
@@ -129,7 +131,9 @@ class Network(pulumi.ComponentResource):
         self.private_route_tables: list[aws.ec2.RouteTable] = []
         for zone, subnet in zip(zones, self.private_subnets, strict=True):
             nat = self.nat_gateways.get(zone) or next(iter(self.nat_gateways.values()), None)
-            routes = [aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)] if nat else []
+            routes = (
+                [aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)] if nat else []
+            )
             rt = aws.ec2.RouteTable(
                 f"{name}-private-{zone}",
                 aws.ec2.RouteTableArgs(vpc_id=vpc_id, routes=routes, tags=tagged(f"private-{zone}")),
@@ -171,7 +175,9 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _flow_logs(self, name: str, args: NetworkArgs, vpc_id: pulumi.Output[str], tags: dict[str, str]) -> None:
+    def _flow_logs(
+        self, name: str, args: NetworkArgs, vpc_id: pulumi.Output[str], tags: dict[str, str]
+    ) -> None:
         child = pulumi.ResourceOptions(parent=self)
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
@@ -187,7 +193,9 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-flow-logs",
             aws.iam.RoleArgs(
-                assume_role_policy=iam.assume_role_policy("vpc-flow-logs.amazonaws.com", source_account=account),
+                assume_role_policy=iam.assume_role_policy(
+                    "vpc-flow-logs.amazonaws.com", source_account=account
+                ),
                 tags=tags,
             ),
             opts=child,

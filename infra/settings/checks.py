@@ -29,7 +29,9 @@ def check(stack: StackSettings) -> list[Problem]:
 
 def _profile(s: Settings) -> Iterator[Problem]:
     if s.profile is None and s.environment not in ("dev", "prod"):
-        yield Problem("mlplat:profile", f"required when environment is {s.environment!r} (choose dev or prod)")
+        yield Problem(
+            "mlplat:profile", f"required when environment is {s.environment!r} (choose dev or prod)"
+        )
 
 
 def _providers(stack: StackSettings) -> Iterator[Problem]:
@@ -44,7 +46,9 @@ def _providers(stack: StackSettings) -> Iterator[Problem]:
             if not value:
                 yield Problem(key, f"required when mlplat:{cloud} is set")
     if not s.clouds:
-        yield Problem("mlplat:aws", "no cloud configured: set at least one of mlplat:aws, mlplat:gcp, mlplat:azure")
+        yield Problem(
+            "mlplat:aws", "no cloud configured: set at least one of mlplat:aws, mlplat:gcp, mlplat:azure"
+        )
 
 
 def _pools(s: Settings) -> Iterator[Problem]:
@@ -57,11 +61,15 @@ def _pools(s: Settings) -> Iterator[Problem]:
                 yield Problem(f"{at}.name", f"duplicate pool name {pool.name!r}")
             seen.add(pool.name)
             if pool.max_nodes < pool.min_nodes:
-                yield Problem(f"{at}.maxNodes", f"must be >= minNodes ({pool.min_nodes}), got {pool.max_nodes}")
+                yield Problem(
+                    f"{at}.maxNodes", f"must be >= minNodes ({pool.min_nodes}), got {pool.max_nodes}"
+                )
             yield from _offered(cloud, pool, at)
         kube: Kubernetes = getattr(s, cloud).kubernetes
         if pools and not kube.enabled:
-            yield Problem(f"mlplat:{cloud}.kubernetes.enabled", "GPU pools need the cluster; set enabled: true")
+            yield Problem(
+                f"mlplat:{cloud}.kubernetes.enabled", "GPU pools need the cluster; set enabled: true"
+            )
         if kube.system_nodes.max_nodes < kube.system_nodes.min_nodes:
             yield Problem(
                 f"mlplat:{cloud}.kubernetes.systemNodes.maxNodes",
@@ -74,7 +82,10 @@ def _offered(cloud: Cloud, pool: GpuPool, at: str) -> Iterator[Problem]:
     shapes = acc.shapes(cloud)
     if not shapes:
         offered = sorted(a.name for a in accelerators().values() if a.shapes(cloud))
-        yield Problem(f"{at}.accelerator", f"{pool.accelerator} is not offered on {cloud}; choose one of {', '.join(offered)}")
+        yield Problem(
+            f"{at}.accelerator",
+            f"{pool.accelerator} is not offered on {cloud}; choose one of {', '.join(offered)}",
+        )
     elif acc.shape(cloud, pool.gpus_per_node) is None:
         counts = " or ".join(str(sh.gpus) for sh in shapes)
         yield Problem(
@@ -90,9 +101,13 @@ def _endpoints(s: Settings) -> Iterator[Problem]:
         for i, cidr in enumerate(kube.public_access_cidrs):
             if cidr.prefixlen == 0 or cidr == _OPEN_TO_ALL:
                 yield Problem(f"{at}[{i}]", "0.0.0.0/0 is never allowed; list the networks that need the API")
-        private = s.resolved.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
+        private = (
+            s.resolved.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
+        )
         if kube.enabled and not private and not kube.public_access_cidrs:
-            yield Problem(at, f"required when the {cloud} cluster API endpoint is public (profile {s.profile_name})")
+            yield Problem(
+                at, f"required when the {cloud} cluster API endpoint is public (profile {s.profile_name})"
+            )
 
 
 def _networks(s: Settings) -> Iterator[Problem]:
@@ -148,11 +163,15 @@ def _budget(s: Settings) -> Iterator[Problem]:
         yield Problem("mlplat:budget.perCloud", f"adds up to more than monthlyUsd ({b.monthly_usd:g})")
     for i, t in enumerate(b.thresholds):
         if not 1 <= t <= 1000:
-            yield Problem(f"mlplat:budget.thresholds[{i}]", f"must be a percentage between 1 and 1000, got {t}")
+            yield Problem(
+                f"mlplat:budget.thresholds[{i}]", f"must be a percentage between 1 and 1000, got {t}"
+            )
     if b.start_date is not None and b.start_date.day != 1:
         yield Problem("mlplat:budget.startDate", f"must be the first day of a month, got {b.start_date}")
     if s.azure and b.start_date is None:
-        yield Problem("mlplat:budget.startDate", "required with mlplat:azure (Azure never lets it change later)")
+        yield Problem(
+            "mlplat:budget.startDate", "required with mlplat:azure (Azure never lets it change later)"
+        )
 
 
 def _teams(s: Settings) -> Iterator[Problem]:

@@ -41,7 +41,12 @@ def load_settings(stack: str, config: Mapping[str, str], secret_keys: Iterable[s
     if plain:
         key = sorted(plain)[0]
         raise SettingsError(
-            file, [Problem(f"{NAMESPACE}:{key}", f"must be a secret: run `pulumi config set --secret {key} <value>`")]
+            file,
+            [
+                Problem(
+                    f"{NAMESPACE}:{key}", f"must be a secret: run `pulumi config set --secret {key} <value>`"
+                )
+            ],
         )
     try:
         settings = Settings.model_validate(ours)

@@ -106,7 +106,9 @@ def estimate(resources: Sequence[RecordedResource], regions: dict[str, str]) -> 
         region = regions.get(cloud, "")
         found = estimator(json_format.MessageToDict(r.inputs), region)
         if found is None:
-            result.not_estimated.append(NotEstimated(r.urn, r.type, r.name, f"no {cloud} price for {region!r}"))
+            result.not_estimated.append(
+                NotEstimated(r.urn, r.type, r.name, f"no {cloud} price for {region!r}")
+            )
             continue
         idle, peak, basis = found
         result.items.append(CostItem(r.urn, r.type, r.name, cloud, round(idle, 2), round(peak, 2), basis))

@@ -83,7 +83,12 @@ def _aws_kms_alias(name: str, inputs: Outputs, region: str) -> Outputs:
 
 def _aws_role(name: str, inputs: Outputs, region: str) -> Outputs:
     role = inputs.get("name") or f"{inputs.get('namePrefix') or name + '-'}{short_hash(name, 7)}"
-    return {"id": role, "name": role, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "uniqueId": f"AROA{short_hash(name, 17).upper()}"}
+    return {
+        "id": role,
+        "name": role,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}",
+        "uniqueId": f"AROA{short_hash(name, 17).upper()}",
+    }
 
 
 def _aws_log_group(name: str, inputs: Outputs, region: str) -> Outputs:
@@ -111,7 +116,9 @@ AWS_OUTPUTS: dict[str, Callable[[str, Outputs, str], Outputs]] = {
 }
 
 
-def computed_outputs(typ: str, name: str, inputs: Outputs, region: str = AWS_REGION_DEFAULT) -> tuple[str, Outputs]:
+def computed_outputs(
+    typ: str, name: str, inputs: Outputs, region: str = AWS_REGION_DEFAULT
+) -> tuple[str, Outputs]:
     """(id, outputs) for a resource: inputs echoed, then what the provider would compute."""
     outputs = dict(inputs)
     if typ in AWS_OUTPUTS:
@@ -123,19 +130,32 @@ def computed_outputs(typ: str, name: str, inputs: Outputs, region: str = AWS_REG
     return resource_id, outputs
 
 
-CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda _: {
+def _caller_identity(_args: dict[str, Any], _region: str) -> dict[str, Any]:
+    return {
         "accountId": ACCOUNT_ID,
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mlplat-plan",
         "userId": "AIDAMLPLATPLAN",
         "id": ACCOUNT_ID,
-    },
-    "aws:index/getPartition:getPartition": lambda _: {
+    }
+
+
+def _partition(_args: dict[str, Any], _region: str) -> dict[str, Any]:
+    return {
         "partition": "aws",
         "dnsSuffix": "amazonaws.com",
         "reverseDnsPrefix": "com.amazonaws",
         "id": "aws",
-    },
+    }
+
+
+def _region(_args: dict[str, Any], region: str) -> dict[str, Any]:
+    return {"region": region, "name": region, "id": region}
+
+
+CALLS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:index/getPartition:getPartition": _partition,
+    "aws:index/getRegion:getRegion": _region,
 }
 
 
@@ -146,13 +166,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return computed_outputs(args.typ, args.name, dict(args.inputs), self.aws_region)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         handler = CALLS.get(args.token)
         if handler is None:
             raise NotImplementedError(f"the offline engine has no answer for the invoke {args.token}")
-        if args.token == "aws:index/getRegion:getRegion":
-            return {"region": self.aws_region, "name": self.aws_region, "id": self.aws_region}
-        return handler(dict(args.args))
+        return handler(dict(args.args), self.aws_region), None
 
 
 class RecordingMonitor(MockMonitor):
@@ -163,7 +181,7 @@ class RecordingMonitor(MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.resource_outputs: dict[str, struct_pb2.Struct] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         self.recorded.append(
             RecordedResource(
@@ -183,6 +201,6 @@ class RecordingMonitor(MockMonitor):
         )
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         self.resource_outputs[request.urn] = request.outputs
         return super().RegisterResourceOutputs(request)

@@ -42,7 +42,7 @@ class _Collect(logging.Handler):
 
 
 def run_in_mock_engine(
-    body: Callable[[], object],
+    body: Callable[[], None],
     *,
     stack: str,
     config: Mapping[str, str],
@@ -86,6 +86,10 @@ def run_in_mock_engine(
     )
 
 
+def _run_path(program: Path) -> None:
+    runpy.run_path(str(program), run_name="__main__")
+
+
 def run_program(
     project_dir: Path, stack: StackConfig, *, preview: bool = False, monitor: RecordingMonitor | None = None
 ) -> ProgramRun:
@@ -95,7 +99,7 @@ def run_program(
     os.chdir(project_dir)
     try:
         return run_in_mock_engine(
-            lambda: runpy.run_path(str(program), run_name="__main__"),
+            lambda: _run_path(program),
             stack=stack.stack,
             config=stack.config,
             secret_keys=stack.secret_keys,

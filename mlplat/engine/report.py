@@ -38,7 +38,7 @@ def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
 
 def display_type(token: str) -> str:
     """'aws:ec2/vpc:Vpc' -> 'aws:ec2:Vpc', as `pulumi preview` prints it."""
-    package, module, name = (token.split(":") + ["", ""])[:3]
+    package, module, name = ([*token.split(":"), "", ""])[:3]
     return f"{package}:{module.split('/')[0]}:{name}" if name else token
 
 
@@ -192,7 +192,9 @@ def _cost_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"    {cloud:<8}{_usd(c['idleMonthly']):>12}{_usd(c['peakMonthly']):>12}")
     lines.append(f"    {'total':<8}{_usd(cost['idleMonthly']):>12}{_usd(cost['peakMonthly']):>12}")
     for n in cost["notEstimated"]:
-        lines.append(f"    not estimated: {display_type(n['type'])} {n['urn'].rsplit('::', 1)[-1]} ({n['reason']})")
+        lines.append(
+            f"    not estimated: {display_type(n['type'])} {n['urn'].rsplit('::', 1)[-1]} ({n['reason']})"
+        )
     return lines
 
 
@@ -208,7 +210,11 @@ def _short(value: Any) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     """A PR-comment body: verdict first, then violations, cost and the resource list folded."""
     s = report["summary"]
-    verdict = "❌ blocked" if s["mandatoryViolations"] else ("⚠️ passes with warnings" if s["advisoryViolations"] else "✅ passes")
+    verdict = (
+        "❌ blocked"
+        if s["mandatoryViolations"]
+        else ("⚠️ passes with warnings" if s["advisoryViolations"] else "✅ passes")
+    )
     lines = [
         f"### `mlplat plan` on `{report['project']}/{report['stack']}`: {verdict}",
         "",

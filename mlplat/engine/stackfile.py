@@ -33,7 +33,9 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "config"
-        raise SettingsError(path.name, [Problem(where, f"not valid YAML: {getattr(error, 'problem', error)}")]) from None
+        raise SettingsError(
+            path.name, [Problem(where, f"not valid YAML: {getattr(error, 'problem', error)}")]
+        ) from None
     raw = document.get("config") or {}
     if not isinstance(raw, dict):
         raise SettingsError(path.name, [Problem("config", "must be a mapping of keys to values")])

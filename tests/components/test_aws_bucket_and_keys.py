@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from components.aws import KmsKey, KmsKeyArgs, SecureBucket, SecureBucketArgs
 from tests.plans import Plan, record
@@ -11,7 +12,9 @@ TAGS = {"environment": "prod", "owner": "ml", "cost-center": "cc", "managed-by":
 KEY = "arn:aws:kms:us-east-1:123456789012:key/data"
 
 
-def bucket(*, versioning: bool = True, protect: bool = False, force_destroy: bool = False, logs_to: str | None = None) -> Plan:
+def bucket(
+    *, versioning: bool = True, protect: bool = False, force_destroy: bool = False, logs_to: str | None = None
+) -> Plan:
     return record(
         lambda: SecureBucket(
             "data",
@@ -35,9 +38,11 @@ def test_bucket_blocks_every_kind_of_public_access() -> None:
 
 
 def test_bucket_is_encrypted_with_the_customer_key_and_a_bucket_key() -> None:
-    (rule,) = bucket().one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs[
-        "rules"
-    ]
+    (rule,) = (
+        bucket()
+        .one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+        .inputs["rules"]
+    )
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}
     assert rule["bucketKeyEnabled"] is True
 
@@ -57,7 +62,9 @@ def test_bucket_policy_denies_requests_without_tls_1_2() -> None:
 
 def test_versioning_follows_the_argument() -> None:
     def status(plan: Plan) -> str:
-        return plan.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"]
+        return plan.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"][
+            "status"
+        ]
 
     assert status(bucket(versioning=True)) == "Enabled"
     assert status(bucket(versioning=False)) == "Suspended"
@@ -85,13 +92,11 @@ def test_access_logging_goes_to_the_log_bucket_when_given() -> None:
     assert logging.inputs["targetBucket"] == "mlplat-prod-access-logs-abc"
 
 
-def key(**extra: object) -> Plan:
-    return record(
-        lambda: KmsKey(
-            "logs",
-            KmsKeyArgs(purpose="logs", alias="alias/mlplat-prod-logs", region="us-east-1", tags=TAGS, **extra),  # type: ignore[arg-type]
-        )
-    )
+BASE_KEY = KmsKeyArgs(purpose="logs", alias="alias/mlplat-prod-logs", region="us-east-1", tags=TAGS)
+
+
+def key(args: KmsKeyArgs = BASE_KEY) -> Plan:
+    return record(lambda: KmsKey("logs", args))
 
 
 def test_key_rotates_and_has_an_alias() -> None:
@@ -103,10 +108,15 @@ def test_key_rotates_and_has_an_alias() -> None:
 
 
 def test_key_policy_lets_cloudwatch_logs_use_the_key_only_for_this_account() -> None:
-    policy = json.loads(key(allow_cloudwatch_logs=True).one("aws:kms/key:Key").inputs["policy"])
+    policy = json.loads(
+        key(replace(BASE_KEY, allow_cloudwatch_logs=True)).one("aws:kms/key:Key").inputs["policy"]
+    )
     logs = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchLogsEncrypt")
     assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
-    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:us-east-1:123456789012:*"
+    assert (
+        logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+        == "arn:aws:logs:us-east-1:123456789012:*"
+    )
 
 
 def test_key_policy_grants_nothing_to_services_unless_asked() -> None:
@@ -115,11 +125,15 @@ def test_key_policy_grants_nothing_to_services_unless_asked() -> None:
 
 
 def test_key_policy_lets_named_services_encrypt_for_this_account() -> None:
-    policy = json.loads(key(service_principals=("budgets.amazonaws.com",)).one("aws:kms/key:Key").inputs["policy"])
+    policy = json.loads(
+        key(replace(BASE_KEY, service_principals=("budgets.amazonaws.com",)))
+        .one("aws:kms/key:Key")
+        .inputs["policy"]
+    )
     grant = next(s for s in policy["Statement"] if s["Sid"] == "ServicesEncrypt")
     assert grant["Principal"] == {"Service": ["budgets.amazonaws.com"]}
     assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
 def test_protected_key_is_protected() -> None:
-    assert key(deletion_protection=True).one("aws:kms/key:Key").protect is True
+    assert key(replace(BASE_KEY, deletion_protection=True)).one("aws:kms/key:Key").protect is True

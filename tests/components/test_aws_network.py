@@ -14,7 +14,9 @@ TAGS = {"environment": "dev", "owner": "ml", "cost-center": "cc", "managed-by": 
 ZONES3 = ["us-east-1a", "us-east-1b", "us-east-1c"]
 
 
-def network(nat: Literal["none", "single", "perAz"], zones: list[str] = ZONES3, flow_logs: bool = True) -> Plan:
+def network(
+    nat: Literal["none", "single", "perAz"], zones: list[str] = ZONES3, flow_logs: bool = True
+) -> Plan:
     return record(
         lambda: Network(
             "net",
@@ -33,7 +35,9 @@ def network(nat: Literal["none", "single", "perAz"], zones: list[str] = ZONES3, 
 
 
 @pytest.mark.parametrize(("strategy", "expected"), [("none", 0), ("single", 1), ("perAz", 3)])
-def test_nat_gateway_count_follows_the_strategy(strategy: Literal["none", "single", "perAz"], expected: int) -> None:
+def test_nat_gateway_count_follows_the_strategy(
+    strategy: Literal["none", "single", "perAz"], expected: int
+) -> None:
     plan = network(strategy)
     assert len(plan.of_type("aws:ec2/natGateway:NatGateway")) == expected
     assert len(plan.of_type("aws:ec2/eip:Eip")) == expected
@@ -103,7 +107,13 @@ def test_s3_gateway_endpoint_serves_every_private_route_table() -> None:
 
 def test_every_network_resource_carries_the_platform_tags() -> None:
     plan = network("single")
-    tagged = [r for r in plan.resources if r.type.startswith("aws:") and r.type != "aws:ec2/routeTableAssociation:RouteTableAssociation" and "tags" in r.inputs]
+    tagged = [
+        r
+        for r in plan.resources
+        if r.type.startswith("aws:")
+        and r.type != "aws:ec2/routeTableAssociation:RouteTableAssociation"
+        and "tags" in r.inputs
+    ]
     assert len(tagged) >= 15
     for r in tagged:
         assert TAGS.items() <= r.inputs["tags"].items(), r.name

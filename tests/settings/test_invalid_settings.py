@@ -23,7 +23,10 @@ def error_for(load_changed: LoadChanged, stack: str, changes: dict[str, Any]) ->
 
 def test_unknown_key_is_refused_with_a_suggestion(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "prod", {"mlplat:aws.gpuPools.0.maxNode": 3})
-    assert message == "Pulumi.prod.yaml: mlplat:aws.gpuPools[0].maxNode: unknown key 'maxNode' (did you mean 'maxNodes'?)"
+    assert (
+        message
+        == "Pulumi.prod.yaml: mlplat:aws.gpuPools[0].maxNode: unknown key 'maxNode' (did you mean 'maxNodes'?)"
+    )
 
 
 def test_unknown_top_level_key_is_refused(load_changed: LoadChanged) -> None:
@@ -53,18 +56,25 @@ def test_max_nodes_below_min_nodes_is_refused(load_changed: LoadChanged) -> None
 
 def test_unknown_accelerator_lists_the_catalog(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "dev", {"mlplat:aws.gpuPools.0.accelerator": "nvidia-v100"})
-    assert message.startswith("Pulumi.dev.yaml: mlplat:aws.gpuPools[0].accelerator: unknown accelerator 'nvidia-v100'")
+    assert message.startswith(
+        "Pulumi.dev.yaml: mlplat:aws.gpuPools[0].accelerator: unknown accelerator 'nvidia-v100'"
+    )
     assert "nvidia-t4" in message
 
 
 def test_gpus_per_node_the_cloud_does_not_offer_is_refused(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "dev", {"mlplat:aws.gpuPools.0.gpusPerNode": 2})
-    assert message == "Pulumi.dev.yaml: mlplat:aws.gpuPools[0].gpusPerNode: nvidia-t4 on aws comes with 1 or 4 GPUs per node, got 2"
+    assert (
+        message
+        == "Pulumi.dev.yaml: mlplat:aws.gpuPools[0].gpusPerNode: nvidia-t4 on aws comes with 1 or 4 GPUs per node, got 2"
+    )
 
 
 def test_accelerator_not_offered_on_the_cloud_is_refused(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "dev", {"mlplat:aws.gpuPools.0.accelerator": "nvidia-a10"})
-    assert message.startswith("Pulumi.dev.yaml: mlplat:aws.gpuPools[0].accelerator: nvidia-a10 is not offered on aws")
+    assert message.startswith(
+        "Pulumi.dev.yaml: mlplat:aws.gpuPools[0].accelerator: nvidia-a10 is not offered on aws"
+    )
 
 
 def test_overlapping_cidrs_within_a_stack_are_refused(load_changed: LoadChanged) -> None:
@@ -83,7 +93,9 @@ def test_overlapping_cidrs_within_a_stack_are_refused(load_changed: LoadChanged)
 
 def test_malformed_email_is_refused(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "dev", {"mlplat:budget.alertEmails": ["ml-platform.example.com"]})
-    assert message.startswith("Pulumi.dev.yaml: mlplat:budget.alertEmails[0]: value is not a valid email address")
+    assert message.startswith(
+        "Pulumi.dev.yaml: mlplat:budget.alertEmails[0]: value is not a valid email address"
+    )
 
 
 def test_missing_required_key_is_named(load_changed: LoadChanged) -> None:
@@ -106,7 +118,9 @@ def test_public_cluster_endpoint_without_allow_list_is_refused(load_changed: Loa
 
 def test_open_to_the_world_cidr_is_never_allowed(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "dev", {"mlplat:aws.kubernetes.publicAccessCidrs": ["0.0.0.0/0"]})
-    assert message.startswith("Pulumi.dev.yaml: mlplat:aws.kubernetes.publicAccessCidrs[0]: 0.0.0.0/0 is never allowed")
+    assert message.startswith(
+        "Pulumi.dev.yaml: mlplat:aws.kubernetes.publicAccessCidrs[0]: 0.0.0.0/0 is never allowed"
+    )
 
 
 def test_plain_text_secret_is_refused(load_changed: LoadChanged) -> None:
@@ -127,7 +141,10 @@ def test_team_quota_beyond_pool_capacity_is_refused(load_changed: LoadChanged) -
 
 def test_environment_outside_the_profiles_must_name_one(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "dev", {"mlplat:environment": "staging"})
-    assert message == "Pulumi.dev.yaml: mlplat:profile: required when environment is 'staging' (choose dev or prod)"
+    assert (
+        message
+        == "Pulumi.dev.yaml: mlplat:profile: required when environment is 'staging' (choose dev or prod)"
+    )
 
 
 def test_several_problems_report_the_first_and_count_the_rest(load_changed: LoadChanged) -> None:

@@ -23,20 +23,34 @@ def test_prod_stack_file_loads_with_the_prod_profile(load_changed: Callable[...,
 
 def test_dev_profile_is_cheap_and_prod_profile_is_protected() -> None:
     dev, prod = PROFILES["dev"], PROFILES["prod"]
-    assert (dev.nat_strategy, dev.spot, dev.deletion_protection, dev.force_destroy) == ("single", True, False, True)
-    assert (prod.nat_strategy, prod.spot, prod.deletion_protection, prod.force_destroy) == ("perAz", False, True, False)
+    assert (dev.nat_strategy, dev.spot, dev.deletion_protection, dev.force_destroy) == (
+        "single",
+        True,
+        False,
+        True,
+    )
+    assert (prod.nat_strategy, prod.spot, prod.deletion_protection, prod.force_destroy) == (
+        "perAz",
+        False,
+        True,
+        False,
+    )
     assert prod.private_cluster_endpoint and not dev.private_cluster_endpoint
     assert prod.bucket_versioning and prod.access_logging
 
 
 def test_profile_override_wins_over_the_profile_default(load_changed: Callable[..., StackSettings]) -> None:
-    stack = load_changed("prod", {"mlplat:profileOverrides": {"natStrategy": "single", "logRetentionDays": 90}})
+    stack = load_changed(
+        "prod", {"mlplat:profileOverrides": {"natStrategy": "single", "logRetentionDays": 90}}
+    )
     assert stack.settings.resolved.nat_strategy == "single"
     assert stack.settings.resolved.log_retention_days == 90
     assert stack.settings.resolved.deletion_protection is True  # untouched defaults stay
 
 
-def test_environment_other_than_dev_or_prod_names_its_profile(load_changed: Callable[..., StackSettings]) -> None:
+def test_environment_other_than_dev_or_prod_names_its_profile(
+    load_changed: Callable[..., StackSettings],
+) -> None:
     stack = load_changed("prod", {"mlplat:environment": "staging", "mlplat:profile": "prod"})
     assert stack.settings.environment == "staging"
     assert stack.settings.profile_name == "prod"

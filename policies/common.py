@@ -1,0 +1,130 @@
+"""Small helpers shared by the rules: safe property reads and property-dependency links.
+
+The SDK hands rules the engine's camelCase properties wrapped in a proxy that raises
+`UnknownValueError` when a value is not known yet (preview). Rules read through `prop`/`elements`
+instead, so an unknown becomes the `UNKNOWN` marker: the rule skips what it cannot judge and
+still reports every known bad value. Secrets arrive already unwrapped to their plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+
+# The engine sends every unknown as one of these strings (in practice the string one).
+_UNKNOWN_SENTINELS: Final = frozenset(
+    {
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    }
+)
+
+
+class Unknown:
+    """Type of `UNKNOWN`: a value that cannot be known until the update runs."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN: Final = Unknown()
+
+
+def is_unknown(value: object) -> bool:
+    """True for the `UNKNOWN` marker and for a raw engine sentinel that bypassed the proxy."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value in _UNKNOWN_SENTINELS)
+
+
+def _step(container: object, key: str | int) -> object:
+    """One lookup step: the value, `None` when absent or of the wrong shape, or `UNKNOWN`."""
+    try:
+        if isinstance(key, str):
+            if not isinstance(container, Mapping):
+                return None
+            value = container.get(key)
+        else:
+            if isinstance(container, str | bytes) or not isinstance(container, Sequence):
+                return None
+            value = container[key] if -len(container) <= key < len(container) else None
+    except UnknownValueError:
+        return UNKNOWN
+    return UNKNOWN if is_unknown(value) else value
+
+
+def prop(props: Mapping[str, Any], *path: str | int, default: Any = None) -> Any:
+    """The value at `path` (camelCase keys, list indexes); `default` when unset or null, `UNKNOWN` if unknown.
+
+    Pass the provider's default as `default` so that an unset property is judged like the cloud would.
+    """
+    value: object = props
+    for key in path:
+        value = _step(value, key)
+        if value is None:
+            return default
+        if value is UNKNOWN:
+            return UNKNOWN
+    return value
+
+
+def elements(props: Mapping[str, Any], *path: str | int) -> list[Any] | Unknown:
+    """The list at `path` with unknown elements replaced by `UNKNOWN`; `[]` when unset; `UNKNOWN` if unknown."""
+    value = prop(props, *path)
+    if value is UNKNOWN:
+        return UNKNOWN
+    if value is None or isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        return []
+    return [_step(value, i) for i in range(len(value))]
+
+
+def entries(props: Mapping[str, Any], *path: str | int) -> dict[str, Any] | Unknown:
+    """The map at `path` with unknown values replaced by `UNKNOWN`; `{}` when unset; `UNKNOWN` if unknown."""
+    value = prop(props, *path)
+    if value is UNKNOWN:
+        return UNKNOWN
+    if not isinstance(value, Mapping):
+        return {}
+    # Iterating keys never touches values, so it cannot raise on an unknown.
+    return {str(key): _step(value, key) for key in value}
+
+
+def has_key(props: Mapping[str, Any], key: str) -> bool:
+    """Whether `key` is present at all (even if its value is unknown); `in` on the proxy raises instead."""
+    return any(k == key for k in props)
+
+
+def of_type(resources: Iterable[PolicyResource], types: Iterable[str]) -> list[PolicyResource]:
+    """The resources whose type token is one of `types`, in stack order."""
+    wanted = frozenset(types)
+    return [r for r in resources if r.resource_type in wanted]
+
+
+def linked_through(
+    resources: Iterable[PolicyResource], types: Iterable[str], property_name: str
+) -> dict[str, list[PolicyResource]]:
+    """Map target URN -> resources of `types` whose `property_name` depends on that target.
+
+    Uses the engine's property dependencies, so a link is the real data flow (`bucket=bucket.id`),
+    not a guess from names.
+    """
+    links: dict[str, list[PolicyResource]] = {}
+    for resource in of_type(resources, types):
+        for target in resource.property_dependencies.get(property_name, []):
+            links.setdefault(target.urn, []).append(resource)
+    return links

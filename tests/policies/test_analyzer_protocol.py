@@ -1,0 +1,289 @@
+"""The real pack, launched as the engine launches it and driven over pulumirpc.Analyzer.
+
+Each `run_policy_pack` call starts a pack process (~0.5 s), so the reports are module-scoped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
+
+from components.common.tags import platform_tags
+from mlplat.engine.analyzer import (
+    PolicyConfigError,
+    PolicyPackError,
+    PolicyReport,
+    Violation,
+    run_policy_pack,
+)
+from mlplat.engine.recording import RecordedResource
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK_DIR = ROOT / "policies"
+DEV_CONFIG = PACK_DIR / "config" / "dev.json"
+PROD_CONFIG = PACK_DIR / "config" / "prod.json"
+
+PROJECT = "mlplat"
+STACK = "dev"
+STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}::{STACK_TYPE}::{PROJECT}-{STACK}"
+COMPONENT_TYPE = "mlplat:aws:SecureBucket"
+BUCKET = "aws:s3/bucket:Bucket"
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+PROVIDER_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:providers:aws::aws"
+
+TAGS = platform_tags(environment="dev", owner="ml-platform", cost_center="cc-ml-1234", stack=STACK)
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-aaaa-bbbb-cccc-111122223333"
+
+
+def struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    result = struct_pb2.Struct()
+    result.update(values)
+    return result
+
+
+def child_urn(resource_type: str, name: str) -> str:
+    return f"urn:pulumi:{STACK}::{PROJECT}::{COMPONENT_TYPE}${resource_type}::{name}"
+
+
+def record(
+    resource_type: str,
+    name: str,
+    inputs: dict[str, Any],
+    *,
+    urn: str,
+    parent: str = STACK_URN,
+    custom: bool = True,
+    property_dependencies: dict[str, list[str]] | None = None,
+) -> RecordedResource:
+    deps = property_dependencies or {}
+    return RecordedResource(
+        urn=urn,
+        type=resource_type,
+        name=name,
+        parent=parent,
+        custom=custom,
+        protect=False,
+        retain_on_delete=False,
+        provider=f"{PROVIDER_URN}::provider-id" if custom else "",
+        inputs=struct(inputs),
+        dependencies=sorted({u for urns in deps.values() for u in urns}),
+        property_dependencies=deps,
+    )
+
+
+def platform() -> list[RecordedResource]:
+    """The stack and an explicit aws provider whose default tags tag every resource."""
+    return [
+        record(STACK_TYPE, f"{PROJECT}-{STACK}", {}, urn=STACK_URN, parent="", custom=False),
+        RecordedResource(
+            urn=PROVIDER_URN,
+            type="pulumi:providers:aws",
+            name="aws",
+            parent=STACK_URN,
+            custom=True,
+            protect=False,
+            retain_on_delete=False,
+            provider="",
+            # The SDK sends object-valued provider inputs as JSON strings.
+            inputs=struct({"region": "us-east-1", "defaultTags": json.dumps({"tags": TAGS})}),
+        ),
+    ]
+
+
+def bucket_set(
+    name: str,
+    *,
+    pab: dict[str, Any] | None = None,
+    sse_key: Any = KEY_ARN,
+    versioning_status: str = "Enabled",
+) -> list[RecordedResource]:
+    """A SecureBucket component with its bucket and the three companions wired through `bucket`."""
+    component_urn = f"urn:pulumi:{STACK}::{PROJECT}::{COMPONENT_TYPE}::{name}"
+    bucket_urn = child_urn(BUCKET, name)
+    linked = {"bucket": [bucket_urn]}
+    pab_inputs = {
+        "bucket": f"{name}-abc",
+        "blockPublicAcls": True,
+        "blockPublicPolicy": True,
+        "ignorePublicAcls": True,
+        "restrictPublicBuckets": True,
+        **(pab or {}),
+    }
+    sse_rule = {
+        "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": sse_key},
+        "bucketKeyEnabled": True,
+    }
+    return [
+        record(COMPONENT_TYPE, name, {}, urn=component_urn, custom=False),
+        record(
+            BUCKET,
+            name,
+            {"bucketPrefix": f"{name}-", "forceDestroy": False},
+            urn=bucket_urn,
+            parent=component_urn,
+        ),
+        record(
+            PAB,
+            f"{name}-pab",
+            pab_inputs,
+            urn=child_urn(PAB, f"{name}-pab"),
+            parent=component_urn,
+            property_dependencies=linked,
+        ),
+        record(
+            SSE,
+            f"{name}-sse",
+            {"bucket": f"{name}-abc", "rules": [sse_rule]},
+            urn=child_urn(SSE, f"{name}-sse"),
+            parent=component_urn,
+            property_dependencies=linked,
+        ),
+        record(
+            VERSIONING,
+            f"{name}-versioning",
+            {"bucket": f"{name}-abc", "versioningConfiguration": {"status": versioning_status}},
+            urn=child_urn(VERSIONING, f"{name}-versioning"),
+            parent=component_urn,
+            property_dependencies=linked,
+        ),
+    ]
+
+
+def mixed_stack() -> list[RecordedResource]:
+    """A compliant "models" set, a "data" set with a bad PAB and suspended versioning, and a lone bucket."""
+    orphan_urn = f"urn:pulumi:{STACK}::{PROJECT}::{BUCKET}::orphan"
+    return [
+        *platform(),
+        *bucket_set("models", sse_key={SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": KEY_ARN}),
+        # blockPublicAcls is unknown during preview: the known bad flag must still be reported.
+        *bucket_set(
+            "data",
+            pab={"blockPublicAcls": ENGINE_UNKNOWN, "blockPublicPolicy": False},
+            versioning_status="Suspended",
+        ),
+        record(BUCKET, "orphan", {"bucketPrefix": "orphan-"}, urn=orphan_urn),
+    ]
+
+
+def run(resources: list[RecordedResource], config_file: Path | None) -> PolicyReport:
+    return run_policy_pack(
+        resources, pack_dir=PACK_DIR, stack=STACK, project=PROJECT, config_file=config_file
+    )
+
+
+@pytest.fixture(scope="module")
+def compliant_report() -> PolicyReport:
+    return run([*platform(), *bucket_set("models")], PROD_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def dev_report() -> PolicyReport:
+    return run(mixed_stack(), DEV_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def prod_report() -> PolicyReport:
+    return run(mixed_stack(), PROD_CONFIG)
+
+
+def of_policy(report: PolicyReport, policy: str) -> list[Violation]:
+    return [v for v in report.violations if v.policy == policy]
+
+
+def test_compliant_bucket_set_has_no_violations(compliant_report: PolicyReport) -> None:
+    assert compliant_report.violations == []
+    assert (compliant_report.pack, compliant_report.version) == ("mlplat-guardrails", "0.1.0")
+
+
+def test_public_access_block_with_one_flag_off_is_mandatory_violation(prod_report: PolicyReport) -> None:
+    assert of_policy(prod_report, "s3-public-access-block-enabled") == [
+        Violation(
+            policy="s3-public-access-block-enabled",
+            level="mandatory",
+            urn=child_urn(PAB, "data-pab"),
+            message="blockPublicPolicy is false; all four flags must be true (unset means false).",
+        )
+    ]
+
+
+def test_versioning_rule_is_advisory_with_dev_config(dev_report: PolicyReport) -> None:
+    [violation] = of_policy(dev_report, "s3-bucket-versioning-enabled")
+    assert (violation.level, violation.urn) == ("advisory", child_urn(VERSIONING, "data-versioning"))
+    assert violation.message == 'versioningConfiguration.status is "Suspended", expected "Enabled".'
+
+
+def test_versioning_rule_is_mandatory_with_prod_config(prod_report: PolicyReport) -> None:
+    [violation] = of_policy(prod_report, "s3-bucket-versioning-enabled")
+    assert (violation.level, violation.urn) == ("mandatory", child_urn(VERSIONING, "data-versioning"))
+
+
+def test_dev_config_does_not_relax_public_access_rules(dev_report: PolicyReport) -> None:
+    assert [v.level for v in of_policy(dev_report, "s3-public-access-block-enabled")] == ["mandatory"]
+    assert [v.level for v in of_policy(dev_report, "s3-bucket-has-public-access-block")] == ["mandatory"]
+
+
+def test_report_lists_each_policy_with_its_effective_level(
+    dev_report: PolicyReport, prod_report: PolicyReport
+) -> None:
+    dev_levels = dict(dev_report.policies)
+    assert dev_levels["s3-bucket-has-versioning"] == "advisory"
+    assert dev_levels["required-tags"] == "mandatory"
+    assert set(dict(prod_report.policies).values()) == {"mandatory"}
+    assert [name for name, _ in prod_report.policies] == sorted(name for name, _ in prod_report.policies)
+
+
+def test_stack_rule_violations_name_the_bucket_missing_its_companions(prod_report: PolicyReport) -> None:
+    orphan_urn = f"urn:pulumi:{STACK}::{PROJECT}::{BUCKET}::orphan"
+    for policy in (
+        "s3-bucket-has-public-access-block",
+        "s3-bucket-has-encryption",
+        "s3-bucket-has-versioning",
+    ):
+        assert [(v.urn, v.level) for v in of_policy(prod_report, policy)] == [(orphan_urn, "mandatory")]
+
+
+def test_compliant_set_next_to_bad_ones_stays_clean_and_unknowns_raise_no_preview_warning(
+    prod_report: PolicyReport,
+) -> None:
+    assert not [v for v in prod_report.violations if "models" in v.urn]
+    assert not [v for v in prod_report.violations if "during preview" in v.message]
+
+
+def test_violations_are_sorted_mandatory_first(prod_report: PolicyReport, dev_report: PolicyReport) -> None:
+    for report in (prod_report, dev_report):
+        keys = [(v.level != "mandatory", v.policy, v.urn, v.message) for v in report.violations]
+        assert keys == sorted(keys)
+
+
+def test_unknown_policy_name_in_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "typo.json"
+    config.write_text(json.dumps({"s3-bucket-versoning-enabled": "advisory"}))
+    with pytest.raises(
+        PolicyConfigError, match=r"typo\.json: unknown policy s3-bucket-versoning-enabled \(pack"
+    ):
+        run([*platform(), *bucket_set("models")], config)
+
+
+def test_invalid_enforcement_level_in_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "bad-level.json"
+    config.write_text(json.dumps({"required-tags": {"enforcementLevel": "warn"}}))
+    with pytest.raises(PolicyConfigError, match="required-tags: 'warn' is not a valid enforcement level"):
+        run([], config)
+
+
+def test_pack_that_fails_to_load_reports_its_exit_status_and_stderr(tmp_path: Path) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text("raise RuntimeError('rules failed to import')\n")
+    with pytest.raises(
+        PolicyPackError, match=r"(?s)exited with status 1 before reporting its port.*rules failed"
+    ):
+        run_policy_pack([], pack_dir=tmp_path, stack=STACK, project=PROJECT, config_file=None)

@@ -1,0 +1,55 @@
+"""infra/ is a normal Pulumi program: it runs as the language host runs it and refuses bad settings first."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from mlplat.engine.mocks import PlatformMocks, RecordingMonitor
+from mlplat.engine.program import run_program
+from mlplat.engine.stackfile import load_stack_config
+from tests.conftest import ROOT, set_path, stack_document, write_stack
+
+
+def test_invalid_settings_stop_the_program_before_any_resource_is_registered(tmp_path: Path) -> None:
+    write_stack(
+        tmp_path, "dev", set_path(stack_document("dev"), "mlplat:aws.gpuPools.0.accelerator", "nvidia-v100")
+    )
+    (tmp_path / "infra").symlink_to(ROOT / "infra")
+    monitor = RecordingMonitor(PlatformMocks())
+    with pytest.raises(
+        pulumi.RunError, match=r"^Pulumi\.dev\.yaml: mlplat:aws\.gpuPools\[0\]\.accelerator: unknown"
+    ):
+        run_program(tmp_path, load_stack_config(tmp_path, "dev"), monitor=monitor)
+    assert [r.type for r in monitor.recorded] == ["pulumi:pulumi:Stack"]
+
+
+def test_program_imports_without_the_project_root_on_sys_path(tmp_path: Path) -> None:
+    """The language host runs `runpy.run_path("infra")`; only the installed project makes `components` importable."""
+    script = textwrap.dedent(
+        f"""
+        import os, runpy, sys
+        root = {str(ROOT)!r}
+        sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != root]
+        os.chdir(root)
+        import pulumi
+        from mlplat.engine.mocks import PlatformMocks
+        pulumi.runtime.set_mocks(PlatformMocks(), project="mlplat", stack="dev", preview=False)
+        from mlplat.engine.stackfile import load_stack_config
+        from pathlib import Path
+        stack = load_stack_config(Path(root), "dev")
+        pulumi.runtime.set_all_config(stack.config, sorted(stack.secret_keys))
+        runpy.run_path(os.path.join(root, "infra"), run_name="__main__")
+        print("imported", sorted(m for m in sys.modules if m.split(".")[0] in ("components", "infra"))[:3])
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-P", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "imported ['components'" in proc.stdout
