@@ -166,11 +166,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return computed_outputs(args.typ, args.name, dict(args.inputs), self.aws_region)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         handler = CALLS.get(args.token)
         if handler is None:
             raise NotImplementedError(f"the offline engine has no answer for the invoke {args.token}")
-        return handler(dict(args.args), self.aws_region), None
+        return handler(dict(args.args), self.aws_region), []
 
 
 class RecordingMonitor(MockMonitor):
