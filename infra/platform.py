@@ -6,6 +6,8 @@ import pulumi
 
 from components.common.tags import platform_tags
 from infra.aws import build_aws
+from infra.azure import build_azure
+from infra.gcp import build_gcp
 from infra.settings import StackSettings
 
 
@@ -18,8 +20,7 @@ def build_platform(stack: StackSettings) -> None:
     pulumi.export("profile", s.profile_name)
     if s.aws is not None:
         build_aws(stack, s.aws, tags)
-    for cloud in ("gcp", "azure"):
-        if getattr(s, cloud) is not None:
-            pulumi.log.warn(
-                f"mlplat:{cloud} is validated but its resources are not built yet in this version"
-            )
+    if s.gcp is not None:
+        build_gcp(stack, s.gcp, tags)
+    if s.azure is not None:
+        build_azure(stack, s.azure, tags)

@@ -16,6 +16,7 @@ from pulumi.runtime.settings import ROOT, configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from mlplat.engine.fakes import MockContext
 from mlplat.engine.mocks import PlatformMocks, RecordingMonitor
 from mlplat.engine.recording import RecordedResource
 from mlplat.engine.stackfile import StackConfig
@@ -54,7 +55,7 @@ def run_in_mock_engine(
 
     `preview=False` makes every mocked output known, so nothing downstream is skipped.
     """
-    monitor = monitor or RecordingMonitor(PlatformMocks(aws_region=config.get("aws:region") or "us-east-1"))
+    monitor = monitor or RecordingMonitor(PlatformMocks(MockContext.from_config(dict(config))))
     collect = _Collect()
     logger = logging.getLogger(f"mlplat.engine.program.{stack}")
     logger.propagate = False

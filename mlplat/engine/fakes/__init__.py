@@ -1,0 +1,43 @@
+"""What each cloud computes for a resource, per type token, for the offline engine's mocks.
+
+Each cloud module exports `OUTPUTS` (type token -> function(name, inputs, ctx) -> computed outputs,
+optionally with an "id") and `CALLS` (invoke token -> function(args, ctx) -> result).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Outputs = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MockContext:
+    """Where the stack deploys, so computed ARNs, ids and endpoints look like the real ones."""
+
+    aws_region: str = "us-east-1"
+    gcp_project: str = "mlplat-project"
+    gcp_region: str = "us-central1"
+    azure_location: str = "eastus"
+    azure_subscription: str = "00000000-0000-4000-8000-000000000000"
+
+    @classmethod
+    def from_config(cls, config: dict[str, str]) -> MockContext:
+        defaults = cls()
+        return cls(
+            aws_region=config.get("aws:region") or defaults.aws_region,
+            gcp_project=config.get("gcp:project") or defaults.gcp_project,
+            gcp_region=config.get("gcp:region") or defaults.gcp_region,
+            azure_location=config.get("azure-native:location") or defaults.azure_location,
+        )
+
+
+OutputFn = Callable[[str, Outputs, MockContext], Outputs]
+CallFn = Callable[[dict[str, Any], MockContext], dict[str, Any]]
+
+
+def short_hash(text: str, n: int = 8) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]

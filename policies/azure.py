@@ -1,0 +1,7 @@
+"""Rules for the azure resources the platform creates."""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+POLICIES: list[Policy] = []
