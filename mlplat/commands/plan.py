@@ -1,0 +1,49 @@
+"""`mlplat plan STACK`: what `pulumi preview` would create, with policy verdicts and cost, offline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infra.settings import SettingsError, load_settings
+from mlplat.app import EXIT_FAILED, EXIT_OK, Progress, app, fail, find_project_dir
+
+
+@app.command()
+def plan(
+    stack: Annotated[str, typer.Argument(help="Stack name: reads Pulumi.<stack>.yaml")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable report")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a pull-request comment body")] = False,
+    no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip the policy pack")] = False,
+    cwd: Annotated[
+        Path | None, typer.Option("--cwd", help="Project directory (default: search upwards)")
+    ] = None,
+) -> None:
+    """Show what `pulumi preview` would create for STACK, with policy verdicts and cost, offline."""
+    if as_json and markdown:
+        fail("choose one of --json and --markdown")
+    project_dir = find_project_dir((cwd or Path.cwd()).resolve())
+    # Settings are checked before the SDKs load: a mistake costs a fraction of a second.
+    from mlplat.engine.stackfile import load_stack_config
+
+    try:
+        config = load_stack_config(project_dir, stack)
+        settings = load_settings(stack, config.config, config.secret_keys)
+    except SettingsError as error:
+        fail(str(error))
+
+    from mlplat.engine.plan import plan_stack
+    from mlplat.engine.report import render_markdown, render_tree
+
+    with Progress(f"Planning {stack} offline..."):
+        report = plan_stack(project_dir, config, settings, run_policies=not no_policy)
+
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        sys.stdout.write((render_markdown(report) if markdown else render_tree(report)) + "\n")
+    raise typer.Exit(EXIT_FAILED if report["summary"]["mandatoryViolations"] else EXIT_OK)
