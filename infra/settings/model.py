@@ -162,7 +162,10 @@ class Team(Model):
 
 
 class Settings(Model):
-    """Everything under `mlplat:` in one stack file."""
+    """Everything under `mlplat:` in one stack file.
+
+    Fields marked `promotable` are what `mlplat promote` copies from one stack to the next.
+    """
 
     environment: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,15}$")]
     profile: ProfileName | None = None  # None: the environment's name, when it is dev or prod
@@ -172,7 +175,7 @@ class Settings(Model):
     tags: dict[str, TagValue] = Field(default_factory=dict)
     budget: Budget
     alert_webhook_url: SecretStr | None = None
-    versions: Versions
+    versions: Versions = Field(json_schema_extra={"promotable": True})
     aws: AwsSettings | None = None
     gcp: GcpSettings | None = None
     azure: AzureSettings | None = None
@@ -207,3 +210,12 @@ class StackSettings(Model):
     stack: str
     settings: Settings
     providers: ProviderSettings
+
+
+def promotable_keys() -> list[str]:
+    """Stack-file keys (camelCase) whose values move from dev to prod on promotion."""
+    return [
+        field.alias or name
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("promotable")
+    ]

@@ -28,8 +28,13 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     path = project_dir / stack_file(stack)
     if not path.is_file():
         raise SettingsError(path.name, [Problem("config", f"stack file not found in {project_dir}")])
+    return parse_stack_config(path.read_text(), stack, path)
+
+
+def parse_stack_config(text: str, stack: str, path: Path) -> StackConfig:
+    """The config map of a stack file's text (used for files not yet written, e.g. a promotion)."""
     try:
-        document = YAML(typ="safe").load(path.read_text()) or {}
+        document = YAML(typ="safe").load(text) or {}
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "config"

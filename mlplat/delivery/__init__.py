@@ -1,0 +1,1 @@
+"""Delivery: compare plans between revisions, promote pinned versions between stacks."""

@@ -1,0 +1,240 @@
+"""Compare two offline plans of one stack: what a change adds, removes and alters.
+
+The base revision is checked out in a temporary git worktree and planned with its own code
+(its packages shadow the installed project through PYTHONPATH), so the diff shows what
+`pulumi preview` would show for the change, not what today's code makes of old settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from mlplat.engine.report import display_type
+
+ChangeKind = Literal["add", "remove", "change"]
+EMPTY_REPORT: dict[str, Any] = {
+    "resources": [],
+    "policy": {"violations": []},
+    "cost": {"idleMonthly": 0.0, "peakMonthly": 0.0},
+    "summary": {"resources": 0, "mandatoryViolations": 0, "advisoryViolations": 0},
+}
+
+
+class DiffError(RuntimeError):
+    """A plan of one side could not be made; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    urn: str
+    type: str
+    name: str
+    keys: list[str] = field(default_factory=list)  # changed input paths, e.g. "scalingConfig.maxSize"
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    stack: str
+    base: str
+    head: str
+    changes: list[Change]
+    unchanged: int
+    new_violations: list[dict[str, str]]
+    resolved_violations: list[dict[str, str]]
+    cost: dict[str, float]
+
+    def counts(self) -> dict[str, int]:
+        return {k: sum(c.kind == k for c in self.changes) for k in ("add", "remove", "change")}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "base": self.base,
+            "head": self.head,
+            "changes": [asdict(c) for c in self.changes],
+            "summary": {**self.counts(), "unchanged": self.unchanged},
+            "policy": {"new": self.new_violations, "resolved": self.resolved_violations},
+            "cost": self.cost,
+        }
+
+
+def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested inputs as (path, leaf) pairs: {"a": {"b": [1]}} -> ("a.b[0]", 1)."""
+    if isinstance(value, dict) and value:
+        for key in sorted(value):
+            yield from flatten(value[key], f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            yield from flatten(item, f"{prefix}[{i}]")
+    else:
+        yield prefix, value
+
+
+def changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    old, new = dict(flatten(before)), dict(flatten(after))
+    return sorted(k for k in old.keys() | new.keys() if old.get(k, _MISSING) != new.get(k, _MISSING))
+
+
+_MISSING = object()
+
+
+def _violation_key(v: dict[str, str]) -> tuple[str, str, str]:
+    return (v["policy"], v["level"], v["urn"])
+
+
+def diff_reports(
+    base: dict[str, Any], head: dict[str, Any], *, stack: str, base_label: str, head_label: str
+) -> PlanDiff:
+    before = {r["urn"]: r for r in base["resources"]}
+    after = {r["urn"]: r for r in head["resources"]}
+    changes: list[Change] = []
+    for urn in sorted(after.keys() - before.keys()):
+        r = after[urn]
+        changes.append(Change("add", urn, r["type"], r["name"]))
+    for urn in sorted(before.keys() - after.keys()):
+        r = before[urn]
+        changes.append(Change("remove", urn, r["type"], r["name"]))
+    unchanged = 0
+    for urn in sorted(before.keys() & after.keys()):
+        old, new = before[urn], after[urn]
+        keys = changed_keys(old["inputs"], new["inputs"])
+        if old.get("protect") != new.get("protect"):
+            keys.append("(protect)")
+        if keys:
+            changes.append(Change("change", urn, new["type"], new["name"], keys))
+        else:
+            unchanged += 1
+    old_v = {_violation_key(v): v for v in base["policy"]["violations"]}
+    new_v = {_violation_key(v): v for v in head["policy"]["violations"]}
+    return PlanDiff(
+        stack=stack,
+        base=base_label,
+        head=head_label,
+        changes=changes,
+        unchanged=unchanged,
+        new_violations=[new_v[k] for k in sorted(new_v.keys() - old_v.keys())],
+        resolved_violations=[old_v[k] for k in sorted(old_v.keys() - new_v.keys())],
+        cost={
+            "baseIdleMonthly": base["cost"]["idleMonthly"],
+            "headIdleMonthly": head["cost"]["idleMonthly"],
+            "basePeakMonthly": base["cost"]["peakMonthly"],
+            "headPeakMonthly": head["cost"]["peakMonthly"],
+        },
+    )
+
+
+def _git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DiffError(f"git {' '.join(args)}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout.strip()
+
+
+def _plan_json(project_dir: Path, stack: str, *, code_root: Path | None = None) -> dict[str, Any]:
+    """`mlplat plan STACK --json` in a fresh interpreter; `code_root` shadows the installed project."""
+    env = dict(os.environ)
+    if code_root is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code_root), env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlplat", "plan", stack, "--json", "--cwd", str(project_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project_dir,
+    )
+    if proc.returncode not in (0, 1):
+        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+        raise DiffError(f"planning {stack} in {project_dir} failed: {detail}")
+    return json.loads(proc.stdout)
+
+
+def diff_against(project_dir: Path, stack: str, base_rev: str) -> PlanDiff:
+    """Plan STACK at `base_rev` (temporary worktree) and in the working tree, and compare them."""
+    repo = Path(_git(project_dir, "rev-parse", "--show-toplevel"))
+    commit = _git(repo, "rev-parse", "--verify", f"{base_rev}^{{commit}}")
+    relative = project_dir.resolve().relative_to(repo.resolve())
+    with tempfile.TemporaryDirectory(prefix="mlplat-diff-") as tmp:
+        worktree = Path(tmp) / "base"
+        _git(repo, "worktree", "add", "--detach", "--force", str(worktree), commit)
+        try:
+            base_dir = worktree / relative
+            has_stack = (base_dir / f"Pulumi.{stack}.yaml").is_file()
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                base_job = pool.submit(_plan_json, base_dir, stack, code_root=base_dir) if has_stack else None
+                head_job = pool.submit(_plan_json, project_dir, stack)
+                base = base_job.result() if base_job else EMPTY_REPORT
+                head = head_job.result()
+        finally:
+            _git(repo, "worktree", "remove", "--force", str(worktree))
+    return diff_reports(
+        base, head, stack=stack, base_label=f"{base_rev} ({commit[:7]})", head_label="working tree"
+    )
+
+
+_SIGN = {"add": "+", "remove": "-", "change": "~"}
+
+
+def render_text(d: PlanDiff) -> str:
+    lines = [f"Plan diff for {d.stack}: {d.base} -> {d.head}", ""]
+    width = max((len(display_type(c.type)) for c in d.changes), default=0)
+    for c in d.changes:
+        keys = f"  ({', '.join(c.keys)})" if c.keys else ""
+        lines.append(f"  {_SIGN[c.kind]} {display_type(c.type).ljust(width)}  {c.name}{keys}")
+    if not d.changes:
+        lines.append("  no changes")
+    n = d.counts()
+    lines += [
+        "",
+        f"Resources: {n['add']} to add, {n['remove']} to remove, {n['change']} to change, {d.unchanged} unchanged",
+    ]
+    lines += _policy_lines(d)
+    lines.append(_cost_line(d))
+    return "\n".join(lines)
+
+
+def render_markdown(d: PlanDiff) -> str:
+    n = d.counts()
+    lines = [
+        f"#### `mlplat diff` on `{d.stack}`: {d.base} → {d.head}",
+        "",
+        f"**{n['add']}** to add · **{n['remove']}** to remove · **{n['change']}** to change · {d.unchanged} unchanged",
+        "",
+    ]
+    if d.changes:
+        lines += ["| | Type | Name | Changed inputs |", "| --- | --- | --- | --- |"]
+        for c in d.changes:
+            keys = ", ".join(f"`{k}`" for k in c.keys)
+            lines.append(f"| {_SIGN[c.kind]} | `{display_type(c.type)}` | `{c.name}` | {keys} |")
+        lines.append("")
+    lines += [line.strip() for line in _policy_lines(d)]
+    lines.append(_cost_line(d))
+    return "\n".join(lines)
+
+
+def _policy_lines(d: PlanDiff) -> list[str]:
+    lines = []
+    for v in d.new_violations:
+        lines.append(f"  new {v['level']} violation: {v['policy']} on {v['urn'].rsplit('::', 1)[-1]}")
+    for v in d.resolved_violations:
+        lines.append(f"  resolved {v['level']} violation: {v['policy']} on {v['urn'].rsplit('::', 1)[-1]}")
+    return ["Policies:", *lines] if lines else ["Policies: no new or resolved violations"]
+
+
+def _cost_line(d: PlanDiff) -> str:
+    c = d.cost
+    idle = c["headIdleMonthly"] - c["baseIdleMonthly"]
+    peak = c["headPeakMonthly"] - c["basePeakMonthly"]
+    return (
+        f"Cost: idle ${c['baseIdleMonthly']:,.2f} -> ${c['headIdleMonthly']:,.2f} ({idle:+,.2f}), "
+        f"peak ${c['basePeakMonthly']:,.2f} -> ${c['headPeakMonthly']:,.2f} ({peak:+,.2f}) per month"
+    )
