@@ -39,7 +39,7 @@ typecheck: setup
 	$(BIN)/pyright
 
 unit: setup $(LINTER)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 test: lint typecheck unit
 

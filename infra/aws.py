@@ -1,88 +1,231 @@
-"""The AWS part of the platform: keys, network and buckets (the AWS issue adds SageMaker, EKS, budget)."""
+"""The AWS part of the platform: keys, network, buckets, SageMaker workspace, EKS with GPU pools, budget."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 
-from components.aws import KmsKey, KmsKeyArgs, Network, NetworkArgs, SecureBucket, SecureBucketArgs
+from components.aws import (
+    EksCluster,
+    EksClusterArgs,
+    KmsKey,
+    KmsKeyArgs,
+    MonthlyBudget,
+    MonthlyBudgetArgs,
+    Network,
+    NetworkArgs,
+    SageMakerWorkspace,
+    SageMakerWorkspaceArgs,
+    SecureBucket,
+    SecureBucketArgs,
+    SystemNodes,
+)
 from components.common.naming import physical_name
-from infra.settings import StackSettings
+from infra.gpu import gpu_pool_specs
+from infra.kubernetes import build_gpu_stack
+from infra.settings import Profile, StackSettings
 from infra.settings.model import AwsSettings
+
+_SYSTEM_INSTANCE_TYPE = "m6i.large"
+
+
+@dataclass(frozen=True)
+class _Context:
+    stack: StackSettings
+    aws: AwsSettings
+    tags: Mapping[str, str]
+    profile: Profile
+    region: str
+    prefix: str
 
 
 def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -> None:
-    profile = stack.settings.resolved
     region = stack.providers.aws_region
     assert region is not None, "checked by the settings loader"
-    prefix = f"{pulumi.get_project()}-{stack.stack}"
+    ctx = _Context(stack, aws, tags, stack.settings.resolved, region, f"{pulumi.get_project()}-{stack.stack}")
 
-    def key(purpose: str, *, services: tuple[str, ...] = (), cloudwatch_logs: bool = False) -> KmsKey:
-        return KmsKey(
-            f"{prefix}-{purpose}",
-            KmsKeyArgs(
-                purpose=purpose,
-                alias=f"alias/{prefix}-{purpose}",
-                region=region,
-                tags=tags,
-                service_principals=services,
-                allow_cloudwatch_logs=cloudwatch_logs,
-                deletion_protection=profile.deletion_protection,
-            ),
-        )
-
-    logs_key = key("logs", cloudwatch_logs=True)
+    logs_key = _key(ctx, "logs", cloudwatch_logs=True)
     # S3 server access log delivery writes into a KMS-encrypted target bucket with this key.
-    data_key = key("data", services=("logging.s3.amazonaws.com",))
+    data_key = _key(ctx, "data", services=("logging.s3.amazonaws.com",))
+    network = _network(ctx, logs_key)
+    buckets = _buckets(ctx, data_key)
+    keys = {"data": data_key, "logs": logs_key}
 
-    zones = aws.network.availability_zones or [f"{region}{z}" for z in "abc"[: profile.az_count]]
-    network = Network(
-        f"{prefix}-net",
-        NetworkArgs(
-            cidr=str(aws.network.cidr),
-            availability_zones=zones,
-            nat_strategy=profile.nat_strategy,
-            region=region,
-            tags=tags,
-            flow_logs=aws.network.flow_logs,
-            flow_log_retention_days=profile.log_retention_days,
-            flow_log_kms_key_arn=logs_key.arn,
-        ),
-    )
+    if aws.workspace.enabled:
+        keys["sagemaker"] = _key(ctx, "sagemaker")
+        workspace = _workspace(ctx, network, buckets, keys["sagemaker"], data_key)
+        pulumi.export("awsSagemakerDomainId", workspace.domain_id)
+        pulumi.export("awsSagemakerStudioUrl", workspace.studio_url)
+        pulumi.export("awsSagemakerExecutionRoleArn", workspace.execution_role_arn)
 
-    access_logs = None
-    if profile.access_logging:
-        access_logs = SecureBucket(
-            f"{prefix}-access-logs",
-            SecureBucketArgs(
-                bucket_prefix=physical_name("s3-bucket-prefix", prefix, "access-logs") + "-",
-                kms_key_arn=data_key.arn,
-                tags=tags,
-                versioning=profile.bucket_versioning,
-                force_destroy=profile.force_destroy,
-                deletion_protection=profile.deletion_protection,
-                accepts_access_logs=True,
-            ),
-        )
-    buckets = {
-        purpose: SecureBucket(
-            f"{prefix}-{purpose}",
-            SecureBucketArgs(
-                bucket_prefix=physical_name("s3-bucket-prefix", prefix, purpose) + "-",
-                kms_key_arn=data_key.arn,
-                tags=tags,
-                versioning=profile.bucket_versioning,
-                force_destroy=profile.force_destroy,
-                deletion_protection=profile.deletion_protection,
-                access_log_bucket=access_logs.bucket_name if access_logs else None,
-            ),
-        )
-        for purpose in aws.buckets
-    }
+    if aws.kubernetes.enabled:
+        keys["eks-secrets"] = _key(ctx, "eks-secrets")
+        keys["eks-volumes"] = _key(ctx, "eks-volumes", autoscaling_volumes=True)
+        cluster = _cluster(ctx, network, keys["eks-secrets"], keys["eks-volumes"], logs_key)
+        pulumi.export("awsClusterName", cluster.cluster_name)
+        pulumi.export("awsClusterEndpoint", cluster.endpoint)
+        pulumi.export("awsKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+        pulumi.export("awsGpuPools", cluster.gpu_node_group_names)
+        pools = gpu_pool_specs("aws", aws.gpu_pools, ctx.profile)
+        if pools:
+            build_gpu_stack(
+                stack, "aws", kubeconfig=cluster.kubeconfig, pools=pools, tags=tags, depends_on=[cluster]
+            )
+
+    # Budgets publish to an SNS topic encrypted with this key, so its policy lets them use it.
+    keys["alerts"] = _key(ctx, "alerts", services=("budgets.amazonaws.com",))
+    budget = _budget(ctx, keys["alerts"])
 
     pulumi.export("awsVpcId", network.vpc_id)
     pulumi.export("awsPrivateSubnetIds", network.private_subnet_ids)
     pulumi.export("awsPublicSubnetIds", network.public_subnet_ids)
     pulumi.export("awsBuckets", {purpose: b.bucket_name for purpose, b in buckets.items()})
-    pulumi.export("awsKmsKeys", {"data": data_key.arn, "logs": logs_key.arn})
+    pulumi.export("awsKmsKeys", {purpose: k.arn for purpose, k in keys.items()})
+    pulumi.export("awsBudgetName", budget.budget_name)
+    pulumi.export("awsBudgetAlertsTopicArn", budget.topic_arn)
+
+
+def _key(
+    ctx: _Context,
+    purpose: str,
+    *,
+    services: tuple[str, ...] = (),
+    cloudwatch_logs: bool = False,
+    autoscaling_volumes: bool = False,
+) -> KmsKey:
+    return KmsKey(
+        f"{ctx.prefix}-{purpose}",
+        KmsKeyArgs(
+            purpose=purpose,
+            alias=f"alias/{ctx.prefix}-{purpose}",
+            region=ctx.region,
+            tags=ctx.tags,
+            service_principals=services,
+            allow_cloudwatch_logs=cloudwatch_logs,
+            allow_autoscaling_volumes=autoscaling_volumes,
+            deletion_protection=ctx.profile.deletion_protection,
+        ),
+    )
+
+
+def _network(ctx: _Context, logs_key: KmsKey) -> Network:
+    net = ctx.aws.network
+    return Network(
+        f"{ctx.prefix}-net",
+        NetworkArgs(
+            cidr=str(net.cidr),
+            availability_zones=net.zones_in(ctx.region, ctx.profile.az_count),
+            nat_strategy=ctx.profile.nat_strategy,
+            region=ctx.region,
+            tags=ctx.tags,
+            flow_logs=net.flow_logs,
+            flow_log_retention_days=ctx.profile.log_retention_days,
+            flow_log_kms_key_arn=logs_key.arn,
+            interface_endpoints=list(net.interface_endpoints),
+        ),
+    )
+
+
+def _buckets(ctx: _Context, data_key: KmsKey) -> dict[str, SecureBucket]:
+    profile = ctx.profile
+
+    def bucket(
+        purpose: str, *, accepts_access_logs: bool = False, access_log_bucket: pulumi.Input[str] | None = None
+    ) -> SecureBucket:
+        return SecureBucket(
+            f"{ctx.prefix}-{purpose}",
+            SecureBucketArgs(
+                bucket_prefix=physical_name("s3-bucket-prefix", ctx.prefix, purpose) + "-",
+                kms_key_arn=data_key.arn,
+                tags=ctx.tags,
+                versioning=profile.bucket_versioning,
+                force_destroy=profile.force_destroy,
+                deletion_protection=profile.deletion_protection,
+                accepts_access_logs=accepts_access_logs,
+                access_log_bucket=access_log_bucket,
+            ),
+        )
+
+    access_logs = bucket("access-logs", accepts_access_logs=True) if profile.access_logging else None
+    log_target = access_logs.bucket_name if access_logs else None
+    return {purpose: bucket(purpose, access_log_bucket=log_target) for purpose in ctx.aws.buckets}
+
+
+def _workspace(
+    ctx: _Context, network: Network, buckets: Mapping[str, SecureBucket], key: KmsKey, data_key: KmsKey
+) -> SageMakerWorkspace:
+    ws = ctx.aws.workspace
+    return SageMakerWorkspace(
+        f"{ctx.prefix}-sagemaker",
+        SageMakerWorkspaceArgs(
+            domain_name=physical_name("aws-sagemaker-domain", ctx.prefix),
+            vpc_id=network.vpc_id,
+            vpc_cidr=str(ctx.aws.network.cidr),
+            subnet_ids=list(network.private_subnet_ids_by_zone.values()),
+            kms_key_arn=key.arn,
+            bucket_arns=[b.arn for b in buckets.values()],
+            data_kms_key_arns=[data_key.arn],
+            region=ctx.region,
+            tags=ctx.tags,
+            users=[u.name for u in ws.users],
+            idle_timeout_minutes=ctx.profile.idle_shutdown_minutes,
+            outbound=ctx.profile.workspace_outbound,
+            s3_prefix_list_id=network.s3_prefix_list_id,
+            root_access=ws.root_access,
+            docker_access=ws.docker_access,
+            retain_home_storage=ctx.profile.deletion_protection,
+            deletion_protection=ctx.profile.deletion_protection,
+        ),
+    )
+
+
+def _cluster(
+    ctx: _Context, network: Network, secrets_key: KmsKey, volumes_key: KmsKey, logs_key: KmsKey
+) -> EksCluster:
+    kube = ctx.aws.kubernetes
+    private = ctx.profile.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
+    system = kube.system_nodes
+    return EksCluster(
+        f"{ctx.prefix}-eks",
+        EksClusterArgs(
+            cluster_name=physical_name("aws-eks-cluster", ctx.prefix),
+            kubernetes_version=ctx.stack.settings.versions.kubernetes,
+            subnet_ids_by_zone=network.private_subnet_ids_by_zone,
+            secrets_kms_key_arn=secrets_key.arn,
+            volume_kms_key_arn=volumes_key.arn,
+            logs_kms_key_arn=logs_key.arn,
+            region=ctx.region,
+            tags=ctx.tags,
+            private_endpoint=private,
+            public_access_cidrs=[] if private else [str(c) for c in kube.public_access_cidrs],
+            log_retention_days=ctx.profile.log_retention_days,
+            admin_principal_arns=list(kube.admin_principal_arns),
+            system_nodes=SystemNodes(
+                instance_type=system.instance_type or _SYSTEM_INSTANCE_TYPE,
+                min_nodes=system.min_nodes,
+                max_nodes=system.max_nodes,
+            ),
+            gpu_pools=gpu_pool_specs("aws", ctx.aws.gpu_pools, ctx.profile),
+            deletion_protection=ctx.profile.deletion_protection,
+        ),
+    )
+
+
+def _budget(ctx: _Context, key: KmsKey) -> MonthlyBudget:
+    budget = ctx.stack.settings.budget
+    return MonthlyBudget(
+        f"{ctx.prefix}-budget",
+        MonthlyBudgetArgs(
+            budget_name=f"{ctx.prefix}-monthly",
+            amount_usd=budget.per_cloud.get("aws", budget.monthly_usd),
+            alert_emails=list(budget.alert_emails),
+            kms_key_arn=key.arn,
+            tags=ctx.tags,
+            tag_key="environment",
+            tag_value=ctx.stack.settings.environment,
+            actual_thresholds=list(budget.thresholds),
+            forecast_threshold=budget.forecast_threshold,
+        ),
+    )

@@ -1,14 +1,301 @@
-"""The Azure part of the platform (built with the Azure issue)."""
+"""The Azure part of the platform: resource group, network, keys, storage, registry, Azure ML, AKS, budget.
+
+The resolved profile maps onto explicit component arguments here, and only here:
+`publicWorkspaceAccess: false` also closes the public endpoints of Key Vault, storage and the registry
+(and so turns on etcd encryption, which needs the private vault); `privateClusterEndpoint` makes AKS
+private behind API server VNet integration; `azCount` 3 makes storage, the registry and the system
+pool zone-redundant.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Literal
 
 import pulumi
+import pulumi_azure_native as azure_native
 
+from components.azure import (
+    AksCluster,
+    AksClusterArgs,
+    Budget,
+    BudgetArgs,
+    ComputeCluster,
+    ComputeInstanceUser,
+    ContainerRegistry,
+    ContainerRegistryArgs,
+    KeyVault,
+    KeyVaultArgs,
+    MlWorkspace,
+    MlWorkspaceArgs,
+    Monitoring,
+    MonitoringArgs,
+    Network,
+    NetworkArgs,
+    ResourceGroup,
+    ResourceGroupArgs,
+    StorageAccount,
+    StorageAccountArgs,
+    SystemPool,
+)
+from components.common.naming import RULES, physical_name
+from infra.gpu import gpu_pool_specs
+from infra.kubernetes import build_gpu_stack
 from infra.settings import StackSettings
 from infra.settings.model import AzureSettings
 
+_SUFFIX_LENGTH = 6
+_ISOLATION: dict[str, Literal["AllowInternetOutbound", "AllowOnlyApprovedOutbound"]] = {
+    "internet": "AllowInternetOutbound",
+    "approvedOnly": "AllowOnlyApprovedOutbound",
+}
+_COMPUTE_CLUSTER = "cpu-cluster"
+_SOFT_DELETE_DAYS = 30
 
-def build_azure(stack: StackSettings, settings: AzureSettings, tags: Mapping[str, str]) -> None:
-    pulumi.log.warn("mlplat:azure is validated but its resources are not built yet in this version")
+
+def _unique_names(
+    subscription_id: pulumi.Output[str], resource_group: str
+) -> Callable[..., pulumi.Output[str]]:
+    """Globally unique names end in a hash of subscription and resource group: stable, never random."""
+    salt = subscription_id.apply(
+        lambda sub: hashlib.sha256(f"{sub}/{resource_group}".encode()).hexdigest()[:_SUFFIX_LENGTH]
+    )
+
+    def unique(kind: str, *parts: str) -> pulumi.Output[str]:
+        rule = RULES[kind]
+        room = rule.max_length - _SUFFIX_LENGTH - len(rule.separator)
+        head = physical_name(kind, *parts)[:room].rstrip(rule.separator)
+        return salt.apply(lambda s: f"{head}{rule.separator}{s}")
+
+    return unique
+
+
+def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, str]) -> None:
+    s = stack.settings
+    profile = s.resolved
+    location = stack.providers.azure_location
+    assert location is not None, "checked by the settings loader"
+    assert s.budget.start_date is not None, "checked by the settings loader"
+    project = pulumi.get_project()
+    prefix = f"{project}-{stack.stack}"
+    tenant = str(azure.tenant_id)
+    subscription = azure_native.authorization.get_client_config_output().subscription_id
+
+    kube = azure.kubernetes
+    private_cluster = (
+        profile.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
+    )
+    private_services = not profile.public_workspace_access
+    zone_redundant = profile.az_count >= 3
+    etcd_encryption = kube.enabled and private_services and private_cluster
+    protect = profile.deletion_protection
+
+    rg_name = physical_name("azure-resource-group", "rg", prefix)
+    unique = _unique_names(subscription, rg_name)
+    group = ResourceGroup(
+        f"{prefix}-rg",
+        ResourceGroupArgs(
+            resource_group_name=rg_name, location=location, tags=tags, deletion_protection=protect
+        ),
+    )
+    rg = group.resource_group_name
+
+    n = azure.network
+    subnets = {
+        "aks": str(n.aks_subnet_cidr),
+        "compute": str(n.compute_subnet_cidr),
+        "endpoints": str(n.endpoints_subnet_cidr),
+    }
+    if kube.enabled and private_cluster:
+        subnets["apiserver"] = str(n.api_server_subnet_cidr)
+    network = Network(
+        f"{prefix}-net",
+        NetworkArgs(
+            resource_group_name=rg,
+            location=location,
+            vnet_name=f"vnet-{prefix}",
+            vnet_cidr=str(n.vnet_cidr),
+            subnet_cidrs=subnets,
+            tags=tags,
+        ),
+    )
+    link = network.private_link()
+
+    monitoring = Monitoring(
+        f"{prefix}-monitoring",
+        MonitoringArgs(
+            resource_group_name=rg,
+            location=location,
+            log_analytics_name=f"log-{prefix}",
+            app_insights_name=f"appi-{prefix}",
+            tags=tags,
+            retention_days=profile.log_retention_days,
+            deletion_protection=protect,
+        ),
+    )
+    logs = monitoring.log_analytics_workspace_id
+
+    vault = KeyVault(
+        f"{prefix}-kv",
+        KeyVaultArgs(
+            resource_group_name=rg,
+            location=location,
+            vault_name=unique("azure-key-vault", "kv", prefix),
+            tenant_id=tenant,
+            tags=tags,
+            keys=("storage", "etcd") if etcd_encryption else ("storage",),
+            public_network_access=not private_services,
+            private_link=link,
+            log_analytics_workspace_id=logs,
+            deletion_protection=protect,
+        ),
+    )
+    storage = StorageAccount(
+        f"{prefix}-storage",
+        StorageAccountArgs(
+            resource_group_name=rg,
+            location=location,
+            account_name=unique("azure-storage-account", "st", project, stack.stack),
+            tags=tags,
+            subscription_id=subscription,
+            replication="Standard_ZRS" if zone_redundant else "Standard_LRS",
+            public_network_access=not private_services,
+            private_link=link,
+            customer_managed_key=vault.customer_managed_key("storage"),
+            versioning=profile.bucket_versioning,
+            soft_delete_days=_SOFT_DELETE_DAYS if profile.bucket_versioning else None,
+            deletion_protection=protect,
+        ),
+    )
+    registry = ContainerRegistry(
+        f"{prefix}-registry",
+        ContainerRegistryArgs(
+            resource_group_name=rg,
+            location=location,
+            registry_name=unique("azure-container-registry", "cr", project, stack.stack),
+            tags=tags,
+            sku="Premium" if private_services else "Basic",
+            public_network_access=not private_services,
+            private_link=link if private_services else None,
+            zone_redundancy=private_services and zone_redundant,
+            deletion_protection=protect,
+        ),
+    )
+
+    ws = azure.workspace
+    workspace = None
+    if ws.enabled:
+        workspace = MlWorkspace(
+            f"{prefix}-ml",
+            MlWorkspaceArgs(
+                resource_group_name=rg,
+                location=location,
+                workspace_name=physical_name("azure-ml-workspace", "mlw", prefix),
+                tenant_id=tenant,
+                tags=tags,
+                storage_account_id=storage.account_id,
+                key_vault_id=vault.vault_id,
+                app_insights_id=monitoring.app_insights_id,
+                container_registry_id=registry.registry_id,
+                isolation_mode=_ISOLATION[profile.workspace_outbound],
+                public_network_access=profile.public_workspace_access,
+                private_link=link if not profile.public_workspace_access else None,
+                cluster=ComputeCluster(
+                    compute_name=_COMPUTE_CLUSTER,
+                    vm_size=ws.compute_vm_size,
+                    max_nodes=ws.compute_max_nodes,
+                    low_priority=profile.spot,
+                ),
+                instances=[
+                    ComputeInstanceUser(
+                        user=u.name,
+                        # Compute instance names are unique per region, across subscriptions.
+                        compute_name=unique("azure-ml-compute", "ci", u.name),
+                        object_id=str(u.object_id),
+                    )
+                    for u in ws.users
+                ],
+                instance_vm_size=ws.instance_vm_size,
+                idle_shutdown_minutes=profile.idle_shutdown_minutes,
+                log_analytics_workspace_id=logs,
+                deletion_protection=protect,
+            ),
+        )
+
+    cluster = None
+    if kube.enabled:
+        nodes = kube.system_nodes
+        cluster = AksCluster(
+            f"{prefix}-aks",
+            AksClusterArgs(
+                resource_group_name=rg,
+                location=location,
+                cluster_name=physical_name("azure-aks-cluster", "aks", prefix),
+                kubernetes_version=s.versions.kubernetes,
+                tenant_id=tenant,
+                subscription_id=subscription,
+                vnet_id=network.vnet_id,
+                node_subnet_id=network.subnet_ids["aks"],
+                tags=tags,
+                tier="Standard" if profile.cluster_tier == "standard" else "Free",
+                private_cluster=private_cluster,
+                api_server_subnet_id=network.subnet_ids.get("apiserver"),
+                # Without VNet integration, nodes reach the public API from the NAT gateway's address.
+                authorized_ip_ranges=(
+                    ()
+                    if private_cluster
+                    else (
+                        *[str(c) for c in kube.public_access_cidrs],
+                        network.nat_public_ip.apply(lambda ip: f"{ip}/32"),
+                    )
+                ),
+                admin_group_object_ids=[str(g) for g in kube.admin_group_object_ids],
+                system_pool=SystemPool(
+                    vm_size=nodes.instance_type or SystemPool.vm_size,
+                    min_nodes=nodes.min_nodes,
+                    max_nodes=nodes.max_nodes,
+                    zones=[str(z) for z in range(1, profile.az_count + 1)],
+                ),
+                gpu_pools=gpu_pool_specs("azure", azure.gpu_pools, profile),
+                pod_cidr=str(n.pod_cidr),
+                service_cidr=str(n.service_cidr),
+                etcd_encryption_key=vault.customer_managed_key("etcd") if etcd_encryption else None,
+                registry_id=registry.registry_id,
+                log_analytics_workspace_id=logs,
+                node_resource_group=f"{rg_name}-aks-nodes",
+                deletion_protection=protect,
+            ),
+        )
+
+    Budget(
+        f"{prefix}-budget",
+        BudgetArgs(
+            budget_name=f"{prefix}-azure",
+            scope=group.resource_group_id,
+            amount_usd=s.budget.per_cloud.get("azure", s.budget.monthly_usd),
+            start_date=s.budget.start_date,
+            alert_emails=[str(e) for e in s.budget.alert_emails],
+            thresholds=list(s.budget.thresholds),
+            forecast_threshold=s.budget.forecast_threshold,
+        ),
+    )
+
+    pulumi.export("azureResourceGroup", rg)
+    pulumi.export("azureVnetId", network.vnet_id)
+    pulumi.export("azureSubnetIds", network.subnet_ids)
+    pulumi.export("azureEgressIp", network.nat_public_ip)
+    pulumi.export("azureStorageAccount", storage.account_name)
+    pulumi.export("azureKeyVault", vault.vault_name)
+    pulumi.export("azureContainerRegistry", registry.login_server)
+    if workspace is not None:
+        pulumi.export("azureWorkspaceName", workspace.workspace_name)
+    if cluster is not None:
+        pulumi.export("azureClusterName", cluster.cluster_name)
+        pulumi.export("azureKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+        pulumi.export("azureGpuPools", cluster.gpu_pool_names)
+        pools = gpu_pool_specs("azure", azure.gpu_pools, profile)
+        if pools:
+            build_gpu_stack(
+                stack, "azure", kubeconfig=cluster.kubeconfig, pools=pools, tags=tags, depends_on=[cluster]
+            )

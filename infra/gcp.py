@@ -1,14 +1,221 @@
-"""The GCP part of the platform (built with the GCP issue)."""
+"""The GCP part of the platform: APIs, keys, network, buckets, Vertex AI workspace, GKE with GPU pools, budget."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 import pulumi
 
+from components.common.naming import physical_name
+from components.common.tags import gcp_labels
+from components.gcp import (
+    Budget,
+    BudgetArgs,
+    GkeCluster,
+    GkeClusterArgs,
+    Keys,
+    KeysArgs,
+    Network,
+    NetworkArgs,
+    ProjectServices,
+    ProjectServicesArgs,
+    SecureBucket,
+    SecureBucketArgs,
+    SystemPool,
+    VertexWorkspace,
+    VertexWorkspaceArgs,
+    WorkbenchUser,
+)
+from infra.gpu import gpu_pool_specs
+from infra.kubernetes import build_gpu_stack
 from infra.settings import StackSettings
 from infra.settings.model import GcpSettings
 
 
 def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, str]) -> None:
-    pulumi.log.warn("mlplat:gcp is validated but its resources are not built yet in this version")
+    s = stack.settings
+    profile = s.resolved
+    project, region = stack.providers.gcp_project, stack.providers.gcp_region
+    assert project is not None and region is not None, "checked by the settings loader"
+    zone = settings.zone_in(region)
+    prefix = f"{pulumi.get_project()}-{stack.stack}"
+    labels = gcp_labels(tags)
+
+    services = ProjectServices(f"{prefix}-services", ProjectServicesArgs(project=project))
+    agents = services.agents
+    keys = Keys(
+        f"{prefix}-keys",
+        KeysArgs(
+            project=project,
+            location=region,
+            key_ring=physical_name("gcp-resource", prefix),
+            purposes={
+                # Artifact Registry stores images in Cloud Storage and shares its key.
+                "storage": {"storage": agents["storage"], "artifactregistry": agents["artifactregistry"]},
+                "vertex": {"aiplatform": agents["aiplatform"]},
+                "gke-secrets": {"container": agents["container"]},
+                # Compute Engine encrypts every persistent disk: GKE nodes and Workbench instances.
+                "disks": {"compute": agents["compute"]},
+                "pubsub": {"pubsub": agents["pubsub"]},
+            },
+            labels=labels,
+            deletion_protection=profile.deletion_protection,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[services]),
+    )
+    # Everything encrypted waits for the APIs and for its key grants.
+    ready = pulumi.ResourceOptions(depends_on=[services, keys])
+
+    n = settings.network
+    network = Network(
+        f"{prefix}-net",
+        NetworkArgs(
+            project=project,
+            region=region,
+            network_name=physical_name("gcp-resource", prefix, "vpc"),
+            subnet_name=physical_name("gcp-resource", prefix, region),
+            subnet_cidr=str(n.subnet_cidr),
+            pods_cidr=str(n.pods_cidr),
+            services_cidr=str(n.services_cidr),
+            master_cidr=str(n.master_cidr),
+            flow_logs=n.flow_logs,
+            iap_ssh=n.iap_ssh,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[services]),
+    )
+
+    # Bucket names are global: a short hash of the project keeps two projects' stacks apart.
+    project_hash = hashlib.sha256(project.encode()).hexdigest()[:6]
+    buckets = {
+        purpose: SecureBucket(
+            f"{prefix}-{purpose}",
+            SecureBucketArgs(
+                project=project,
+                bucket_name=physical_name("gcs-bucket", prefix, purpose, project_hash),
+                location=region,
+                kms_key_name=keys.key_ids["storage"],
+                labels=labels,
+                versioning=profile.bucket_versioning,
+                force_destroy=profile.force_destroy,
+                deletion_protection=profile.deletion_protection,
+            ),
+            opts=ready,
+        )
+        for purpose in settings.buckets
+    }
+
+    workspace = None
+    if settings.workspace.enabled:
+        ws = settings.workspace
+        workspace = VertexWorkspace(
+            f"{prefix}-vertex",
+            VertexWorkspaceArgs(
+                project=project,
+                region=region,
+                zone=zone,
+                name_prefix=prefix,
+                service_account_id=physical_name("gcp-service-account", prefix, "vertex"),
+                network_id=network.network_id,
+                subnet_id=network.subnet_id,
+                vertex_kms_key_name=keys.key_ids["vertex"],
+                repository_kms_key_name=keys.key_ids["storage"],
+                disk_kms_key_name=keys.key_ids["disks"],
+                labels=labels,
+                users=[WorkbenchUser(name=u.name, email=str(u.email)) for u in ws.users],
+                buckets={purpose: b.bucket_name for purpose, b in buckets.items()},
+                machine_type=ws.machine_type,
+                data_disk_size_gb=ws.data_disk_size_gb,
+                idle_timeout_minutes=profile.idle_shutdown_minutes,
+                root_access=ws.root_access,
+                # Where outbound traffic is restricted, so is downloading data from notebooks.
+                disable_downloads=profile.workspace_outbound == "approvedOnly",
+                deletion_protection=profile.deletion_protection,
+            ),
+            opts=ready,
+        )
+
+    cluster = None
+    kube = settings.kubernetes
+    if kube.enabled:
+        private = profile.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
+        authorized = {f"allow-list-{i}": str(cidr) for i, cidr in enumerate(kube.public_access_cidrs)}
+        authorized["platform-subnet"] = str(n.subnet_cidr)
+        system = kube.system_nodes
+        cluster = GkeCluster(
+            f"{prefix}-gke",
+            GkeClusterArgs(
+                project=project,
+                # Zonal in dev: one control plane inside GKE's free monthly credit; regional in prod.
+                location=zone if profile.zonal_cluster else region,
+                cluster_name=physical_name("gke-cluster", prefix),
+                node_service_account_id=physical_name("gcp-service-account", prefix, "gke-nodes"),
+                network_id=network.network_id,
+                subnet_id=network.subnet_id,
+                pods_range_name=network.pods_range_name,
+                services_range_name=network.services_range_name,
+                master_cidr=str(n.master_cidr),
+                private_endpoint=private,
+                authorized_networks=authorized,
+                secrets_kms_key_name=keys.key_ids["gke-secrets"],
+                disk_kms_key_name=keys.key_ids["disks"],
+                labels=labels,
+                deletion_protection=profile.deletion_protection,
+                release_channel=kube.release_channel,
+                kubernetes_version=s.versions.kubernetes,
+                system_pool=SystemPool(
+                    machine_type=system.instance_type or SystemPool.machine_type,
+                    min_nodes=system.min_nodes,
+                    max_nodes=system.max_nodes,
+                ),
+                gpu_pools=gpu_pool_specs("gcp", settings.gpu_pools, profile),
+                image_repository=(region, workspace.repository.name) if workspace else None,
+            ),
+            opts=ready,
+        )
+
+    budget = Budget(
+        f"{prefix}-budget",
+        BudgetArgs(
+            project=project,
+            project_number=services.project_number,
+            billing_account=settings.billing_account,
+            display_name=f"{prefix} ({project})",
+            topic_name=physical_name("gcp-resource", prefix, "budget-alerts"),
+            amount_usd=s.budget.per_cloud.get("gcp", s.budget.monthly_usd),
+            environment=labels["environment"],
+            alert_emails=[str(e) for e in s.budget.alert_emails],
+            pubsub_kms_key_name=keys.key_ids["pubsub"],
+            labels=labels,
+            thresholds=s.budget.thresholds,
+            forecast_threshold=s.budget.forecast_threshold,
+        ),
+        opts=ready,
+    )
+
+    pulumi.export("gcpNetworkName", network.network_name)
+    pulumi.export("gcpSubnetName", network.subnet_name)
+    pulumi.export("gcpBuckets", {purpose: b.bucket_name for purpose, b in buckets.items()})
+    pulumi.export("gcpKmsKeys", keys.key_ids)
+    pulumi.export("gcpBudget", budget.budget_id)
+    if workspace is not None:
+        pulumi.export(
+            "gcpVertex",
+            {
+                "serviceAccount": workspace.service_account_email,
+                "metadataStore": workspace.metadata_store_id,
+                "tensorboard": workspace.tensorboard_id,
+                "repository": workspace.repository_url,
+            },
+        )
+        pulumi.export("gcpWorkbenchInstances", workspace.workbench_instances)
+    if cluster is not None:
+        pulumi.export("gcpClusterName", cluster.cluster_name)
+        pulumi.export("gcpClusterEndpoint", cluster.endpoint)
+        pulumi.export("gcpKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+        pulumi.export("gcpGpuPools", cluster.gpu_pool_names)
+        pools = gpu_pool_specs("gcp", settings.gpu_pools, profile)
+        if pools:
+            build_gpu_stack(
+                stack, "gcp", kubeconfig=cluster.kubeconfig, pools=pools, tags=tags, depends_on=[cluster]
+            )

@@ -1,7 +1,838 @@
-"""Rules for the azure resources the platform creates."""
+"""Azure guardrails: customer-managed keys, nothing public, private endpoints in DNS, hardened AKS with
+tainted and capped GPU pools, hardened Azure ML compute, audit logs, deletion protection, a budget.
+
+Every rule reads the engine's camelCase properties (Azure's own spellings, e.g. `enableAzureRBAC`,
+`authorizedIPRanges`), treats an unset property as Azure's default, and skips (never guesses) values
+that are unknown during preview.
+"""
 
 from __future__ import annotations
 
-from pulumi_policy import Policy
+import re
+from collections.abc import Callable, Iterable
+from ipaddress import ip_network
+from typing import Any
 
-POLICIES: list[Policy] = []
+from pulumi_policy import (
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+
+from components.catalog import find_by_instance_type
+from components.common.gpu import GPU_TAINT_KEY
+from components.common.tags import REQUIRED_TAG_KEYS
+from policies.common import Props, Unknown, elements, entries, linked_through, of_type, prop
+from policies.common import props_rule as _props_rule
+from policies.common import resource_rule as _resource_rule
+from policies.common import show as _show
+from policies.common import stack_rule as _stack_rule
+
+# --- type tokens -------------------------------------------------------------------------------------------
+
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+VNET = "azure-native:network:VirtualNetwork"
+SUBNET = "azure-native:network:Subnet"
+NSG = "azure-native:network:NetworkSecurityGroup"
+NAT_GATEWAY = "azure-native:network:NatGateway"
+PUBLIC_IP = "azure-native:network:PublicIPAddress"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+DNS_ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
+PRIVATE_ZONE = "azure-native:privatedns:PrivateZone"
+ZONE_LINK = "azure-native:privatedns:VirtualNetworkLink"
+VAULT = "azure-native:keyvault:Vault"
+KEY = "azure-native:keyvault:Key"
+STORAGE = "azure-native:storage:StorageAccount"
+BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+LOCK = "azure-native:authorization:ManagementLockByScope"
+LOG_ANALYTICS = "azure-native:operationalinsights:Workspace"
+APP_INSIGHTS = "azure-native:applicationinsights:Component"
+REGISTRY = "azure-native:containerregistry:Registry"
+ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+ML_COMPUTE = "azure-native:machinelearningservices:Compute"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+AGENT_POOL = "azure-native:containerservice:AgentPool"
+BUDGET = "azure-native:consumption:Budget"
+DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting"
+
+# Taggable types the platform creates: checked even when `tags` is missing entirely.
+TAGGABLE = frozenset(
+    {
+        RESOURCE_GROUP,
+        VNET,
+        NSG,
+        NAT_GATEWAY,
+        PUBLIC_IP,
+        PRIVATE_ENDPOINT,
+        PRIVATE_ZONE,
+        ZONE_LINK,
+        VAULT,
+        KEY,
+        STORAGE,
+        IDENTITY,
+        LOG_ANALYTICS,
+        APP_INSIGHTS,
+        REGISTRY,
+        ML_WORKSPACE,
+        ML_COMPUTE,
+        CLUSTER,
+        AGENT_POOL,
+    }
+)
+# What losing would lose data, keys or a running platform.
+PROTECTED = (RESOURCE_GROUP, STORAGE, VAULT, KEY, LOG_ANALYTICS, REGISTRY, ML_WORKSPACE, CLUSTER)
+# Where a CanNotDelete lock is Azure's own deletion protection (children stay deletable elsewhere).
+LOCKED = (STORAGE, VAULT)
+
+_INTERNET_SOURCES = frozenset({"*", "internet", "any", "0.0.0.0/0", "::/0"})
+_DEFAULT_GPU_POOL_CAP = 16
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _require(
+    problems: list[str], props: Props, path: str, allowed: Iterable[Any], *, default: Any = None
+) -> None:
+    """Report `path` (dotted camelCase) unless its value, or Azure's `default` when unset, is allowed."""
+    value = prop(props, *path.split("."), default=default)
+    if isinstance(value, Unknown):
+        return
+    options = list(allowed)
+    if value in options:
+        return
+    raw = prop(props, *path.split("."))
+    shown = f"unset (Azure default {_show(default)})" if raw is None and default is not None else _show(value)
+    expected = " or ".join(_show(o) for o in options)
+    problems.append(f"{path} is {shown}, expected {expected}")
+
+
+# --- storage -----------------------------------------------------------------------------------------------
+
+
+def _storage_secure(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "kind", ["StorageV2"])
+    _require(problems, props, "minimumTlsVersion", ["TLS1_2", "TLS1_3"], default="TLS1_0")
+    _require(problems, props, "enableHttpsTrafficOnly", [True], default=True)
+    _require(problems, props, "allowBlobPublicAccess", [False], default=False)
+    _require(problems, props, "allowSharedKeyAccess", [False], default=True)
+    _require(problems, props, "networkRuleSet.defaultAction", ["Deny"], default="Allow")
+    _require(problems, props, "encryption.requireInfrastructureEncryption", [True], default=False)
+    return problems
+
+
+def _storage_cmk(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "encryption.keySource", ["Microsoft.Keyvault"], default="Microsoft.Storage")
+    if prop(props, "encryption", "keySource") == "Microsoft.Keyvault":
+        for field in ("keyVaultUri", "keyName"):
+            value = prop(props, "encryption", "keyVaultProperties", field)
+            if not isinstance(value, Unknown) and not value:
+                problems.append(f"encryption.keyVaultProperties.{field} is unset")
+    return problems
+
+
+def _storage_private(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "publicNetworkAccess", ["Disabled"], default="Enabled")
+    return problems
+
+
+def _blob_protection(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "isVersioningEnabled", [True], default=False)
+    _require(problems, props, "deleteRetentionPolicy.enabled", [True], default=False)
+    _require(problems, props, "containerDeleteRetentionPolicy.enabled", [True], default=False)
+    return problems
+
+
+# --- key vault ---------------------------------------------------------------------------------------------
+
+
+def _vault_secure(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "properties.enableRbacAuthorization", [True], default=False)
+    _require(problems, props, "properties.enablePurgeProtection", [True], default=False)
+    _require(problems, props, "properties.enableSoftDelete", [True], default=True)
+    _require(problems, props, "properties.networkAcls.defaultAction", ["Deny"], default="Allow")
+    return problems
+
+
+def _vault_private(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "properties.publicNetworkAccess", ["Disabled"], default="Enabled")
+    return problems
+
+
+def _key_rotation(props: Props) -> list[str]:
+    problems: list[str] = []
+    kty = prop(props, "properties", "kty")
+    _require(problems, props, "properties.kty", ["RSA", "RSA-HSM", "EC", "EC-HSM"])
+    size = prop(props, "properties", "keySize", default=2048)
+    if kty in ("RSA", "RSA-HSM") and isinstance(size, int | float) and size < 2048:
+        problems.append(f"properties.keySize is {size:g}, expected at least 2048")
+    actions = elements(props, "properties", "rotationPolicy", "lifetimeActions")
+    if not isinstance(actions, Unknown):
+        kinds = [a if isinstance(a, Unknown) else prop(a, "action", "type") for a in actions]
+        if not any(isinstance(k, Unknown) or str(k).lower() == "rotate" for k in kinds):
+            problems.append("properties.rotationPolicy has no rotate action, so the key never rotates")
+    expiry = prop(props, "properties", "rotationPolicy", "attributes", "expiryTime")
+    if not isinstance(expiry, Unknown) and not expiry:
+        problems.append(
+            "properties.rotationPolicy.attributes.expiryTime is unset, so key versions never expire"
+        )
+    return problems
+
+
+# --- registry ----------------------------------------------------------------------------------------------
+
+
+def _registry_secure(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "adminUserEnabled", [False], default=False)
+    _require(problems, props, "anonymousPullEnabled", [False], default=False)
+    return problems
+
+
+def _registry_private(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "sku.name", ["Premium"])
+    _require(problems, props, "publicNetworkAccess", ["Disabled"], default="Enabled")
+    return problems
+
+
+# --- Azure ML ----------------------------------------------------------------------------------------------
+
+
+def _workspace_secure(props: Props) -> list[str]:
+    problems: list[str] = []
+    identity = prop(props, "identity", "type")
+    if not isinstance(identity, Unknown) and "assigned" not in str(identity or "").lower():
+        problems.append(f"identity.type is {_show(identity)}, expected a managed identity (SystemAssigned)")
+    _require(problems, props, "systemDatastoresAuthMode", ["Identity"], default="AccessKey")
+    _require(
+        problems,
+        props,
+        "managedNetwork.isolationMode",
+        ["AllowInternetOutbound", "AllowOnlyApprovedOutbound"],
+        default="Disabled",
+    )
+    _require(problems, props, "v1LegacyMode", [False], default=False)
+    return problems
+
+
+def _workspace_private(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "publicNetworkAccess", ["Disabled"], default="Enabled")
+    _require(
+        problems, props, "managedNetwork.isolationMode", ["AllowOnlyApprovedOutbound"], default="Disabled"
+    )
+    return problems
+
+
+def _compute_hardened(props: Props) -> list[str]:
+    problems: list[str] = []
+    kind = prop(props, "properties", "computeType")
+    if kind not in ("AmlCompute", "ComputeInstance"):
+        return problems
+    _require(problems, props, "properties.disableLocalAuth", [True], default=False)
+    _require(problems, props, "properties.properties.enableNodePublicIp", [False], default=True)
+    if kind == "AmlCompute":
+        _require(
+            problems,
+            props,
+            "properties.properties.remoteLoginPortPublicAccess",
+            ["Disabled"],
+            default="NotSpecified",
+        )
+        _require(problems, props, "properties.properties.scaleSettings.minNodeCount", [0], default=0)
+        idle = prop(props, "properties", "properties", "scaleSettings", "nodeIdleTimeBeforeScaleDown")
+        if not isinstance(idle, Unknown) and not idle:
+            problems.append("properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown is unset")
+    else:
+        idle = prop(props, "properties", "properties", "idleTimeBeforeShutdown")
+        if not isinstance(idle, Unknown) and not idle:
+            problems.append(
+                "properties.properties.idleTimeBeforeShutdown is unset, so an idle instance runs on"
+            )
+        _require(
+            problems,
+            props,
+            "properties.properties.sshSettings.sshPublicAccess",
+            ["Disabled"],
+            default="Disabled",
+        )
+        owner = prop(
+            props, "properties", "properties", "personalComputeInstanceSettings", "assignedUser", "objectId"
+        )
+        if not isinstance(owner, Unknown) and not owner:
+            problems.append("properties.properties.personalComputeInstanceSettings.assignedUser is unset")
+    return problems
+
+
+# --- AKS ---------------------------------------------------------------------------------------------------
+
+
+def _open_to_all(cidr: object) -> bool:
+    if not isinstance(cidr, str):
+        return False
+    try:
+        return ip_network(cidr, strict=False).prefixlen == 0
+    except ValueError:
+        return cidr.strip() in _INTERNET_SOURCES
+
+
+def _cluster_hardened(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "disableLocalAccounts", [True], default=False)
+    _require(problems, props, "enableRBAC", [True], default=True)
+    _require(problems, props, "aadProfile.managed", [True], default=False)
+    _require(problems, props, "aadProfile.enableAzureRBAC", [True], default=False)
+    _require(problems, props, "oidcIssuerProfile.enabled", [True], default=False)
+    _require(problems, props, "securityProfile.workloadIdentity.enabled", [True], default=False)
+    _require(problems, props, "networkProfile.networkPlugin", ["azure"], default="kubenet")
+    _require(problems, props, "networkProfile.networkPolicy", ["azure", "calico", "cilium"], default="none")
+    _require(
+        problems,
+        props,
+        "autoUpgradeProfile.upgradeChannel",
+        ["patch", "stable", "rapid", "node-image"],
+        default="none",
+    )
+    _require(
+        problems,
+        props,
+        "autoUpgradeProfile.nodeOSUpgradeChannel",
+        ["NodeImage", "SecurityPatch"],
+        default="NodeImage",
+    )
+    private = prop(props, "apiServerAccessProfile", "enablePrivateCluster", default=False)
+    if private is False:
+        ranges = elements(props, "apiServerAccessProfile", "authorizedIPRanges")
+        if not isinstance(ranges, Unknown):
+            if not ranges:
+                problems.append(
+                    "the API server is public and apiServerAccessProfile.authorizedIPRanges is empty, "
+                    "so it is open to the whole internet"
+                )
+            problems.extend(
+                f"apiServerAccessProfile.authorizedIPRanges allows {_show(r)}, the whole internet"
+                for r in ranges
+                if _open_to_all(r)
+            )
+    pools = elements(props, "agentPoolProfiles")
+    for i, pool in enumerate([] if isinstance(pools, Unknown) else pools):
+        if not isinstance(pool, Unknown) and prop(pool, "enableNodePublicIP") is True:
+            problems.append(f"agentPoolProfiles[{i}].enableNodePublicIP is true")
+    return problems
+
+
+def _cluster_private(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "apiServerAccessProfile.enablePrivateCluster", [True], default=False)
+    return problems
+
+
+def _cluster_etcd_encryption(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "securityProfile.azureKeyVaultKms.enabled", [True], default=False)
+    if prop(props, "securityProfile", "azureKeyVaultKms", "enabled") is True:
+        key = prop(props, "securityProfile", "azureKeyVaultKms", "keyId")
+        if not isinstance(key, Unknown) and not key:
+            problems.append("securityProfile.azureKeyVaultKms.keyId is unset")
+    return problems
+
+
+def _cluster_tier(props: Props) -> list[str]:
+    problems: list[str] = []
+    _require(problems, props, "sku.tier", ["Standard", "Premium"], default="Free")
+    return problems
+
+
+def is_gpu_vm_size(vm_size: object) -> bool:
+    """A GPU size from the accelerator catalog, or any N-series size (Azure's GPU families)."""
+    if not isinstance(vm_size, str):
+        return False
+    return (
+        find_by_instance_type("azure", vm_size) is not None
+        or re.match(r"(?i)^standard_n", vm_size) is not None
+    )
+
+
+def _gpu_pools(args: ResourceValidationArgs) -> list[tuple[str, Props]]:
+    """(where, pool properties) for every GPU pool: a standalone AgentPool, or one inline in the cluster."""
+    if args.resource_type == AGENT_POOL:
+        return [("", args.props)] if is_gpu_vm_size(prop(args.props, "vmSize")) else []
+    pools = elements(args.props, "agentPoolProfiles")
+    if isinstance(pools, Unknown):
+        return []
+    return [
+        (f"agentPoolProfiles[{i}].", pool)
+        for i, pool in enumerate(pools)
+        if not isinstance(pool, Unknown) and is_gpu_vm_size(prop(pool, "vmSize"))
+    ]
+
+
+def _gpu_taint(taint: object) -> bool:
+    """`nvidia.com/gpu[=value]:NoSchedule`, the taint only GPU workloads tolerate."""
+    if not isinstance(taint, str):
+        return False
+    key_value, _, effect = taint.partition(":")
+    return key_value.split("=", 1)[0] == GPU_TAINT_KEY and effect == "NoSchedule"
+
+
+def _gpu_pool_shape(args: ResourceValidationArgs) -> list[str]:
+    problems: list[str] = []
+    cap = args.get_config().get("maxNodes", _DEFAULT_GPU_POOL_CAP)
+    for where, pool in _gpu_pools(args):
+        taints = elements(pool, "nodeTaints")
+        if not isinstance(taints, Unknown) and not any(
+            isinstance(t, Unknown) or _gpu_taint(t) for t in taints
+        ):
+            problems.append(
+                f"{where}nodeTaints lacks {GPU_TAINT_KEY}=...:NoSchedule, so any pod may land on GPUs"
+            )
+        _require(problems, pool, "enableAutoScaling", [True], default=False)
+        low, high = prop(pool, "minCount"), prop(pool, "maxCount")
+        if not isinstance(low, Unknown) and low != 0:
+            problems.append(f"{where}minCount is {_show(low)}, expected 0 (scale to zero when idle)")
+        if high is None:
+            problems.append(f"{where}maxCount is unset, so the pool has no ceiling")
+        elif isinstance(high, int | float) and high > cap:
+            problems.append(f"{where}maxCount is {high:g}, above the cap of {cap}")
+        if prop(pool, "enableNodePublicIP") is True:
+            problems.append(f"{where}enableNodePublicIP is true")
+    return problems
+
+
+def _gpu_pool_spot(args: ResourceValidationArgs) -> list[str]:
+    problems: list[str] = []
+    require_spot = bool(args.get_config().get("requireSpot", False))
+    for where, pool in _gpu_pools(args):
+        priority = prop(pool, "scaleSetPriority", default="Regular")
+        if isinstance(priority, Unknown):
+            continue
+        if priority == "Spot":
+            _require(problems, pool, "scaleSetEvictionPolicy", ["Delete"], default="Delete")
+            _require(problems, pool, "spotMaxPrice", [-1], default=-1)
+        elif require_spot:
+            problems.append(
+                f"{where}scaleSetPriority is {_show(priority)}, so this stack's GPU pool is on-demand"
+            )
+    return problems
+
+
+# --- network -----------------------------------------------------------------------------------------------
+
+
+def _nsg_no_internet_inbound(props: Props) -> list[str]:
+    problems: list[str] = []
+    rules = elements(props, "securityRules")
+    for rule in [] if isinstance(rules, Unknown) else rules:
+        if isinstance(rule, Unknown):
+            continue
+        if prop(rule, "direction") != "Inbound" or prop(rule, "access") != "Allow":
+            continue
+        sources = [prop(rule, "sourceAddressPrefix")]
+        more = elements(rule, "sourceAddressPrefixes")
+        sources += [] if isinstance(more, Unknown) else more
+        if any(isinstance(s, str) and (s.lower() in _INTERNET_SOURCES or _open_to_all(s)) for s in sources):
+            problems.append(f"rule {_show(prop(rule, 'name'))} allows inbound traffic from the internet")
+    return problems
+
+
+def _subnet_closed(props: Props) -> list[str]:
+    problems: list[str] = []
+    nsg = prop(props, "networkSecurityGroup", "id")
+    if not isinstance(nsg, Unknown) and not nsg:
+        problems.append("networkSecurityGroup is unset, so nothing filters traffic into the subnet")
+    _require(problems, props, "defaultOutboundAccess", [False], default=True)
+    return problems
+
+
+# --- budget, tags, protection ------------------------------------------------------------------------------
+
+
+def _budget_pinned(props: Props) -> list[str]:
+    problems: list[str] = []
+    start = prop(props, "timePeriod", "startDate")
+    if not isinstance(start, Unknown) and not (
+        isinstance(start, str) and re.match(r"^\d{4}-\d{2}-01", start)
+    ):
+        problems.append(
+            f"timePeriod.startDate is {_show(start)}, expected the first of a month from settings "
+            "(Azure never lets it change)"
+        )
+    notifications = entries(props, "notifications")
+    if isinstance(notifications, Unknown):
+        return problems
+    kinds: set[str] = set()
+    for key, n in notifications.items():
+        if isinstance(n, Unknown):
+            kinds |= {"Actual", "Forecasted"}
+            continue
+        kind = prop(n, "thresholdType", default="Actual")
+        kinds.add(str(kind) if not isinstance(kind, Unknown) else "?")
+        if prop(n, "enabled") is False:
+            problems.append(f"notifications.{key} is disabled")
+        recipients = [elements(n, field) for field in ("contactEmails", "contactGroups", "contactRoles")]
+        if all(not isinstance(r, Unknown) and not r for r in recipients):
+            problems.append(f"notifications.{key} notifies nobody")
+    if "?" not in kinds:
+        problems.extend(
+            f"no {kind} notification, so {what} goes unnoticed"
+            for kind, what in (("Actual", "spend"), ("Forecasted", "a forecast overrun"))
+            if kind not in kinds
+        )
+    return problems
+
+
+def _required_tags(args: ResourceValidationArgs) -> list[str]:
+    tags = entries(args.props, "tags")
+    if isinstance(tags, Unknown):
+        return []
+    problems: list[str] = []
+    missing = [key for key in REQUIRED_TAG_KEYS if tags.get(key) in (None, "")]
+    if missing:
+        problems.append(f"missing tags: {', '.join(missing)}")
+    managed_by = tags.get("managed-by")
+    if managed_by not in (None, "", "pulumi") and not isinstance(managed_by, Unknown):
+        problems.append(f'tag managed-by is {_show(managed_by)}, expected "pulumi"')
+    return problems
+
+
+def _protected(args: ResourceValidationArgs) -> list[str]:
+    if args.opts.protect:
+        return []
+    return ["the resource is not protected (protect: true), so a stack change can delete it"]
+
+
+# --- stack rules -------------------------------------------------------------------------------------------
+
+
+def _every(
+    targets: Iterable[str], companions: Iterable[str], property_name: str, missing: str
+) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    """A stack check: every resource of `targets` has a companion whose `property_name` depends on it."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        linked = linked_through(args.resources, companions, property_name)
+        for resource in of_type(args.resources, targets):
+            if resource.urn not in linked:
+                report_violation(f"{resource.name} {missing}.", resource.urn)
+
+    return validate
+
+
+def _private_endpoints(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    linked = linked_through(args.resources, [PRIVATE_ENDPOINT], "privateLinkServiceConnections")
+    for resource in of_type(args.resources, [STORAGE, VAULT, REGISTRY, ML_WORKSPACE]):
+        if resource.urn in linked:
+            continue
+        # Storage and Key Vault always deny the public network; the others only when closed.
+        closed = resource.resource_type in (STORAGE, VAULT) or _public_access(resource) == "Disabled"
+        if closed:
+            report_violation(
+                f"{resource.name} has no private endpoint whose privateLinkServiceConnections point at it, "
+                "so nothing in the VNet can reach it.",
+                resource.urn,
+            )
+
+
+def _public_access(resource: PolicyResource) -> object:
+    if resource.resource_type == VAULT:
+        return prop(resource.props, "properties", "publicNetworkAccess", default="Enabled")
+    return prop(resource.props, "publicNetworkAccess", default="Enabled")
+
+
+def _endpoints_in_dns(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    groups = linked_through(args.resources, [DNS_ZONE_GROUP], "privateEndpointName")
+    for endpoint in of_type(args.resources, [PRIVATE_ENDPOINT]):
+        zones = [
+            prop(z, "privateDnsZoneId")
+            for group in groups.get(endpoint.urn, [])
+            for z in _list(elements(group.props, "privateDnsZoneConfigs"))
+        ]
+        if not zones:
+            report_violation(
+                f"private endpoint {endpoint.name} has no PrivateDnsZoneGroup with a zone, so the service's "
+                "name still resolves to its public address.",
+                endpoint.urn,
+            )
+
+
+def _list(value: list[Any] | Unknown) -> list[Any]:
+    return [] if isinstance(value, Unknown) else [v for v in value if not isinstance(v, Unknown)]
+
+
+def _audit_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    linked = linked_through(args.resources, [DIAGNOSTICS], "resourceUri")
+    for resource in of_type(args.resources, [CLUSTER, VAULT]):
+        settings = [s for s in linked.get(resource.urn, []) if prop(s.props, "workspaceId")]
+        if not settings:
+            report_violation(
+                f"{resource.name} has no diagnostic setting sending its logs to Log Analytics, "
+                "so control-plane and key access go unaudited.",
+                resource.urn,
+            )
+
+
+def _has_budget(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    azure = [r for r in args.resources if r.resource_type.startswith("azure-native:")]
+    if not azure:
+        return
+    budgets = of_type(args.resources, [BUDGET])
+    if not budgets:
+        report_violation(
+            "the stack creates Azure resources but no consumption Budget watches their cost.", None
+        )
+        return
+    groups = {r.urn for r in of_type(args.resources, [RESOURCE_GROUP])}
+    watched = {t.urn for b in budgets for t in b.property_dependencies.get("scope", [])}
+    for group in sorted(groups - watched):
+        report_violation(
+            "no Budget's scope comes from this resource group, so its spend is unwatched.", group
+        )
+
+
+_SPOT_CONFIG = PolicyConfigSchema(properties={"requireSpot": {"type": "boolean", "default": False}})
+_CAP_CONFIG = PolicyConfigSchema(
+    properties={"maxNodes": {"type": "integer", "minimum": 1, "default": _DEFAULT_GPU_POOL_CAP}}
+)
+
+# --- the rules ---------------------------------------------------------------------------------------------
+
+azure_storage_account_secure = _props_rule(
+    "azure-storage-account-secure",
+    "Storage accounts must be StorageV2 with TLS 1.2+, HTTPS only, no public blobs, no shared keys, a "
+    "default-deny network and infrastructure (double) encryption.",
+    [STORAGE],
+    _storage_secure,
+)
+azure_storage_account_cmk = _props_rule(
+    "azure-storage-account-cmk",
+    "Storage accounts must encrypt with a customer-managed Key Vault key, so access to the data needs the key.",
+    [STORAGE],
+    _storage_cmk,
+)
+azure_storage_public_network_disabled = _props_rule(
+    "azure-storage-public-network-disabled",
+    "Storage accounts must disable public network access; data is reached through private endpoints.",
+    [STORAGE],
+    _storage_private,
+)
+azure_blob_versioning_and_soft_delete = _props_rule(
+    "azure-blob-versioning-and-soft-delete",
+    "Blob services must keep versions and soft-delete blobs and containers, so overwritten or deleted "
+    "datasets and models can be recovered.",
+    [BLOB_SERVICE],
+    _blob_protection,
+)
+azure_key_vault_secure = _props_rule(
+    "azure-key-vault-secure",
+    "Key vaults must use Azure RBAC, soft delete and purge protection, and deny network access by default.",
+    [VAULT],
+    _vault_secure,
+)
+azure_key_vault_public_network_disabled = _props_rule(
+    "azure-key-vault-public-network-disabled",
+    "Key vaults must disable public network access; keys are reached through private endpoints.",
+    [VAULT],
+    _vault_private,
+)
+azure_key_vault_key_rotation = _props_rule(
+    "azure-key-vault-key-rotation",
+    "Key Vault keys must be RSA 2048+ (or EC) with a rotation policy that rotates and expires key versions.",
+    [KEY],
+    _key_rotation,
+)
+azure_container_registry_secure = _props_rule(
+    "azure-container-registry-secure",
+    "Container registries must disable the admin user and anonymous pull; identities authenticate.",
+    [REGISTRY],
+    _registry_secure,
+)
+azure_container_registry_private = _props_rule(
+    "azure-container-registry-private",
+    "Container registries must be Premium with public network access disabled (reached by private endpoint).",
+    [REGISTRY],
+    _registry_private,
+)
+azure_ml_workspace_secure = _props_rule(
+    "azure-ml-workspace-secure",
+    "Azure ML workspaces must have a managed identity, identity-based storage access, managed network "
+    "isolation and no v1 legacy mode.",
+    [ML_WORKSPACE],
+    _workspace_secure,
+)
+azure_ml_workspace_private = _props_rule(
+    "azure-ml-workspace-private",
+    "Azure ML workspaces must disable public network access and allow only approved outbound traffic.",
+    [ML_WORKSPACE],
+    _workspace_private,
+)
+azure_ml_compute_hardened = _props_rule(
+    "azure-ml-compute-hardened",
+    "Azure ML compute must have no public IPs, no local auth and no public SSH; clusters scale to zero after "
+    "an idle timeout, and instances shut down when idle and belong to one user.",
+    [ML_COMPUTE],
+    _compute_hardened,
+)
+azure_aks_cluster_hardened = _props_rule(
+    "azure-aks-cluster-hardened",
+    "AKS clusters must use Entra ID with Azure RBAC and no local accounts, workload identity with the OIDC "
+    "issuer, Azure CNI with a network policy, automatic upgrades, and a private or allow-listed API server "
+    "(never 0.0.0.0/0).",
+    [CLUSTER],
+    _cluster_hardened,
+)
+azure_aks_private_cluster = _props_rule(
+    "azure-aks-private-cluster",
+    "AKS API servers must be private.",
+    [CLUSTER],
+    _cluster_private,
+)
+azure_aks_etcd_encryption = _props_rule(
+    "azure-aks-etcd-encryption",
+    "AKS clusters must encrypt Kubernetes secrets in etcd with a Key Vault key (KMS).",
+    [CLUSTER],
+    _cluster_etcd_encryption,
+)
+azure_aks_standard_tier = _props_rule(
+    "azure-aks-standard-tier",
+    "AKS clusters must run on the Standard (or Premium) tier, which carries the uptime SLA.",
+    [CLUSTER],
+    _cluster_tier,
+)
+azure_aks_gpu_pool = _resource_rule(
+    "azure-aks-gpu-pool",
+    "AKS GPU pools must be tainted nvidia.com/gpu:NoSchedule, autoscale from 0 and stay under the node cap, "
+    "with no public node IPs.",
+    [AGENT_POOL, CLUSTER],
+    _gpu_pool_shape,
+    config_schema=_CAP_CONFIG,
+)
+azure_aks_gpu_pool_spot = _resource_rule(
+    "azure-aks-gpu-pool-spot",
+    "Spot GPU pools must evict with Delete at max price -1; where the policy config sets requireSpot (dev), "
+    "every GPU pool must run on Spot.",
+    [AGENT_POOL, CLUSTER],
+    _gpu_pool_spot,
+    config_schema=_SPOT_CONFIG,
+)
+azure_nsg_no_internet_inbound = _props_rule(
+    "azure-nsg-no-internet-inbound",
+    "Network security groups must not allow inbound traffic from the internet.",
+    [NSG],
+    _nsg_no_internet_inbound,
+)
+azure_subnet_closed = _props_rule(
+    "azure-subnet-closed",
+    "Subnets must have a network security group and no default outbound access (egress goes through NAT).",
+    [SUBNET],
+    _subnet_closed,
+)
+azure_budget_pinned = _props_rule(
+    "azure-budget-pinned",
+    "Consumption budgets must start on a pinned first of a month and alert on actual and forecast spend.",
+    [BUDGET],
+    _budget_pinned,
+)
+azure_required_tags = _resource_rule(
+    "azure-required-tags",
+    f"Azure resources must carry the platform tags ({', '.join(REQUIRED_TAG_KEYS)}) with managed-by "
+    '"pulumi", so every cost and resource has an owner.',
+    TAGGABLE,
+    _required_tags,
+)
+azure_resources_protected = _resource_rule(
+    "azure-resources-protected",
+    "The resource group, storage accounts, key vaults and keys, Log Analytics, registries, ML workspaces and "
+    "AKS clusters must be protected (protect: true) against deletion by a stack change.",
+    PROTECTED,
+    _protected,
+)
+azure_data_stores_locked = _stack_rule(
+    "azure-data-stores-locked",
+    "Storage accounts and key vaults must carry a CanNotDelete management lock (Azure's deletion protection).",
+    _every(LOCKED, [LOCK], "scope", "has no management lock whose scope comes from it"),
+)
+azure_storage_account_has_blob_service = _stack_rule(
+    "azure-storage-account-has-blob-service",
+    "Every storage account must have its own BlobServiceProperties, where versioning and soft delete live.",
+    _every(
+        [STORAGE],
+        [BLOB_SERVICE],
+        "accountName",
+        "has no BlobServiceProperties whose accountName comes from it",
+    ),
+)
+azure_private_endpoints = _stack_rule(
+    "azure-private-endpoints",
+    "Storage accounts and key vaults (and registries and ML workspaces with public access disabled) must "
+    "have a private endpoint.",
+    _private_endpoints,
+)
+azure_private_endpoints_in_dns = _stack_rule(
+    "azure-private-endpoints-in-dns",
+    "Every private endpoint must register in a private DNS zone (PrivateDnsZoneGroup).",
+    _endpoints_in_dns,
+)
+azure_private_dns_zones_linked = _stack_rule(
+    "azure-private-dns-zones-linked",
+    "Every private DNS zone must be linked to a VNet, or nothing resolves through it.",
+    _every(
+        [PRIVATE_ZONE],
+        [ZONE_LINK],
+        "privateZoneName",
+        "has no VirtualNetworkLink whose privateZoneName comes from it",
+    ),
+)
+azure_audit_logs = _stack_rule(
+    "azure-audit-logs",
+    "AKS clusters and key vaults must send their audit logs to Log Analytics through a diagnostic setting.",
+    _audit_logs,
+)
+azure_stack_has_budget = _stack_rule(
+    "azure-stack-has-budget",
+    "A stack that creates Azure resources must have a consumption Budget scoped to its resource groups.",
+    _has_budget,
+)
+
+POLICIES: list[Policy] = [
+    azure_storage_account_secure,
+    azure_storage_account_cmk,
+    azure_storage_public_network_disabled,
+    azure_blob_versioning_and_soft_delete,
+    azure_key_vault_secure,
+    azure_key_vault_public_network_disabled,
+    azure_key_vault_key_rotation,
+    azure_container_registry_secure,
+    azure_container_registry_private,
+    azure_ml_workspace_secure,
+    azure_ml_workspace_private,
+    azure_ml_compute_hardened,
+    azure_aks_cluster_hardened,
+    azure_aks_private_cluster,
+    azure_aks_etcd_encryption,
+    azure_aks_standard_tier,
+    azure_aks_gpu_pool,
+    azure_aks_gpu_pool_spot,
+    azure_nsg_no_internet_inbound,
+    azure_subnet_closed,
+    azure_budget_pinned,
+    azure_required_tags,
+    azure_resources_protected,
+    azure_data_stores_locked,
+    azure_storage_account_has_blob_service,
+    azure_private_endpoints,
+    azure_private_endpoints_in_dns,
+    azure_private_dns_zones_linked,
+    azure_audit_logs,
+    azure_stack_has_budget,
+]

@@ -8,10 +8,20 @@ still reports every known bad value. Secrets arrive already unwrapped to their p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from pulumi_policy import PolicyResource
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 from pulumi_policy.proxy import (
     UNKNOWN_ARCHIVE_VALUE,
     UNKNOWN_ARRAY_VALUE,
@@ -128,3 +138,55 @@ def linked_through(
         for target in resource.property_dependencies.get(property_name, []):
             links.setdefault(target.urn, []).append(resource)
     return links
+
+
+Props = Mapping[str, Any]
+
+
+def show(value: object) -> str:
+    """A property value as the user wrote it in the program (JSON-ish)."""
+    if value is None:
+        return "unset"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # numbers arrive as floats through protobuf
+    return json.dumps(value) if isinstance(value, bool | int | float | str) else repr(value)
+
+
+def resource_rule(
+    name: str,
+    description: str,
+    types: Iterable[str],
+    check: Callable[[ResourceValidationArgs], list[str]],
+    config_schema: PolicyConfigSchema | None = None,
+) -> ResourceValidationPolicy:
+    """A rule for `types`: `check` returns the problems, reported together as one message."""
+    wanted = frozenset(types)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in wanted:
+            return
+        problems = check(args)
+        if problems:
+            report_violation("; ".join(problems) + ".", None)
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=config_schema,
+    )
+
+
+def props_rule(
+    name: str, description: str, types: Iterable[str], check: Callable[[Props], list[str]]
+) -> ResourceValidationPolicy:
+    return resource_rule(name, description, types, lambda args: check(args.props))
+
+
+def stack_rule(
+    name: str, description: str, validate: Callable[[StackValidationArgs, ReportViolation], None]
+) -> StackValidationPolicy:
+    return StackValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=EnforcementLevel.MANDATORY
+    )

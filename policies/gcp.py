@@ -1,7 +1,1166 @@
-"""Rules for the gcp resources the platform creates."""
+"""GCP guardrails: CMEK everywhere, nothing public, private GKE with hardened and capped GPU pools,
+hardened Workbench instances, logged networks, least-privilege IAM, a budget for every stack.
+
+Every rule reads the engine's camelCase properties, treats an unset property as the provider's
+default, and skips (never guesses) values that are unknown during preview.
+"""
 
 from __future__ import annotations
 
-from pulumi_policy import Policy
+from collections.abc import Callable
+from typing import Any
 
-POLICIES: list[Policy] = []
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from components.common.tags import REQUIRED_TAG_KEYS, gcp_labels
+from policies.common import Props, Unknown, elements, entries, linked_through, of_type, prop
+from policies.common import props_rule as _props_rule
+from policies.common import resource_rule as _resource_rule
+from policies.common import show as _show
+
+# --- type tokens -------------------------------------------------------------------------------------------
+
+SERVICE = "gcp:projects/service:Service"
+PROJECT_IAM_MEMBER = "gcp:projects/iAMMember:IAMMember"
+SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
+SERVICE_ACCOUNT_IAM_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+NETWORK = "gcp:compute/network:Network"
+SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
+ROUTER = "gcp:compute/router:Router"
+ROUTER_NAT = "gcp:compute/routerNat:RouterNat"
+FIREWALL = "gcp:compute/firewall:Firewall"
+KEY_RING = "gcp:kms/keyRing:KeyRing"
+CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+CRYPTO_KEY_IAM_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+BUCKET = "gcp:storage/bucket:Bucket"
+BUCKET_IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+METADATA_STORE = "gcp:vertex/aiMetadataStore:AiMetadataStore"
+TENSORBOARD = "gcp:vertex/aiTensorboard:AiTensorboard"
+REPOSITORY = "gcp:artifactregistry/repository:Repository"
+REPOSITORY_IAM_MEMBER = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"
+WORKBENCH = "gcp:workbench/instance:Instance"
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+TOPIC = "gcp:pubsub/topic:Topic"
+TOPIC_IAM_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember"
+NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+BUDGET = "gcp:billing/budget:Budget"
+
+IAM_MEMBERS = (
+    PROJECT_IAM_MEMBER,
+    SERVICE_ACCOUNT_IAM_MEMBER,
+    CRYPTO_KEY_IAM_MEMBER,
+    BUCKET_IAM_MEMBER,
+    REPOSITORY_IAM_MEMBER,
+    TOPIC_IAM_MEMBER,
+)
+# Where each labelled type keeps its labels.
+LABELS_AT: dict[str, tuple[str, ...]] = {
+    BUCKET: ("labels",),
+    CRYPTO_KEY: ("labels",),
+    CLUSTER: ("resourceLabels",),
+    NODE_POOL: ("nodeConfig", "resourceLabels"),
+    WORKBENCH: ("labels",),
+    TENSORBOARD: ("labels",),
+    REPOSITORY: ("labels",),
+    TOPIC: ("labels",),
+    NOTIFICATION_CHANNEL: ("userLabels",),
+}
+# Resources that hold data or keep a cluster alive: protected against `pulumi destroy` in prod.
+DATA_STORES = (BUCKET, KEY_RING, CRYPTO_KEY, CLUSTER, METADATA_STORE, TENSORBOARD, REPOSITORY, WORKBENCH)
+
+REQUIRED_LABEL_KEYS = tuple(gcp_labels(dict.fromkeys(REQUIRED_TAG_KEYS, "x")))
+PUBLIC_PRINCIPALS = ("allUsers", "allAuthenticatedUsers")
+BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
+# Project-wide roles that let a workload account become someone else or administer everything.
+ESCALATING_ROLES = (
+    "roles/iam.serviceAccountUser",
+    "roles/iam.serviceAccountTokenCreator",
+    "roles/iam.serviceAccountKeyAdmin",
+    "roles/iam.securityAdmin",
+    "roles/resourcemanager.projectIamAdmin",
+)
+ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+MAX_ROTATION_SECONDS = 90 * 86400
+MAX_IDLE_SECONDS = 24 * 3600
+GPU_TAINT = ("nvidia.com/gpu", "NO_SCHEDULE")
+GPU_DRIVER_VERSIONS = ("DEFAULT", "LATEST", "INSTALLATION_DISABLED")
+# Machine families whose GPUs come with the machine type.
+GPU_MACHINE_PREFIXES = ("a2-", "a3-", "a4-", "g2-", "g4-")
+COMPUTE_DEFAULT_ACCOUNT_SUFFIX = "-compute@developer.gserviceaccount.com"
+CONTROL_PLANE_LOGS = ("SYSTEM_COMPONENTS", "APISERVER")
+
+
+def _known(value: object) -> bool:
+    return not isinstance(value, Unknown)
+
+
+def _duration_seconds(value: object) -> float | None:
+    """'7776000s' -> 7776000.0; None for anything else."""
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and value.endswith("s"):
+        try:
+            return float(value[:-1])
+        except ValueError:
+            return None
+    return None
+
+
+def _require_true(*path: str, default: bool, why: str) -> Callable[[Props], list[str]]:
+    def check(props: Props) -> list[str]:
+        value = prop(props, *path, default=default)
+        if _known(value) and value is not True:
+            shown = _show(prop(props, *path))
+            return [f"{'.'.join(path)} is {shown}, expected true ({why})"]
+        return []
+
+    return check
+
+
+def _require_set(*path: str, why: str) -> Callable[[Props], list[str]]:
+    def check(props: Props) -> list[str]:
+        value = prop(props, *path)
+        if _known(value) and not value:
+            return [f"{'.'.join(path)} is unset ({why})"]
+        return []
+
+    return check
+
+
+# --- project ----------------------------------------------------------------------------------------------
+
+
+gcp_project_service_kept_on_destroy = _props_rule(
+    "gcp-project-service-kept-on-destroy",
+    "Project APIs the platform enables must set disableOnDestroy false: disabling an API on destroy breaks "
+    "every other workload in the project that uses it.",
+    [SERVICE],
+    lambda p: (
+        [f"disableOnDestroy is {_show(prop(p, 'disableOnDestroy'))}, expected false (unset means true)"]
+        if prop(p, "disableOnDestroy", default=True) is True
+        else []
+    ),
+)
+
+
+# --- IAM --------------------------------------------------------------------------------------------------
+
+
+def _iam_member(props: Props) -> list[str]:
+    member, role = prop(props, "member"), prop(props, "role")
+    if isinstance(member, str) and member in PUBLIC_PRINCIPALS:
+        return [f"member is {_show(member)}, which grants {_show(role)} to anyone"]
+    return []
+
+
+def _iam_role(props: Props) -> list[str]:
+    role = prop(props, "role")
+    if isinstance(role, str) and role in BASIC_ROLES:
+        return [f"role is {_show(role)}, a basic role; grant a predefined role that does only the job"]
+    return []
+
+
+gcp_iam_no_public_principals = _props_rule(
+    "gcp-iam-no-public-principals",
+    "IAM grants must not name allUsers or allAuthenticatedUsers: buckets, keys, topics, repositories and "
+    "accounts stay reachable only by named identities.",
+    IAM_MEMBERS,
+    _iam_member,
+)
+
+gcp_iam_no_basic_roles = _props_rule(
+    "gcp-iam-no-basic-roles",
+    "IAM grants must not use the basic roles (owner, editor, viewer), which cover every service in the project.",
+    IAM_MEMBERS,
+    _iam_role,
+)
+
+
+def _validate_account_privileges(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    grants = linked_through(args.resources, [PROJECT_IAM_MEMBER], "member")
+    for account in of_type(args.resources, [SERVICE_ACCOUNT]):
+        for grant in grants.get(account.urn, []):
+            role = prop(grant.props, "role")
+            if not isinstance(role, str):
+                continue
+            if role in BASIC_ROLES or role in ESCALATING_ROLES or role.endswith(".admin"):
+                report_violation(
+                    f"service account {account.name} holds {role} on the project through {grant.name}; "
+                    "workload accounts get only the roles their job needs.",
+                    account.urn,
+                )
+
+
+gcp_service_account_least_privilege = StackValidationPolicy(
+    name="gcp-service-account-least-privilege",
+    description=(
+        "Service accounts the platform creates must not hold basic, admin or impersonation roles on the "
+        "project (linked through the grant's member input)."
+    ),
+    validate=_validate_account_privileges,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+# --- keys -------------------------------------------------------------------------------------------------
+
+
+def _rotation(props: Props) -> list[str]:
+    raw = prop(props, "rotationPeriod")
+    if not _known(raw):
+        return []
+    seconds = _duration_seconds(raw)
+    if seconds is None:
+        return [f"rotationPeriod is {_show(raw)}, so the key never rotates; set 90 days (7776000s) or less"]
+    if seconds > MAX_ROTATION_SECONDS:
+        return [f"rotationPeriod is {_show(raw)}, longer than 90 days (7776000s)"]
+    return []
+
+
+kms_crypto_key_rotation = _props_rule(
+    "kms-crypto-key-rotation",
+    "Customer-managed keys must rotate every 90 days or sooner.",
+    [CRYPTO_KEY],
+    _rotation,
+)
+
+kms_key_ring_regional = _props_rule(
+    "kms-key-ring-regional",
+    "Key rings must live in a region: CMEK for regional buckets, clusters, disks and Vertex AI needs a key in "
+    "the same region, and a global ring keeps key material outside the data's location.",
+    [KEY_RING],
+    lambda p: (
+        [f"location is {_show(prop(p, 'location'))}, expected the platform's region"]
+        if prop(p, "location") in ("global", None)
+        else []
+    ),
+)
+
+
+def _validate_keys_granted(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    grants = linked_through(args.resources, [CRYPTO_KEY_IAM_MEMBER], "cryptoKeyId")
+    users: dict[str, list[PolicyResource]] = {}
+    for resource in args.resources:
+        if resource.resource_type in (*IAM_MEMBERS, CRYPTO_KEY):
+            continue
+        for targets in resource.property_dependencies.values():
+            for target in targets:
+                if target.resource_type == CRYPTO_KEY:
+                    users.setdefault(target.urn, []).append(resource)
+    for key in of_type(args.resources, [CRYPTO_KEY]):
+        if key.urn not in users:
+            continue
+        usable = [g for g in grants.get(key.urn, []) if prop(g.props, "role") in (ENCRYPTER_DECRYPTER, None)]
+        if not usable:
+            names = ", ".join(sorted({u.name for u in users[key.urn]}))
+            report_violation(
+                f"key {key.name} encrypts {names} but no CryptoKeyIAMMember grants {ENCRYPTER_DECRYPTER} "
+                "on it, so the service agents cannot use it.",
+                key.urn,
+            )
+
+
+kms_keys_granted_to_their_users = StackValidationPolicy(
+    name="kms-keys-granted-to-their-users",
+    description=(
+        "Every key that encrypts a resource must grant the encrypter/decrypter role through a "
+        "CryptoKeyIAMMember (linked through cryptoKeyId); otherwise creating the resource fails."
+    ),
+    validate=_validate_keys_granted,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+# --- data protection and labels ---------------------------------------------------------------------------
+
+
+def _protected(args: ResourceValidationArgs) -> list[str]:
+    if args.opts.protect:
+        return []
+    return ["the resource is not protected (Pulumi protect), so `pulumi destroy` would delete its data"]
+
+
+gcp_data_stores_protected = _resource_rule(
+    "gcp-data-stores-protected",
+    "Buckets, keys, clusters, Vertex AI stores, repositories and Workbench instances must be protected "
+    "with Pulumi's protect option.",
+    DATA_STORES,
+    _protected,
+)
+
+
+def _labels(args: ResourceValidationArgs) -> list[str]:
+    labels = entries(args.props, *LABELS_AT[args.resource_type])
+    if isinstance(labels, Unknown):
+        return []
+    where = ".".join(LABELS_AT[args.resource_type])
+    problems = []
+    missing = [k for k in REQUIRED_LABEL_KEYS if labels.get(k) in (None, "")]
+    if missing:
+        problems.append(f"{where} is missing {', '.join(missing)}")
+    managed_by = labels.get("managed-by")
+    if managed_by not in (None, "", "pulumi") and _known(managed_by):
+        problems.append(f'{where}.managed-by is {_show(managed_by)}, expected "pulumi"')
+    return problems
+
+
+gcp_required_labels = _resource_rule(
+    "gcp-required-labels",
+    f"Labelled GCP resources must carry the platform labels ({', '.join(REQUIRED_LABEL_KEYS)}) with "
+    'managed-by "pulumi", so billing reports and the budget filter see every cost.',
+    LABELS_AT,
+    _labels,
+)
+
+
+# --- buckets ----------------------------------------------------------------------------------------------
+
+
+gcs_bucket_uniform_access = _props_rule(
+    "gcs-bucket-uniform-access",
+    "Buckets must use uniform bucket-level access, so object ACLs cannot grant access around IAM.",
+    [BUCKET],
+    _require_true("uniformBucketLevelAccess", default=False, why="unset means object ACLs apply"),
+)
+
+
+def _public_access_prevention(props: Props) -> list[str]:
+    value = prop(props, "publicAccessPrevention")
+    if _known(value) and value != "enforced":
+        return [f'publicAccessPrevention is {_show(value)}, expected "enforced" (unset means inherited)']
+    return []
+
+
+gcs_bucket_public_access_prevention = _props_rule(
+    "gcs-bucket-public-access-prevention",
+    'Buckets must set publicAccessPrevention "enforced", so no grant can ever make them public.',
+    [BUCKET],
+    _public_access_prevention,
+)
+
+gcs_bucket_encrypted_with_cmek = _props_rule(
+    "gcs-bucket-encrypted-with-cmek",
+    "Buckets must encrypt with the platform's customer-managed key (encryption.defaultKmsKeyName).",
+    [BUCKET],
+    _require_set("encryption", "defaultKmsKeyName", why="objects would use a Google-managed key"),
+)
+
+gcs_bucket_versioning_enabled = _props_rule(
+    "gcs-bucket-versioning-enabled",
+    "Buckets must keep object versions, so overwritten or deleted datasets and models can be recovered.",
+    [BUCKET],
+    _require_true("versioning", "enabled", default=False, why="unset means unversioned"),
+)
+
+gcs_bucket_force_destroy_disabled = _props_rule(
+    "gcs-bucket-force-destroy-disabled",
+    "Buckets must not set forceDestroy, which lets a stack destroy delete every object without recovery.",
+    [BUCKET],
+    lambda p: (
+        ["forceDestroy is true, so destroying the stack deletes every object in the bucket"]
+        if prop(p, "forceDestroy", default=False) is True
+        else []
+    ),
+)
+
+
+def _soft_delete(props: Props) -> list[str]:
+    raw = prop(props, "softDeletePolicy", "retentionDurationSeconds")
+    if raw is None or not _known(raw):
+        return []  # unset: GCS keeps deleted objects for 7 days
+    if isinstance(raw, int | float) and raw < 7 * 86400:
+        return [
+            f"softDeletePolicy.retentionDurationSeconds is {_show(raw)}, expected at least 604800 (7 days)"
+        ]
+    return []
+
+
+gcs_bucket_soft_delete_enabled = _props_rule(
+    "gcs-bucket-soft-delete-enabled",
+    "Buckets must keep deleted objects recoverable for at least 7 days (soft delete).",
+    [BUCKET],
+    _soft_delete,
+)
+
+
+# --- network ----------------------------------------------------------------------------------------------
+
+
+vpc_custom_mode = _props_rule(
+    "vpc-custom-mode",
+    "VPC networks must be custom mode: auto mode creates a subnet in every region with unmanaged ranges.",
+    [NETWORK],
+    lambda p: (
+        [
+            f"autoCreateSubnetworks is {_show(prop(p, 'autoCreateSubnetworks'))}, expected false (unset means true)"
+        ]
+        if prop(p, "autoCreateSubnetworks", default=True) is True
+        else []
+    ),
+)
+
+subnet_private_google_access = _props_rule(
+    "subnet-private-google-access",
+    "Subnets must enable Private Google Access, so private nodes and notebooks reach Google APIs "
+    "without public IPs.",
+    [SUBNETWORK],
+    _require_true("privateIpGoogleAccess", default=False, why="unset means off"),
+)
+
+
+def _flow_logs(props: Props) -> list[str]:
+    config = prop(props, "logConfig")
+    if not _known(config):
+        return []
+    if not config:
+        return ["logConfig is unset, so the subnet has no VPC flow logs"]
+    sampling = prop(props, "logConfig", "flowSampling")
+    if isinstance(sampling, int | float) and sampling <= 0:
+        return [f"logConfig.flowSampling is {_show(sampling)}, so no flows are logged"]
+    return []
+
+
+subnet_flow_logs_enabled = _props_rule(
+    "subnet-flow-logs-enabled",
+    "Subnets must export VPC flow logs, so network access can be audited and incidents investigated.",
+    [SUBNETWORK],
+    _flow_logs,
+)
+
+
+def _public_ingress(props: Props) -> list[str]:
+    if prop(props, "direction", default="INGRESS") != "INGRESS" or prop(props, "disabled") is True:
+        return []
+    allows = elements(props, "allows")
+    if isinstance(allows, Unknown) or not allows:
+        return []
+    ranges = elements(props, "sourceRanges")
+    if isinstance(ranges, Unknown):
+        return []
+    if not ranges:
+        tags, accounts = elements(props, "sourceTags"), elements(props, "sourceServiceAccounts")
+        if isinstance(tags, Unknown) or isinstance(accounts, Unknown) or tags or accounts:
+            return []
+        return ["sourceRanges is unset, which GCP reads as 0.0.0.0/0"]
+    open_ranges = [r for r in ranges if isinstance(r, str) and r.endswith("/0")]
+    if open_ranges:
+        return [
+            f"sourceRanges includes {', '.join(open_ranges)}, which opens the allowed ports to the internet"
+        ]
+    return []
+
+
+firewall_no_public_ingress = _props_rule(
+    "firewall-no-public-ingress",
+    "Ingress firewall rules must not allow traffic from 0.0.0.0/0 (or with no source, which means the same).",
+    [FIREWALL],
+    _public_ingress,
+)
+
+
+def _nat_logging(props: Props) -> list[str]:
+    enabled = prop(props, "logConfig", "enable")
+    if not _known(enabled):
+        return []
+    if enabled is not True:
+        return [f"logConfig.enable is {_show(enabled)}, expected true with filter ERRORS_ONLY or ALL"]
+    log_filter = prop(props, "logConfig", "filter")
+    if _known(log_filter) and log_filter not in ("ERRORS_ONLY", "ALL"):
+        return [f"logConfig.filter is {_show(log_filter)}, expected ERRORS_ONLY or ALL"]
+    return []
+
+
+cloud_nat_logs_errors = _props_rule(
+    "cloud-nat-logs-errors",
+    "Cloud NAT must log at least errors, so dropped egress (port exhaustion) is visible.",
+    [ROUTER_NAT],
+    _nat_logging,
+)
+
+
+def _validate_network_egress(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    routers = linked_through(args.resources, [ROUTER], "network")
+    nats = linked_through(args.resources, [ROUTER_NAT], "router")
+    for network in of_type(args.resources, [NETWORK]):
+        if not any(nats.get(router.urn) for router in routers.get(network.urn, [])):
+            report_violation(
+                f"network {network.name} has no Cloud NAT (a RouterNat on a Router whose network input comes "
+                "from it), so private nodes and notebooks have no egress.",
+                network.urn,
+            )
+
+
+vpc_egress_through_cloud_nat = StackValidationPolicy(
+    name="vpc-egress-through-cloud-nat",
+    description=(
+        "Every network must have a Cloud Router with Cloud NAT (linked through network and router inputs): "
+        "private workloads get egress without public IPs."
+    ),
+    validate=_validate_network_egress,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+# --- GKE clusters -----------------------------------------------------------------------------------------
+
+
+gke_private_nodes = _props_rule(
+    "gke-private-nodes",
+    "GKE nodes must have private IPs only.",
+    [CLUSTER],
+    _require_true(
+        "privateClusterConfig", "enablePrivateNodes", default=False, why="nodes would get public IPs"
+    ),
+)
+
+gke_private_endpoint = _props_rule(
+    "gke-private-endpoint",
+    "The GKE control plane must be reachable only on its private endpoint.",
+    [CLUSTER],
+    _require_true("privateClusterConfig", "enablePrivateEndpoint", default=False, why="the API is public"),
+)
+
+
+def _authorized_networks(props: Props) -> list[str]:
+    config = prop(props, "masterAuthorizedNetworksConfig")
+    if not _known(config):
+        return []
+    if not config:
+        return ["masterAuthorizedNetworksConfig is unset, so any address may reach the cluster API"]
+    problems = []
+    blocks = elements(props, "masterAuthorizedNetworksConfig", "cidrBlocks")
+    cidrs = [] if isinstance(blocks, Unknown) else [prop(b, "cidrBlock") for b in blocks]
+    open_cidrs = [c for c in cidrs if isinstance(c, str) and c.endswith("/0")]
+    if open_cidrs:
+        problems.append(f"masterAuthorizedNetworksConfig.cidrBlocks includes {', '.join(open_cidrs)}")
+    if prop(props, "masterAuthorizedNetworksConfig", "gcpPublicCidrsAccessEnabled") is True:
+        problems.append(
+            "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled is true (any GCP VM's IP)"
+        )
+    return problems
+
+
+gke_authorized_networks = _props_rule(
+    "gke-authorized-networks",
+    "The GKE API must be limited to an allow-list that never includes 0.0.0.0/0 or all Google Cloud IPs.",
+    [CLUSTER],
+    _authorized_networks,
+)
+
+gke_workload_identity = _props_rule(
+    "gke-workload-identity",
+    "GKE clusters must enable Workload Identity, so pods never use the node's identity.",
+    [CLUSTER],
+    _require_set("workloadIdentityConfig", "workloadPool", why="pods would act as the node service account"),
+)
+
+
+def _secrets_encryption(props: Props) -> list[str]:
+    state = prop(props, "databaseEncryption", "state")
+    key = prop(props, "databaseEncryption", "keyName")
+    if not _known(state) or not _known(key):
+        return []
+    if state != "ENCRYPTED" or not key:
+        return [
+            f"databaseEncryption is state {_show(state)} with keyName {_show(key)}; expected ENCRYPTED with "
+            "the platform's key"
+        ]
+    return []
+
+
+gke_secrets_encrypted_with_cmek = _props_rule(
+    "gke-secrets-encrypted-with-cmek",
+    "GKE must encrypt Kubernetes Secrets at the application layer with a customer-managed key.",
+    [CLUSTER],
+    _secrets_encryption,
+)
+
+gke_shielded_nodes = _props_rule(
+    "gke-shielded-nodes",
+    "GKE clusters must keep Shielded GKE Nodes on.",
+    [CLUSTER],
+    _require_true("enableShieldedNodes", default=True, why="nodes could not prove their identity"),
+)
+
+
+def _legacy_auth(props: Props) -> list[str]:
+    problems = []
+    if prop(props, "enableLegacyAbac") is True:
+        problems.append("enableLegacyAbac is true, which bypasses RBAC")
+    if prop(props, "masterAuth", "clientCertificateConfig", "issueClientCertificate") is True:
+        problems.append(
+            "masterAuth.clientCertificateConfig.issueClientCertificate is true (static credentials)"
+        )
+    return problems
+
+
+gke_legacy_auth_disabled = _props_rule(
+    "gke-legacy-auth-disabled",
+    "GKE clusters must not use legacy ABAC or client certificates.",
+    [CLUSTER],
+    _legacy_auth,
+)
+
+
+def _network_policy(props: Props) -> list[str]:
+    datapath, legacy = prop(props, "datapathProvider"), prop(props, "networkPolicy", "enabled")
+    if not _known(datapath) or not _known(legacy):
+        return []
+    if datapath != "ADVANCED_DATAPATH" and legacy is not True:
+        return [
+            f"datapathProvider is {_show(datapath)} and networkPolicy is off, so NetworkPolicy is ignored"
+        ]
+    return []
+
+
+gke_network_policy_enforced = _props_rule(
+    "gke-network-policy-enforced",
+    "GKE must enforce NetworkPolicy: Dataplane V2 (datapathProvider ADVANCED_DATAPATH) or the Calico add-on.",
+    [CLUSTER],
+    _network_policy,
+)
+
+
+def _release_channel(props: Props) -> list[str]:
+    # Unset enrolls new clusters in REGULAR; UNSPECIFIED opts out of channels.
+    channel = prop(props, "releaseChannel", "channel")
+    if channel == "UNSPECIFIED":
+        return [f"releaseChannel.channel is {_show(channel)}, expected RAPID, REGULAR, STABLE or EXTENDED"]
+    return []
+
+
+gke_release_channel = _props_rule(
+    "gke-release-channel",
+    "GKE clusters must follow a release channel, so control plane and nodes get security patches.",
+    [CLUSTER],
+    _release_channel,
+)
+
+gke_default_node_pool_removed = _props_rule(
+    "gke-default-node-pool-removed",
+    "GKE clusters must remove the default node pool, which runs as the Compute Engine default account.",
+    [CLUSTER],
+    _require_true("removeDefaultNodePool", default=False, why="unset keeps the default pool"),
+)
+
+gke_deletion_protection = _props_rule(
+    "gke-deletion-protection",
+    "GKE clusters must keep GKE's own deletion protection on.",
+    [CLUSTER],
+    _require_true("deletionProtection", default=True, why="the cluster could be deleted by any API call"),
+)
+
+gke_cost_allocation = _props_rule(
+    "gke-cost-allocation",
+    "GKE clusters must enable cost allocation, so GPU spend shows per namespace and label in billing.",
+    [CLUSTER],
+    _require_true("costManagementConfig", "enabled", default=False, why="unset means off"),
+)
+
+
+def _control_plane_logs(props: Props) -> list[str]:
+    if prop(props, "loggingService") == "none":
+        return ['loggingService is "none", so nothing from the cluster is logged']
+    components = elements(props, "loggingConfig", "enableComponents")
+    if isinstance(components, Unknown) or any(isinstance(c, Unknown) for c in components):
+        return []
+    missing = [c for c in CONTROL_PLANE_LOGS if c not in components]
+    if missing:
+        return [f"loggingConfig.enableComponents lacks {', '.join(missing)}"]
+    return []
+
+
+gke_control_plane_logging = _props_rule(
+    "gke-control-plane-logging",
+    "GKE clusters must log system components and the API server.",
+    [CLUSTER],
+    _control_plane_logs,
+)
+
+
+def _validate_cluster_pools(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    pools = linked_through(args.resources, [NODE_POOL], "cluster")
+    for cluster in of_type(args.resources, [CLUSTER]):
+        linked = pools.get(cluster.urn, [])
+        if not any(_is_gpu_pool(p.props) is False for p in linked):
+            report_violation(
+                f"cluster {cluster.name} has no node pool without GPUs (linked through the pool's cluster "
+                "input): system pods would have nowhere to run, and GKE does not taint GPU pools itself "
+                "without one.",
+                cluster.urn,
+            )
+
+
+gke_cluster_has_system_pool = StackValidationPolicy(
+    name="gke-cluster-has-system-pool",
+    description=(
+        "Every GKE cluster must have a node pool without GPUs (linked through the pool's cluster input), so "
+        "system pods never occupy GPU nodes."
+    ),
+    validate=_validate_cluster_pools,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+# --- GKE node pools ---------------------------------------------------------------------------------------
+
+
+def _is_gpu_pool(props: Props) -> bool | None:
+    """True/False when known; None when the accelerators or machine type are unknown."""
+    accelerators = elements(props, "nodeConfig", "guestAccelerators")
+    machine = prop(props, "nodeConfig", "machineType")
+    if isinstance(accelerators, Unknown):
+        return None
+    if any(isinstance(a, Unknown) or prop(a, "count", default=0) != 0 for a in accelerators):
+        return True
+    if not _known(machine):
+        return None
+    return isinstance(machine, str) and machine.startswith(GPU_MACHINE_PREFIXES)
+
+
+def _pool_hardening(props: Props) -> list[str]:
+    problems = []
+    if prop(props, "nodeConfig", "shieldedInstanceConfig", "enableSecureBoot", default=False) is False:
+        problems.append("nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true")
+    mode = prop(props, "nodeConfig", "workloadMetadataConfig", "mode")
+    if _known(mode) and mode != "GKE_METADATA":
+        problems.append(f'nodeConfig.workloadMetadataConfig.mode is {_show(mode)}, expected "GKE_METADATA"')
+    account = prop(props, "nodeConfig", "serviceAccount")
+    if _known(account) and (
+        account in (None, "", "default") or str(account).endswith(COMPUTE_DEFAULT_ACCOUNT_SUFFIX)
+    ):
+        problems.append(
+            f"nodeConfig.serviceAccount is {_show(account)}, the Compute Engine default account; use a "
+            "dedicated least-privilege account"
+        )
+    if _known(key := prop(props, "nodeConfig", "bootDiskKmsKey")) and not key:
+        problems.append("nodeConfig.bootDiskKmsKey is unset, so boot disks use a Google-managed key")
+    return problems
+
+
+gke_node_pool_hardened = _props_rule(
+    "gke-node-pool-hardened",
+    "GKE node pools must use secure boot, conceal node metadata (GKE_METADATA), run as a dedicated service "
+    "account and encrypt boot disks with the platform key.",
+    [NODE_POOL],
+    _pool_hardening,
+)
+
+
+def _gpu_only(
+    check: Callable[[ResourceValidationArgs], list[str]],
+) -> Callable[[ResourceValidationArgs], list[str]]:
+    return lambda args: check(args) if _is_gpu_pool(args.props) is True else []
+
+
+def _gpu_taint(args: ResourceValidationArgs) -> list[str]:
+    taints = elements(args.props, "nodeConfig", "taints")
+    if isinstance(taints, Unknown):
+        return []
+    pairs = [(prop(t, "key"), prop(t, "effect")) for t in taints]
+    # A taint that is not known yet may be the GPU one: judge it when the update runs.
+    unknown = any(isinstance(t, Unknown) for t in taints) or any(
+        not _known(v) for pair in pairs for v in pair
+    )
+    if GPU_TAINT in pairs or unknown:
+        return []
+    return ["nodeConfig.taints has no nvidia.com/gpu NO_SCHEDULE taint, so any pod may land on GPU nodes"]
+
+
+def _limits(props: Props) -> tuple[Any, Any]:
+    low = prop(props, "autoscaling", "totalMinNodeCount")
+    high = prop(props, "autoscaling", "totalMaxNodeCount")
+    if low is None:
+        low = prop(props, "autoscaling", "minNodeCount", default=0)
+    if high is None:
+        high = prop(props, "autoscaling", "maxNodeCount")
+    return low, high
+
+
+def _scales_to_zero(args: ResourceValidationArgs) -> list[str]:
+    autoscaling = prop(args.props, "autoscaling")
+    if not _known(autoscaling):
+        return []
+    if not autoscaling:
+        return ["autoscaling is unset, so the GPU pool runs a fixed number of nodes"]
+    low, _ = _limits(args.props)
+    if isinstance(low, int | float) and low > 0:
+        return [f"the GPU pool keeps at least {low:g} nodes running; its minimum must be 0"]
+    return []
+
+
+def _capped(args: ResourceValidationArgs) -> list[str]:
+    if not _known(prop(args.props, "autoscaling")):
+        return []
+    _, high = _limits(args.props)
+    cap = args.get_config().get("maxNodes", 16)
+    if high is None:
+        return ["autoscaling has no maximum node count"]
+    if isinstance(high, int | float) and high > cap:
+        return [f"the GPU pool may grow to {high:g} nodes, above the cap of {cap}"]
+    return []
+
+
+def _spot(args: ResourceValidationArgs) -> list[str]:
+    if not args.get_config().get("requireSpot", False):
+        return []
+    spot, preemptible = prop(args.props, "nodeConfig", "spot"), prop(args.props, "nodeConfig", "preemptible")
+    if not _known(spot) or not _known(preemptible) or spot is True or preemptible is True:
+        return []
+    return ["nodeConfig.spot is not true, so this stack's GPU pool runs on on-demand capacity"]
+
+
+def _driver(args: ResourceValidationArgs) -> list[str]:
+    accelerators = elements(args.props, "nodeConfig", "guestAccelerators")
+    if isinstance(accelerators, Unknown):
+        return []
+    problems = []
+    for i, accelerator in enumerate(accelerators):
+        version = prop(accelerator, "gpuDriverInstallationConfig", "gpuDriverVersion")
+        if _known(version) and version not in GPU_DRIVER_VERSIONS:
+            problems.append(
+                f"nodeConfig.guestAccelerators[{i}].gpuDriverInstallationConfig.gpuDriverVersion is "
+                f"{_show(version)}, expected {', '.join(GPU_DRIVER_VERSIONS)}"
+            )
+    return problems
+
+
+gke_gpu_pool_tainted = _resource_rule(
+    "gke-gpu-pool-tainted",
+    "GPU node pools must carry the nvidia.com/gpu NoSchedule taint explicitly, so only GPU workloads land "
+    "there (and GKE's own taint does not show as a perpetual diff).",
+    [NODE_POOL],
+    _gpu_only(_gpu_taint),
+)
+
+gke_gpu_pool_scales_to_zero = _resource_rule(
+    "gke-gpu-pool-scales-to-zero",
+    "GPU node pools must autoscale with a minimum of 0, so idle GPUs cost nothing.",
+    [NODE_POOL],
+    _gpu_only(_scales_to_zero),
+)
+
+gke_gpu_pool_capped = _resource_rule(
+    "gke-gpu-pool-capped",
+    "GPU node pools must have a maximum node count, at most the configured cap (maxNodes, default 16).",
+    [NODE_POOL],
+    _gpu_only(_capped),
+    config_schema=PolicyConfigSchema(
+        properties={"maxNodes": {"type": "integer", "minimum": 1, "default": 16}}
+    ),
+)
+
+gke_gpu_pool_spot = _resource_rule(
+    "gke-gpu-pool-spot",
+    "Where the stack's policy config sets requireSpot (dev), GPU node pools must use spot capacity.",
+    [NODE_POOL],
+    _gpu_only(_spot),
+    config_schema=PolicyConfigSchema(properties={"requireSpot": {"type": "boolean", "default": False}}),
+)
+
+gke_gpu_driver_configured = _resource_rule(
+    "gke-gpu-driver-configured",
+    "GPU accelerators must say how their driver is installed (DEFAULT, LATEST, or INSTALLATION_DISABLED "
+    "for the GPU operator).",
+    [NODE_POOL],
+    _driver,
+)
+
+
+# --- Vertex AI ----------------------------------------------------------------------------------------
+
+
+vertex_encrypted_with_cmek = _props_rule(
+    "vertex-encrypted-with-cmek",
+    "Vertex AI metadata stores and TensorBoards must encrypt with the platform's customer-managed key.",
+    [METADATA_STORE, TENSORBOARD],
+    _require_set("encryptionSpec", "kmsKeyName", why="Vertex AI would use a Google-managed key"),
+)
+
+artifact_registry_encrypted_with_cmek = _props_rule(
+    "artifact-registry-encrypted-with-cmek",
+    "Artifact Registry repositories must encrypt images with the platform's customer-managed key.",
+    [REPOSITORY],
+    _require_set("kmsKeyName", why="images would use a Google-managed key"),
+)
+
+
+def _cleanup(props: Props) -> list[str]:
+    policies = elements(props, "cleanupPolicies")
+    dry_run = prop(props, "cleanupPolicyDryRun")
+    if isinstance(policies, Unknown) or not _known(dry_run):
+        return []
+    if not policies:
+        return ["cleanupPolicies is unset, so old images accumulate storage cost forever"]
+    if dry_run is True:
+        return ["cleanupPolicyDryRun is true, so the cleanup policies never delete anything"]
+    return []
+
+
+artifact_registry_cleanup_enabled = _props_rule(
+    "artifact-registry-cleanup-enabled",
+    "Artifact Registry repositories must run cleanup policies (not in dry-run), so images do not pile up.",
+    [REPOSITORY],
+    _cleanup,
+)
+
+
+def _workbench_network(props: Props) -> list[str]:
+    problems = []
+    if (public := prop(props, "gceSetup", "disablePublicIp", default=False)) is not True and _known(public):
+        problems.append("gceSetup.disablePublicIp is not true, so the instance gets a public IP")
+    interfaces = elements(props, "gceSetup", "networkInterfaces")
+    if not isinstance(interfaces, Unknown) and not any(
+        isinstance(i, Unknown) or prop(i, "subnet") for i in interfaces
+    ):
+        problems.append(
+            "gceSetup.networkInterfaces names no subnet, so the instance joins the default network"
+        )
+    return problems
+
+
+def _workbench_boot(props: Props) -> list[str]:
+    problems = []
+    if prop(props, "gceSetup", "shieldedInstanceConfig", "enableSecureBoot", default=False) is False:
+        problems.append("gceSetup.shieldedInstanceConfig.enableSecureBoot is not true")
+    metadata = entries(props, "gceSetup", "metadata")
+    root = None if isinstance(metadata, Unknown) else metadata.get("notebook-disable-root")
+    if not isinstance(metadata, Unknown) and _known(root) and root != "true":
+        problems.append(f'gceSetup.metadata.notebook-disable-root is {_show(root)}, expected "true"')
+    return problems
+
+
+def _workbench_idle(props: Props) -> list[str]:
+    metadata = entries(props, "gceSetup", "metadata")
+    if isinstance(metadata, Unknown):
+        return []
+    raw = metadata.get("idle-timeout-seconds")
+    if not _known(raw):
+        return []
+    try:
+        seconds = int(str(raw))
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= MAX_IDLE_SECONDS:
+        return [
+            f"gceSetup.metadata.idle-timeout-seconds is {_show(raw)}, expected 1 to {MAX_IDLE_SECONDS} "
+            "so idle instances stop"
+        ]
+    return []
+
+
+def _workbench_disks(props: Props) -> list[str]:
+    problems = []
+    for disk in ("bootDisk", "dataDisks"):
+        encryption = prop(props, "gceSetup", disk, "diskEncryption", default="GMEK")
+        key = prop(props, "gceSetup", disk, "kmsKey")
+        if _known(encryption) and _known(key) and (encryption != "CMEK" or not key):
+            problems.append(f"gceSetup.{disk} is {_show(encryption)} with kmsKey {_show(key)}, expected CMEK")
+    return problems
+
+
+def _workbench_identity(props: Props) -> list[str]:
+    problems = []
+    email = prop(props, "gceSetup", "serviceAccounts", 0, "email")
+    if _known(email) and (not email or str(email).endswith(COMPUTE_DEFAULT_ACCOUNT_SUFFIX)):
+        problems.append(
+            f"gceSetup.serviceAccounts[0].email is {_show(email)}; run as the workspace's dedicated account"
+        )
+    owners = elements(props, "instanceOwners")
+    if not isinstance(owners, Unknown) and not owners:
+        problems.append("instanceOwners is unset, so every user of the service account can open the instance")
+    return problems
+
+
+workbench_private_network = _props_rule(
+    "workbench-private-network",
+    "Workbench instances must have no public IP and sit in the platform's subnet.",
+    [WORKBENCH],
+    _workbench_network,
+)
+
+workbench_hardened = _props_rule(
+    "workbench-hardened",
+    "Workbench instances must boot with Secure Boot and disable root access (notebook-disable-root).",
+    [WORKBENCH],
+    _workbench_boot,
+)
+
+workbench_idle_shutdown = _props_rule(
+    "workbench-idle-shutdown",
+    f"Workbench instances must stop after at most {MAX_IDLE_SECONDS // 3600} hours idle (idle-timeout-seconds).",
+    [WORKBENCH],
+    _workbench_idle,
+)
+
+workbench_disks_encrypted_with_cmek = _props_rule(
+    "workbench-disks-encrypted-with-cmek",
+    "Workbench boot and data disks must encrypt with the platform's customer-managed key.",
+    [WORKBENCH],
+    _workbench_disks,
+)
+
+workbench_single_user_identity = _props_rule(
+    "workbench-single-user-identity",
+    "Workbench instances must run as a dedicated service account and belong to one named owner.",
+    [WORKBENCH],
+    _workbench_identity,
+)
+
+workbench_deletion_protection = _props_rule(
+    "workbench-deletion-protection",
+    "Workbench instances must keep Vertex AI's deletion protection on, so a user's work is not lost by accident.",
+    [WORKBENCH],
+    _require_true("enableDeletionProtection", default=False, why="unset means off"),
+)
+
+
+# --- budget and alerts --------------------------------------------------------------------------------
+
+
+pubsub_topic_encrypted_with_cmek = _props_rule(
+    "pubsub-topic-encrypted-with-cmek",
+    "Pub/Sub topics must encrypt messages with the platform's customer-managed key.",
+    [TOPIC],
+    _require_set("kmsKeyName", why="messages would use a Google-managed key"),
+)
+
+monitoring_channel_enabled = _props_rule(
+    "monitoring-channel-enabled",
+    "Notification channels must be enabled, or budget alerts sent to them go nowhere.",
+    [NOTIFICATION_CHANNEL],
+    _require_true("enabled", default=True, why="a disabled channel drops every alert"),
+)
+
+
+def _budget_rules(props: Props) -> list[str]:
+    problems = []
+    rules = elements(props, "thresholdRules")
+    if not isinstance(rules, Unknown) and not any(isinstance(r, Unknown) for r in rules):
+        bases = [prop(r, "spendBasis", default="CURRENT_SPEND") for r in rules]
+        if any(not _known(b) for b in bases):
+            bases = ["CURRENT_SPEND", "FORECASTED_SPEND"]  # cannot judge until known
+        if "CURRENT_SPEND" not in bases:
+            problems.append("thresholdRules has no CURRENT_SPEND threshold")
+        if "FORECASTED_SPEND" not in bases:
+            problems.append(
+                "thresholdRules has no FORECASTED_SPEND threshold, so overspend is seen only after it"
+            )
+    topic = prop(props, "allUpdatesRule", "pubsubTopic")
+    channels = elements(props, "allUpdatesRule", "monitoringNotificationChannels")
+    if _known(topic) and not isinstance(channels, Unknown) and not topic and not channels:
+        problems.append("allUpdatesRule has neither pubsubTopic nor monitoringNotificationChannels")
+    projects = elements(props, "budgetFilter", "projects")
+    if not isinstance(projects, Unknown) and not projects:
+        problems.append("budgetFilter.projects is unset, so the budget tracks the whole billing account")
+    return problems
+
+
+gcp_budget_alerts = _props_rule(
+    "gcp-budget-alerts",
+    "Billing budgets must alert on current and forecasted spend, to a Pub/Sub topic or notification "
+    "channels, for the platform's project.",
+    [BUDGET],
+    _budget_rules,
+)
+
+
+def _validate_stack_budget(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    uses_gcp = any(r.resource_type.startswith("gcp:") for r in args.resources)
+    if not uses_gcp:
+        return
+    budgets = of_type(args.resources, [BUDGET])
+    delivering = [
+        b
+        for b in budgets
+        if any(
+            t.resource_type in (TOPIC, NOTIFICATION_CHANNEL)
+            for t in b.property_dependencies.get("allUpdatesRule", [])
+        )
+    ]
+    if not delivering:
+        found = ", ".join(b.name for b in budgets) or "none"
+        report_violation(
+            "the stack creates GCP resources but no billing budget delivers alerts to a Pub/Sub topic or "
+            f"notification channel it creates (allUpdatesRule linked to them); budgets found: {found}.",
+            None,
+        )
+
+
+gcp_stack_has_budget = StackValidationPolicy(
+    name="gcp-stack-has-budget",
+    description=(
+        "Every stack that creates GCP resources must create a billing budget whose alerts go to a topic or "
+        "channel of the same stack (linked through allUpdatesRule)."
+    ),
+    validate=_validate_stack_budget,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+POLICIES: list[Policy] = [
+    gcp_project_service_kept_on_destroy,
+    gcp_iam_no_public_principals,
+    gcp_iam_no_basic_roles,
+    gcp_service_account_least_privilege,
+    kms_crypto_key_rotation,
+    kms_key_ring_regional,
+    kms_keys_granted_to_their_users,
+    gcp_data_stores_protected,
+    gcp_required_labels,
+    gcs_bucket_uniform_access,
+    gcs_bucket_public_access_prevention,
+    gcs_bucket_encrypted_with_cmek,
+    gcs_bucket_versioning_enabled,
+    gcs_bucket_force_destroy_disabled,
+    gcs_bucket_soft_delete_enabled,
+    vpc_custom_mode,
+    subnet_private_google_access,
+    subnet_flow_logs_enabled,
+    firewall_no_public_ingress,
+    cloud_nat_logs_errors,
+    vpc_egress_through_cloud_nat,
+    gke_private_nodes,
+    gke_private_endpoint,
+    gke_authorized_networks,
+    gke_workload_identity,
+    gke_secrets_encrypted_with_cmek,
+    gke_shielded_nodes,
+    gke_legacy_auth_disabled,
+    gke_network_policy_enforced,
+    gke_release_channel,
+    gke_default_node_pool_removed,
+    gke_deletion_protection,
+    gke_cost_allocation,
+    gke_control_plane_logging,
+    gke_cluster_has_system_pool,
+    gke_node_pool_hardened,
+    gke_gpu_pool_tainted,
+    gke_gpu_pool_scales_to_zero,
+    gke_gpu_pool_capped,
+    gke_gpu_pool_spot,
+    gke_gpu_driver_configured,
+    vertex_encrypted_with_cmek,
+    artifact_registry_encrypted_with_cmek,
+    artifact_registry_cleanup_enabled,
+    workbench_private_network,
+    workbench_hardened,
+    workbench_idle_shutdown,
+    workbench_disks_encrypted_with_cmek,
+    workbench_single_user_identity,
+    workbench_deletion_protection,
+    pubsub_topic_encrypted_with_cmek,
+    monitoring_channel_enabled,
+    gcp_budget_alerts,
+    gcp_stack_has_budget,
+]

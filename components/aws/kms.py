@@ -21,6 +21,8 @@ class KmsKeyArgs:
     allow_cloudwatch_logs: bool = (
         False  # CloudWatch Logs uses the key directly, scoped to this account's groups
     )
+    # EC2 Auto Scaling launches EKS nodes whose volumes use this key (through its service-linked role).
+    allow_autoscaling_volumes: bool = False
     rotation_period_days: int = 365
     deletion_window_days: int = 30
     deletion_protection: bool = False
@@ -75,6 +77,8 @@ class KmsKey(pulumi.ComponentResource):
                     },
                 )
             )
+        if args.allow_autoscaling_volumes:
+            statements.extend(_autoscaling_statements(account))
         statements.extend(dict(s) for s in args.extra_statements)
 
         keep = pulumi.ResourceOptions(parent=self, protect=args.deletion_protection)
@@ -99,3 +103,37 @@ class KmsKey(pulumi.ComponentResource):
         self.arn = self.key.arn
         self.alias_name = self.alias.name
         self.register_outputs({"key_id": self.key_id, "arn": self.arn, "alias_name": self.alias_name})
+
+
+def _autoscaling_statements(account: pulumi.Output[str]) -> list[dict[str, object]]:
+    """What the AWSServiceRoleForAutoScaling role needs to launch instances with volumes under this key.
+
+    The role must exist before the key policy names it (it does once the account has had any Auto
+    Scaling group; otherwise `aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`).
+    """
+    role = pulumi.Output.concat(
+        "arn:aws:iam::",
+        account,
+        ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+    )
+    return [
+        iam.statement(
+            sid="AutoScalingUsesKeyForVolumes",
+            principals={"AWS": role},
+            actions=[
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ],
+            resources="*",
+        ),
+        iam.statement(
+            sid="AutoScalingGrantsForAttachedVolumes",
+            principals={"AWS": role},
+            actions=["kms:CreateGrant"],
+            resources="*",
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]

@@ -1,8 +1,8 @@
-"""A VPC over 2-3 zones: public and private subnets, NAT by strategy, flow logs, S3 gateway endpoint."""
+"""A VPC over 2-3 zones: public and private subnets, NAT by strategy, flow logs, private AWS endpoints."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Literal
@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws import iam
+from components.aws.endpoints import endpoint_service_name
 
 NatStrategy = Literal["none", "single", "perAz"]
 
@@ -25,6 +26,8 @@ class NetworkArgs:
     flow_logs: bool = True
     flow_log_retention_days: int = 365
     flow_log_kms_key_arn: pulumi.Input[str] | None = None
+    # Interface endpoints (names as in INTERFACE_ENDPOINT_NAMES), with private DNS, in the private subnets.
+    interface_endpoints: Sequence[str] = ()
 
 
 def subnet_layout(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -40,6 +43,8 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
     private_subnet_ids: pulumi.Output[list[str]]
     private_route_table_ids: pulumi.Output[list[str]]
+    s3_prefix_list_id: pulumi.Output[str]
+    endpoint_security_group_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:aws:Network", name, None, opts)
@@ -147,7 +152,7 @@ class Network(pulumi.ComponentResource):
             self.private_route_tables.append(rt)
 
         # S3 traffic from private subnets stays on the AWS network and skips NAT charges.
-        aws.ec2.VpcEndpoint(
+        s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             aws.ec2.VpcEndpointArgs(
                 vpc_id=vpc_id,
@@ -159,10 +164,23 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.endpoint_security_group: aws.ec2.SecurityGroup | None = None
+        self.interface_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
+        if args.interface_endpoints:
+            self._interface_endpoints(name, args, vpc_id, tagged)
+
         if args.flow_logs:
             self._flow_logs(name, args, vpc_id, tagged("flow-logs"))
 
         self.vpc_id = vpc_id
+        self.cidr = args.cidr
+        self.private_subnet_ids_by_zone: dict[str, pulumi.Output[str]] = {
+            zone: subnet.id for zone, subnet in zip(zones, self.private_subnets, strict=True)
+        }
+        self.s3_prefix_list_id = s3_endpoint.prefix_list_id
+        self.endpoint_security_group_id = (
+            self.endpoint_security_group.id if self.endpoint_security_group is not None else None
+        )
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in self.public_subnets])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in self.private_subnets])
         self.private_route_table_ids = pulumi.Output.all(*[rt.id for rt in self.private_route_tables])
@@ -172,8 +190,50 @@ class Network(pulumi.ComponentResource):
                 "public_subnet_ids": self.public_subnet_ids,
                 "private_subnet_ids": self.private_subnet_ids,
                 "private_route_table_ids": self.private_route_table_ids,
+                "s3_prefix_list_id": self.s3_prefix_list_id,
             }
         )
+
+    def _interface_endpoints(
+        self, name: str, args: NetworkArgs, vpc_id: pulumi.Output[str], tagged: Callable[..., dict[str, str]]
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        # Every workload in the VPC (EKS nodes, Studio apps, jobs) reaches the endpoints on 443; a missing rule
+        # here is why private GPU nodes fail to pull images and never join.
+        self.endpoint_security_group = aws.ec2.SecurityGroup(
+            f"{name}-endpoints",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=vpc_id,
+                description="AWS interface endpoints: HTTPS from the VPC",
+                ingress=[
+                    aws.ec2.SecurityGroupIngressArgs(
+                        description="HTTPS from workloads in the VPC",
+                        protocol="tcp",
+                        from_port=443,
+                        to_port=443,
+                        cidr_blocks=[args.cidr],
+                    )
+                ],
+                egress=[],  # endpoints only answer; they never open connections
+                tags=tagged("endpoints"),
+            ),
+            opts=child,
+        )
+        subnet_ids = [s.id for s in self.private_subnets]
+        for endpoint in args.interface_endpoints:
+            self.interface_endpoints[endpoint] = aws.ec2.VpcEndpoint(
+                f"{name}-{endpoint.replace('.', '-')}",
+                aws.ec2.VpcEndpointArgs(
+                    vpc_id=vpc_id,
+                    service_name=endpoint_service_name(endpoint, args.region),
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    subnet_ids=subnet_ids,
+                    security_group_ids=[self.endpoint_security_group.id],
+                    tags=tagged(endpoint.replace(".", "-")),
+                ),
+                opts=child,
+            )
 
     def _flow_logs(
         self, name: str, args: NetworkArgs, vpc_id: pulumi.Output[str], tags: dict[str, str]

@@ -37,3 +37,15 @@ def gcp_labels(tags: Mapping[str, str]) -> dict[str, str]:
             k = f"k{k}"[:63]
         labels[k] = _GCP_LABEL_INVALID.sub("_", value.lower())[:63]
     return labels
+
+
+_K8S_LABEL_INVALID = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def kubernetes_labels(tags: Mapping[str, str]) -> dict[str, str]:
+    """Kubernetes label values: at most 63 of [A-Za-z0-9._-], starting and ending alphanumeric."""
+    labels: dict[str, str] = {}
+    for key, value in tags.items():
+        cleaned = _K8S_LABEL_INVALID.sub("-", value)[:63].strip("-._")
+        labels[f"mlplat.io/{key}"] = cleaned
+    return labels

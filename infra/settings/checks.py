@@ -24,6 +24,9 @@ def check(stack: StackSettings) -> list[Problem]:
         *_networks(s),
         *_budget(s),
         *_teams(s),
+        *_aws_platform(stack),
+        *_gcp(stack),
+        *_azure_platform(stack),
     ]
 
 
@@ -188,3 +191,145 @@ def _teams(s: Settings) -> Iterator[Problem]:
                     f"mlplat:teams[{i}].gpuQuota",
                     f"{team.gpu_quota} GPUs exceeds what the {cloud} GPU pools can ever provide ({capacity})",
                 )
+
+
+def _gcp(stack: StackSettings) -> Iterator[Problem]:
+    """Zonal GCP resources stay in gcp:region; a GCP budget notifies at most five email channels."""
+    gcp, region = stack.settings.gcp, stack.providers.gcp_region
+    if gcp is None:
+        return
+    emails = stack.settings.budget.alert_emails
+    if len(emails) > 5:
+        yield Problem(
+            "mlplat:budget.alertEmails", f"a GCP budget notifies at most 5 addresses, got {len(emails)}"
+        )
+    if not region:
+        return
+    if gcp.zone is not None and not gcp.zone.startswith(f"{region}-"):
+        yield Problem("mlplat:gcp.zone", f"{gcp.zone} is not in gcp:region ({region})")
+    for i, pool in enumerate(gcp.gpu_pools):
+        for j, zone in enumerate(pool.zones or []):
+            if not zone.startswith(f"{region}-"):
+                yield Problem(
+                    f"mlplat:gcp.gpuPools[{i}].zones[{j}]", f"{zone} is not in gcp:region ({region})"
+                )
+
+
+_AZURE_ZONES = ("1", "2", "3")
+_AZURE_BUDGET_MAX_NOTIFICATIONS = 5  # Azure budgets: at most five notifications (actual + the forecast)
+
+
+def _azure_platform(stack: StackSettings) -> Iterator[Problem]:
+    """Azure: AKS and subnet ranges, who administers the cluster, compute instance owners, budget limits."""
+    s = stack.settings
+    az = s.azure
+    if az is None:
+        return
+    n = az.network
+    api_path, api = "mlplat:azure.network.apiServerSubnetCidr", n.api_server_subnet_cidr
+    if not api.subnet_of(n.vnet_cidr):
+        yield Problem(api_path, f"{api} is not inside vnetCidr ({n.vnet_cidr})")
+    if api.prefixlen > 28:
+        yield Problem(api_path, f"AKS needs at least a /28 for the API server, got {api}")
+    for path, net in (
+        ("mlplat:azure.network.aksSubnetCidr", n.aks_subnet_cidr),
+        ("mlplat:azure.network.computeSubnetCidr", n.compute_subnet_cidr),
+        ("mlplat:azure.network.endpointsSubnetCidr", n.endpoints_subnet_cidr),
+    ):
+        if api.overlaps(net):
+            yield Problem(api_path, f"{api} overlaps {path} ({net})")
+    for path, net in (
+        ("mlplat:azure.network.podCidr", n.pod_cidr),
+        ("mlplat:azure.network.serviceCidr", n.service_cidr),
+    ):
+        if net.overlaps(n.vnet_cidr):
+            yield Problem(
+                path, f"{net} overlaps vnetCidr ({n.vnet_cidr}); pods and services need their own range"
+            )
+    if n.pod_cidr.overlaps(n.service_cidr):
+        yield Problem("mlplat:azure.network.serviceCidr", f"{n.service_cidr} overlaps podCidr ({n.pod_cidr})")
+    if az.kubernetes.enabled and not az.kubernetes.admin_group_object_ids:
+        yield Problem(
+            "mlplat:azure.kubernetes.adminGroupObjectIds",
+            "required: local accounts are disabled, so only these Entra groups can administer the cluster",
+        )
+    for i, pool in enumerate(az.gpu_pools):
+        for j, zone in enumerate(pool.zones or []):
+            if zone not in _AZURE_ZONES:
+                yield Problem(
+                    f"mlplat:azure.gpuPools[{i}].zones[{j}]", f"Azure zones are 1, 2 or 3, got {zone!r}"
+                )
+    if az.workspace.enabled:
+        seen: set[str] = set()
+        for i, user in enumerate(az.workspace.users):
+            at = f"mlplat:azure.workspace.users[{i}]"
+            if user.object_id is None:
+                yield Problem(
+                    f"{at}.objectId", "required: Azure ML assigns each compute instance to an Entra object id"
+                )
+            if user.name in seen:
+                yield Problem(f"{at}.name", f"duplicate user name {user.name!r}")
+            seen.add(user.name)
+    actual = len(s.budget.thresholds)
+    if actual + 1 > _AZURE_BUDGET_MAX_NOTIFICATIONS:
+        yield Problem(
+            "mlplat:budget.thresholds",
+            f"Azure budgets take at most {_AZURE_BUDGET_MAX_NOTIFICATIONS - 1} thresholds besides the forecast, "
+            f"got {actual}",
+        )
+
+
+# What VpcOnly SageMaker Studio cannot work without, and what EKS nodes need when no NAT reaches AWS APIs.
+_AWS_STUDIO_ENDPOINTS = ("sagemaker.api", "sagemaker.runtime", "studio", "sts", "logs")
+_AWS_NODE_ENDPOINTS_WITHOUT_NAT = ("ec2", "ecr.api", "ecr.dkr", "sts", "logs", "eks-auth")
+_AWS_BUDGET_MAX_EMAILS = 10  # AWS Budgets notifies at most 10 email subscribers per notification
+_SAGEMAKER_MIN_IDLE_MINUTES = 60
+
+
+def _aws_platform(stack: StackSettings) -> Iterator[Problem]:
+    """AWS: pool zones inside the VPC, the endpoints Studio and private nodes need, AWS service limits."""
+    s, region = stack.settings, stack.providers.aws_region
+    aws = s.aws
+    if aws is None or not region:
+        return
+    profile = s.resolved
+    zones = aws.network.zones_in(region, profile.az_count)
+    for i, pool in enumerate(aws.gpu_pools):
+        for j, zone in enumerate(pool.zones or []):
+            if zone not in zones:
+                yield Problem(
+                    f"mlplat:aws.gpuPools[{i}].zones[{j}]",
+                    f"{zone} is not one of the network's zones ({', '.join(zones)})",
+                )
+    endpoints = aws.network.interface_endpoints
+    at = "mlplat:aws.network.interfaceEndpoints"
+    duplicates = sorted({e for e in endpoints if endpoints.count(e) > 1})
+    if duplicates:
+        yield Problem(at, f"listed more than once: {', '.join(duplicates)}")
+    needed: dict[str, str] = {}
+    if aws.workspace.enabled:
+        needed.update(dict.fromkeys(_AWS_STUDIO_ENDPOINTS, "VpcOnly SageMaker Studio"))
+    if aws.kubernetes.enabled and profile.nat_strategy == "none":
+        needed.update(
+            {e: "EKS nodes without NAT" for e in _AWS_NODE_ENDPOINTS_WITHOUT_NAT if e not in needed}
+        )
+    missing = [e for e in needed if e not in endpoints]
+    if missing:
+        reasons = sorted({needed[e] for e in missing})
+        yield Problem(at, f"{' and '.join(reasons)} need {', '.join(missing)}; add them to the list")
+    if len(s.budget.alert_emails) > _AWS_BUDGET_MAX_EMAILS:
+        yield Problem(
+            "mlplat:budget.alertEmails",
+            f"AWS budgets notify at most {_AWS_BUDGET_MAX_EMAILS} addresses, got {len(s.budget.alert_emails)}",
+        )
+    if aws.workspace.enabled and profile.idle_shutdown_minutes < _SAGEMAKER_MIN_IDLE_MINUTES:
+        yield Problem(
+            "mlplat:profileOverrides.idleShutdownMinutes",
+            f"SageMaker idle shutdown needs at least {_SAGEMAKER_MIN_IDLE_MINUTES} minutes, "
+            f"got {profile.idle_shutdown_minutes}",
+        )
+    seen: set[str] = set()
+    for i, user in enumerate(aws.workspace.users):
+        if user.name in seen:
+            yield Problem(f"mlplat:aws.workspace.users[{i}].name", f"duplicate user name {user.name!r}")
+        seen.add(user.name)

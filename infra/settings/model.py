@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, EmailStr, Field, SecretStr, StringConstraints
 
+from components.aws.endpoints import InterfaceEndpoint as AwsInterfaceEndpoint
 from components.catalog import Cloud, accelerators
 from infra.settings.base import Model
 from infra.settings.profiles import Profile, ProfileName, ProfileOverrides, resolve_profile
@@ -79,17 +80,45 @@ class Workspace(Model):
     docker_access: bool = False
 
 
+# What private SageMaker Studio needs and what keeps node image pulls and IRSA private (S3 always has its
+# gateway endpoint). Without NAT, EKS nodes also need ec2 and eks-auth (settings check).
+AWS_DEFAULT_INTERFACE_ENDPOINTS: tuple[AwsInterfaceEndpoint, ...] = (
+    "sagemaker.api",
+    "sagemaker.runtime",
+    "studio",
+    "sts",
+    "logs",
+    "ecr.api",
+    "ecr.dkr",
+)
+IamPrincipalArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}$")
+]
+
+
 class AwsNetwork(Model):
     cidr: IPv4Network = IPv4Network("10.10.0.0/16")
     availability_zones: list[str] | None = Field(default=None, min_length=2, max_length=3)
     flow_logs: bool = True
+    interface_endpoints: list[AwsInterfaceEndpoint] = Field(
+        default_factory=lambda: list(AWS_DEFAULT_INTERFACE_ENDPOINTS)
+    )
+
+    def zones_in(self, region: str, az_count: int) -> list[str]:
+        """The VPC's zones, and every GPU pool's unless it pins its own: explicit, or region + a, b, c."""
+        return list(self.availability_zones or [f"{region}{z}" for z in "abc"[:az_count]])
+
+
+class AwsKubernetes(Kubernetes):
+    # IAM roles/users that get cluster-admin through EKS access entries (the deployer always does).
+    admin_principal_arns: list[IamPrincipalArn] = Field(default_factory=list)
 
 
 class AwsSettings(Model):
     network: AwsNetwork = AwsNetwork()
     buckets: list[DnsLabel] = Field(default_factory=lambda: ["data"], min_length=1)
     workspace: Workspace = Workspace()
-    kubernetes: Kubernetes = Kubernetes()
+    kubernetes: AwsKubernetes = AwsKubernetes()
     gpu_pools: list[GpuPool] = Field(default_factory=list)
 
 
@@ -102,13 +131,30 @@ class GcpNetwork(Model):
     flow_logs: bool = True
 
 
+GcpZone = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")]
+GcpMachineType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*-[a-z0-9-]+$")]
+
+
+class GcpKubernetes(Kubernetes):
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
+
+
+class GcpWorkspace(Workspace):
+    machine_type: GcpMachineType = "e2-standard-4"
+    data_disk_size_gb: int = Field(default=100, ge=10, le=64000)
+
+
 class GcpSettings(Model):
     billing_account: Annotated[str, StringConstraints(pattern=r"^[A-F0-9]{6}-[A-F0-9]{6}-[A-F0-9]{6}$")]
+    zone: GcpZone | None = None  # None: "<gcp:region>-a"; the dev cluster and Workbench instances live here
     network: GcpNetwork = GcpNetwork()
     buckets: list[DnsLabel] = Field(default_factory=lambda: ["data"], min_length=1)
-    workspace: Workspace = Workspace()
-    kubernetes: Kubernetes = Kubernetes()
+    workspace: GcpWorkspace = GcpWorkspace()
+    kubernetes: GcpKubernetes = GcpKubernetes()
     gpu_pools: list[GpuPool] = Field(default_factory=list)
+
+    def zone_in(self, region: str) -> str:
+        return self.zone or f"{region}-a"
 
 
 class AzureNetwork(Model):
@@ -116,16 +162,30 @@ class AzureNetwork(Model):
     aks_subnet_cidr: IPv4Network = IPv4Network("10.30.0.0/20")
     compute_subnet_cidr: IPv4Network = IPv4Network("10.30.16.0/22")
     endpoints_subnet_cidr: IPv4Network = IPv4Network("10.30.20.0/24")
+    # Delegated to AKS for API server VNet integration (private clusters); /28 at least.
+    api_server_subnet_cidr: IPv4Network = IPv4Network("10.30.21.0/28")
+    # AKS CNI overlay ranges: never routed outside the cluster, but must not overlap the VNet.
+    pod_cidr: IPv4Network = IPv4Network("10.244.0.0/16")
+    service_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
 
 
 class AzureKubernetes(Kubernetes):
     admin_group_object_ids: list[UUID] = Field(default_factory=list)
 
 
+AzureVmSize = Annotated[str, StringConstraints(pattern=r"^Standard_[A-Za-z0-9_]+$")]
+
+
+class AzureWorkspace(Workspace):
+    compute_vm_size: AzureVmSize = "Standard_DS3_v2"  # the AmlCompute cluster's nodes
+    compute_max_nodes: int = Field(default=4, ge=1, le=100)  # the cluster always scales down to 0
+    instance_vm_size: AzureVmSize = "Standard_DS3_v2"  # each user's compute instance
+
+
 class AzureSettings(Model):
     tenant_id: UUID
     network: AzureNetwork = AzureNetwork()
-    workspace: Workspace = Workspace()
+    workspace: AzureWorkspace = AzureWorkspace()
     kubernetes: AzureKubernetes = AzureKubernetes()
     gpu_pools: list[GpuPool] = Field(default_factory=list)
 

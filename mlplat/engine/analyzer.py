@@ -98,8 +98,12 @@ def run_policy_pack(
     config_file: Path | None,
     organization: str = "organization",
     dry_run: bool = True,
+    plan_config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PolicyReport:
     """Start the pack in `pack_dir`, judge `resources` with it and stop it again.
+
+    `plan_config` adds config properties per policy on top of the file (e.g. the plan's cost
+    estimate for the budget rules), as a generated `--policy-pack-config` layer would.
 
     Raises `PolicyConfigError` for a bad config file and `PolicyPackError` when the pack fails to
     start or a call fails (with the pack's stderr in the message).
@@ -107,6 +111,9 @@ def run_policy_pack(
     pack_dir = pack_dir.resolve()
     manifest = _load_manifest(pack_dir)
     file_config = _load_config_file(config_file) if config_file is not None else {}
+    for name, properties in (plan_config or {}).items():
+        given = file_config.get(name, _PolicyConfig(None))
+        file_config[name] = _PolicyConfig(given.level, {**given.properties, **properties})
     env = {
         **os.environ,
         "PULUMI_PROJECT": project,

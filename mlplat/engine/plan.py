@@ -1,4 +1,4 @@
-"""One offline plan: program under mocks -> policy pack over the analyzer protocol -> cost -> report."""
+"""One offline plan: program under mocks -> cost -> policy pack over the analyzer protocol -> report."""
 
 from __future__ import annotations
 
@@ -12,13 +12,31 @@ from mlplat.engine.program import PROJECT, run_program
 from mlplat.engine.report import build_report, struct_to_dict
 from mlplat.engine.stackfile import StackConfig
 
+# The budget rules judge the plan's estimate; it reaches them as policy config.
+COST_POLICIES = ("cost-idle-within-budget", "cost-peak-within-budget-factor")
+
 
 def plan_stack(
     project_dir: Path, config: StackConfig, settings: StackSettings, *, run_policies: bool = True
 ) -> dict[str, Any]:
     run = run_program(project_dir, config)
+    providers = settings.providers
+    regions = {
+        "aws": providers.aws_region or "",
+        "gcp": providers.gcp_region or "",
+        "azure": providers.azure_location or "",
+    }
+    cost = estimate(run.resources, regions)
     policy = None
     if run_policies:
+        idle, peak = cost.total()
+        budget = settings.settings.budget
+        estimate_config = {
+            "idleMonthly": idle,
+            "peakMonthly": peak,
+            "budgetMonthly": budget.monthly_usd,
+            "peakFactor": budget.peak_factor,
+        }
         pack_dir = project_dir / "policies"
         config_file = pack_dir / "config" / f"{config.stack}.json"
         policy = run_policy_pack(
@@ -27,9 +45,8 @@ def plan_stack(
             stack=config.stack,
             project=PROJECT,
             config_file=config_file if config_file.is_file() else None,
+            plan_config=dict.fromkeys(COST_POLICIES, estimate_config),
         )
-    regions = {"aws": settings.providers.aws_region or ""}
-    cost = estimate(run.resources, regions)
     outputs = struct_to_dict(run.stack_outputs) if run.stack_outputs is not None else {}
     return build_report(
         project=PROJECT,

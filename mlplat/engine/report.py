@@ -83,14 +83,20 @@ def build_report(
             "byCloud": {
                 c: dict(zip(("idleMonthly", "peakMonthly"), cost.total(c), strict=True)) for c in cost.clouds
             },
+            "byComponent": {
+                name: {"idleMonthly": idle, "peakMonthly": peak}
+                for name, (idle, peak) in cost.by_component().items()
+            },
             "items": [
                 {
                     "urn": i.urn,
                     "type": i.type,
                     "name": i.name,
+                    "component": i.component,
                     "idleMonthly": i.idle_monthly,
                     "peakMonthly": i.peak_monthly,
                     "basis": i.basis,
+                    "verifiedPrice": i.verified,
                 }
                 for i in cost.items
             ],
@@ -187,10 +193,16 @@ def _policy_lines(report: dict[str, Any]) -> list[str]:
 
 def _cost_lines(report: dict[str, Any]) -> list[str]:
     cost = report["cost"]
-    lines = ["Estimated monthly cost (list prices):", f"    {'cloud':<8}{'idle':>12}{'peak':>12}"]
+    width = max([len(name) for name in cost["byComponent"]] + [8])
+    lines = ["Estimated monthly cost (USD list prices; idle = nothing running, peak = every pool full):"]
+    lines.append(f"    {'component':<{width}}{'idle':>13}{'peak':>13}")
+    for name, c in cost["byComponent"].items():
+        lines.append(f"    {name:<{width}}{_usd(c['idleMonthly']):>13}{_usd(c['peakMonthly']):>13}")
     for cloud, c in sorted(cost["byCloud"].items()):
-        lines.append(f"    {cloud:<8}{_usd(c['idleMonthly']):>12}{_usd(c['peakMonthly']):>12}")
-    lines.append(f"    {'total':<8}{_usd(cost['idleMonthly']):>12}{_usd(cost['peakMonthly']):>12}")
+        lines.append(
+            f"    {('total ' + cloud):<{width}}{_usd(c['idleMonthly']):>13}{_usd(c['peakMonthly']):>13}"
+        )
+    lines.append(f"    {'total':<{width}}{_usd(cost['idleMonthly']):>13}{_usd(cost['peakMonthly']):>13}")
     for n in cost["notEstimated"]:
         lines.append(
             f"    not estimated: {display_type(n['type'])} {n['urn'].rsplit('::', 1)[-1]} ({n['reason']})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from functools import cache
 
 from components.aws import KmsKey, KmsKeyArgs, SecureBucket, SecureBucketArgs
 from tests.plans import Plan, record
@@ -12,6 +13,7 @@ TAGS = {"environment": "prod", "owner": "ml", "cost-center": "cc", "managed-by":
 KEY = "arn:aws:kms:us-east-1:123456789012:key/data"
 
 
+@cache  # one plan per distinct bucket: tests only read it
 def bucket(
     *, versioning: bool = True, protect: bool = False, force_destroy: bool = False, logs_to: str | None = None
 ) -> Plan:
@@ -137,3 +139,16 @@ def test_key_policy_lets_named_services_encrypt_for_this_account() -> None:
 
 def test_protected_key_is_protected() -> None:
     assert key(replace(BASE_KEY, deletion_protection=True)).one("aws:kms/key:Key").protect is True
+
+
+def test_volume_key_lets_auto_scaling_launch_nodes_with_encrypted_volumes() -> None:
+    policy = json.loads(
+        key(replace(BASE_KEY, allow_autoscaling_volumes=True)).one("aws:kms/key:Key").inputs["policy"]
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    role = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    assert by_sid["AutoScalingUsesKeyForVolumes"]["Principal"] == {"AWS": role}
+    assert "kms:GenerateDataKey*" in by_sid["AutoScalingUsesKeyForVolumes"]["Action"]
+    grants = by_sid["AutoScalingGrantsForAttachedVolumes"]
+    assert grants["Action"] == ["kms:CreateGrant"]
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Literal
 
 import pytest
 
 from components.aws import Network, NetworkArgs
+from components.aws.endpoints import INTERFACE_ENDPOINT_NAMES, endpoint_service_name
 from components.aws.network import subnet_layout
-from tests.plans import Plan, record
+from tests.plans import Plan, Seen, record
 
 TAGS = {"environment": "dev", "owner": "ml", "cost-center": "cc", "managed-by": "pulumi", "stack": "dev"}
-ZONES3 = ["us-east-1a", "us-east-1b", "us-east-1c"]
+ZONES3 = ("us-east-1a", "us-east-1b", "us-east-1c")
 
 
+@cache  # one plan per distinct network: tests only read it
 def network(
-    nat: Literal["none", "single", "perAz"], zones: list[str] = ZONES3, flow_logs: bool = True
+    nat: Literal["none", "single", "perAz"], zones: tuple[str, ...] = ZONES3, flow_logs: bool = True
 ) -> Plan:
     return record(
         lambda: Network(
@@ -123,3 +126,86 @@ def test_subnet_layout_gives_private_subnets_most_of_the_range_without_overlap()
     private, public = subnet_layout("10.10.0.0/16", 3)
     assert private == ["10.10.0.0/18", "10.10.64.0/18", "10.10.128.0/18"]
     assert public == ["10.10.192.0/20", "10.10.208.0/20", "10.10.224.0/20"]
+
+
+# --- interface endpoints ---------------------------------------------------------------------------------
+
+STUDIO_AND_NODES = ["sagemaker.api", "sagemaker.runtime", "studio", "sts", "logs", "ecr.api", "ecr.dkr"]
+
+
+@pytest.fixture(scope="module")
+def private_endpoints() -> Plan:
+    return record(
+        lambda: Network(
+            "net",
+            NetworkArgs(
+                cidr="10.20.0.0/16",
+                availability_zones=ZONES3,
+                nat_strategy="perAz",
+                region="us-east-1",
+                tags=TAGS,
+                interface_endpoints=STUDIO_AND_NODES,
+            ),
+        )
+    )
+
+
+def interface_endpoints(plan: Plan) -> dict[str, Seen]:
+    return {
+        e.inputs["serviceName"]: e
+        for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e.inputs["vpcEndpointType"] == "Interface"
+    }
+
+
+def test_interface_endpoints_cover_studio_and_private_nodes_with_their_service_names(
+    private_endpoints: Plan,
+) -> None:
+    assert sorted(interface_endpoints(private_endpoints)) == sorted(
+        [
+            "com.amazonaws.us-east-1.sagemaker.api",
+            "com.amazonaws.us-east-1.sagemaker.runtime",
+            "aws.sagemaker.us-east-1.studio",
+            "com.amazonaws.us-east-1.sts",
+            "com.amazonaws.us-east-1.logs",
+            "com.amazonaws.us-east-1.ecr.api",
+            "com.amazonaws.us-east-1.ecr.dkr",
+        ]
+    )
+
+
+def test_interface_endpoints_resolve_privately_in_every_private_subnet(private_endpoints: Plan) -> None:
+    subnets = {s.urn for s in private_endpoints.of_type("aws:ec2/subnet:Subnet") if "private" in s.name}
+    for endpoint in interface_endpoints(private_endpoints).values():
+        assert endpoint.inputs["privateDnsEnabled"] is True
+        assert len(endpoint.inputs["subnetIds"]) == 3
+        assert set(endpoint.property_dependencies["subnetIds"]) == subnets
+
+
+def test_endpoint_security_group_admits_https_from_the_vpc_and_nothing_else(private_endpoints: Plan) -> None:
+    group = private_endpoints.one("aws:ec2/securityGroup:SecurityGroup")
+    (rule,) = group.inputs["ingress"]
+    assert (rule["protocol"], rule["fromPort"], rule["toPort"], rule["cidrBlocks"]) == (
+        "tcp",
+        443,
+        443,
+        ["10.20.0.0/16"],
+    )
+    assert group.inputs["egress"] == []
+    for endpoint in interface_endpoints(private_endpoints).values():
+        assert endpoint.property_dependencies["securityGroupIds"] == [group.urn]
+
+
+def test_without_interface_endpoints_no_endpoint_security_group_is_created() -> None:
+    assert network("single").of_type("aws:ec2/securityGroup:SecurityGroup") == []
+
+
+def test_every_settings_endpoint_name_maps_to_a_service() -> None:
+    assert all(
+        endpoint_service_name(name, "us-east-1").endswith(name.split(".")[-1])
+        for name in INTERFACE_ENDPOINT_NAMES
+    )
+    assert endpoint_service_name("notebook", "eu-west-1") == "aws.sagemaker.eu-west-1.notebook"
+    assert endpoint_service_name("eks-auth", "eu-west-1") == "com.amazonaws.eu-west-1.eks-auth"
+    with pytest.raises(ValueError, match="unknown interface endpoint"):
+        endpoint_service_name("s3", "eu-west-1")

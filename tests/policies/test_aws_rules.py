@@ -5,34 +5,36 @@ Every non-compliant case starts from a compliant resource and changes one proper
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
     ResourceValidationPolicy,
-    StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
-from pulumi_policy.proxy import unknown_checking_proxy
 
 from components.common.tags import REQUIRED_TAG_KEYS, platform_tags
 from policies import aws
 from policies.common import UNKNOWN, elements, entries, prop
 from policies.pack import PACK_NAME, POLICIES
+from tests.policies.harness import REMOVE as _REMOVE
+from tests.policies.harness import (
+    as_engine_sends,
+    changed,
+    check,
+    check_stack,
+    link,
+    secret,
+    stack_resource,
+    urn_of,
+)
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 
@@ -75,117 +77,89 @@ FLOW_LOG_OK: dict[str, Any] = {
     "tags": TAGS,
 }
 
-_REMOVE = object()
-
-
-def changed(base: Mapping[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
-    """A deep copy of `base` with one property changed (or removed with `_REMOVE`)."""
-    result = copy.deepcopy(dict(base))
-    node: Any = result
-    for key in path[:-1]:
-        node = node[key]
-    if value is _REMOVE:
-        del node[path[-1]]
-    else:
-        node[path[-1]] = value
-    return result
-
-
-def secret(value: Any) -> dict[str, Any]:
-    """A secret in the engine's wire form."""
-    return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": value}
-
-
-def as_engine_sends(props: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Through a protobuf Struct, then deserialized and unknown-checked like the SDK's servicer does."""
-    wire = struct_pb2.Struct()
-    wire.update(dict(props))
-    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(wire)))
-
-
-OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
-
-
-def urn_of(resource_type: str, name: str) -> str:
-    return f"urn:pulumi:dev::mlplat::{resource_type}::{name}"
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.reports: list[tuple[str, str | None]] = []
-
-    def __call__(self, message: str, urn: str | None = None) -> None:
-        self.reports.append((message, urn))
-
-
-def check(
-    policy: ResourceValidationPolicy,
-    resource_type: str,
-    props: Mapping[str, Any],
-    provider: PolicyProviderResource | None = None,
-) -> list[str]:
-    """Messages `policy` reports for one resource."""
-    args = ResourceValidationArgs(
-        resource_type, as_engine_sends(props), urn_of(resource_type, "r"), "r", OPTIONS, provider
-    )
-    recorder = Recorder()
-    assert policy.validate(args, recorder) is None
-    return [message for message, _ in recorder.reports]
-
-
-def stack_resource(resource_type: str, name: str, props: Mapping[str, Any]) -> PolicyResource:
-    return PolicyResource(
-        resource_type, as_engine_sends(props), urn_of(resource_type, name), name, OPTIONS, None, None, [], {}
-    )
-
-
-def link(dependent: PolicyResource, property_name: str, target: PolicyResource) -> PolicyResource:
-    """Record that `dependent.<property_name>` was computed from `target`, as the engine does."""
-    dependent.property_dependencies.setdefault(property_name, []).append(target)
-    dependent.dependencies.append(target)
-    return dependent
-
-
-def check_stack(
-    policy: StackValidationPolicy, resources: list[PolicyResource]
-) -> list[tuple[str, str | None]]:
-    recorder = Recorder()
-    assert policy.validate(StackValidationArgs(resources), recorder) is None
-    return recorder.reports
-
-
 # --- the pack --------------------------------------------------------------------------------------------
 
 
-def test_pack_has_unique_kebab_case_rules_that_default_to_mandatory() -> None:
+AWS_RULES = {
+    "s3-public-access-block-enabled",
+    "s3-bucket-encrypted-with-kms",
+    "s3-bucket-has-public-access-block",
+    "s3-bucket-has-encryption",
+    "s3-bucket-versioning-enabled",
+    "s3-bucket-has-versioning",
+    "s3-bucket-force-destroy-disabled",
+    "vpc-flow-logs-enabled",
+    "vpc-endpoint-private-dns",
+    "security-group-no-public-ingress",
+    "kms-key-rotation-enabled",
+    "cloudwatch-log-group-encrypted-with-retention",
+    "iam-policy-no-admin-wildcards",
+    "iam-no-broad-managed-policies",
+    "iam-oidc-provider-audience",
+    "sagemaker-domain-vpc-only",
+    "sagemaker-domain-encrypted-with-kms",
+    "sagemaker-domain-security-groups",
+    "sagemaker-domain-idle-shutdown",
+    "sagemaker-domain-docker-access-disabled",
+    "sagemaker-domain-retains-home-storage",
+    "sagemaker-user-profile-keeps-domain-hardening",
+    "sagemaker-domain-has-private-endpoints",
+    "eks-cluster-endpoint-restricted",
+    "eks-cluster-endpoint-private",
+    "eks-cluster-secrets-encrypted",
+    "eks-cluster-control-plane-logging",
+    "eks-cluster-access-entries",
+    "eks-cluster-deletion-protection",
+    "eks-cluster-logs-retained",
+    "eks-cluster-has-admin-access",
+    "eks-cluster-has-core-addons",
+    "eks-node-group-hardened",
+    "ec2-launch-template-hardened",
+    "eks-gpu-node-group-tainted",
+    "eks-gpu-node-group-scales-to-zero",
+    "eks-gpu-node-group-capped",
+    "eks-gpu-node-group-capacity-type",
+    "eks-gpu-node-group-scales-from-zero",
+    "sns-topic-encrypted-with-kms",
+    "sns-topic-policy-not-public",
+    "aws-budget-alerts",
+    "aws-stack-has-budget",
+    "required-tags",
+}
+
+
+def test_pack_has_unique_kebab_case_rules_and_aws_rules_default_to_mandatory() -> None:
     names = [p.name for p in POLICIES]
     assert PACK_NAME == "mlplat-guardrails"
     assert len(names) == len(set(names))
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", name) for name in names)
-    assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in POLICIES)
-    assert set(names) == {
-        "s3-public-access-block-enabled",
-        "s3-bucket-encrypted-with-kms",
-        "s3-bucket-has-public-access-block",
-        "s3-bucket-has-encryption",
-        "s3-bucket-versioning-enabled",
-        "s3-bucket-has-versioning",
-        "s3-bucket-force-destroy-disabled",
-        "vpc-flow-logs-enabled",
-        "required-tags",
-    }
+    assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in aws.POLICIES)
+    assert {p.name for p in aws.POLICIES} == AWS_RULES
+    assert set(names) >= AWS_RULES
 
 
 RELAXED_IN_DEV = {
     "s3-bucket-versioning-enabled",
     "s3-bucket-has-versioning",
     "s3-bucket-force-destroy-disabled",
+    "sagemaker-domain-retains-home-storage",
+    "eks-cluster-endpoint-private",
+    "eks-cluster-deletion-protection",
 }
 
 
-def test_dev_config_relaxes_only_versioning_and_force_destroy_to_advisory() -> None:
+def test_dev_config_relaxes_only_protection_versioning_and_endpoint_privacy_and_requires_spot_gpus() -> None:
     config = json.loads((POLICY_DIR / "config" / "dev.json").read_text())
-    assert config == dict.fromkeys(RELAXED_IN_DEV, "advisory")
+    aws_entries = {name: level for name, level in config.items() if name in AWS_RULES}
+    assert aws_entries == {
+        **dict.fromkeys(RELAXED_IN_DEV, "advisory"),
+        "eks-gpu-node-group-capacity-type": {"enforcementLevel": "mandatory", "requireSpot": True},
+    }
+
+
+def test_prod_config_names_every_rule_dev_relaxes_as_mandatory() -> None:
+    config = json.loads((POLICY_DIR / "config" / "prod.json").read_text())
+    assert {name: config.get(name) for name in RELAXED_IN_DEV} == dict.fromkeys(RELAXED_IN_DEV, "mandatory")
 
 
 def test_prod_config_keeps_everything_mandatory() -> None:
@@ -415,7 +389,7 @@ def test_bucket_tagged_by_provider_default_tags_passes() -> None:
         "aws",
     )
     props = changed(BUCKET_OK, ("tags",), _REMOVE)
-    assert check(aws.required_tags, BUCKET, props, provider) == []
+    assert check(aws.required_tags, BUCKET, props, provider=provider) == []
 
 
 def test_bucket_tagged_through_tags_all_passes() -> None:
@@ -510,3 +484,1065 @@ def test_vpc_flow_log_with_unknown_traffic_type_does_not_crash_or_report() -> No
         vpc,
     )
     assert check_stack(aws.vpc_flow_logs_enabled, [vpc, flow_log]) == []
+
+
+# --- the platform's resources, compliant, as the engine sees them ----------------------------------------
+
+KEY2 = "arn:aws:kms:us-east-1:123456789012:key/9f8e7d6c-aaaa-bbbb-cccc-444455556666"
+ROLE_ARN = "arn:aws:iam::123456789012:role/mlplat-prod-sagemaker-execution"
+
+VPCE_OK: dict[str, Any] = {
+    "vpcId": "vpc-0123",
+    "serviceName": "com.amazonaws.us-east-1.sts",
+    "vpcEndpointType": "Interface",
+    "privateDnsEnabled": True,
+    "subnetIds": ["subnet-a", "subnet-b"],
+    "securityGroupIds": ["sg-endpoints"],
+    "tags": TAGS,
+}
+SG_OK: dict[str, Any] = {
+    "vpcId": "vpc-0123",
+    "description": "endpoints",
+    "ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.20.0.0/16"]}],
+    "egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}],
+    "tags": TAGS,
+}
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+KMS_KEY_OK: dict[str, Any] = {"enableKeyRotation": True, "rotationPeriodInDays": 365, "tags": TAGS}
+LOG_GROUP_OK: dict[str, Any] = {
+    "name": "/aws/eks/mlplat-prod/cluster",
+    "retentionInDays": 365,
+    "kmsKeyId": KEY_ARN,
+    "tags": TAGS,
+}
+ROLE_POLICY_OK: dict[str, Any] = {
+    "role": "mlplat-prod-sagemaker-execution",
+    "policy": json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "*"},
+                {"Sid": "Deny", "Effect": "Deny", "Action": "sagemaker:*", "Resource": "*"},
+                {"Sid": "Read", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::data/*"},
+            ],
+        }
+    ),
+}
+ATTACHMENT_OK: dict[str, Any] = {
+    "role": "node",
+    "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+}
+OIDC_OK: dict[str, Any] = {
+    "url": "https://oidc.eks.us-east-1.amazonaws.com/id/ABC",
+    "clientIdLists": ["sts.amazonaws.com"],
+    "tags": TAGS,
+}
+IDLE = {
+    "appLifecycleManagement": {"idleSettings": {"lifecycleManagement": "ENABLED", "idleTimeoutInMinutes": 60}}
+}
+DOMAIN_OK: dict[str, Any] = {
+    "domainName": "mlplat-prod",
+    "authMode": "IAM",
+    "appNetworkAccessType": "VpcOnly",
+    "vpcId": "vpc-0123",
+    "subnetIds": ["subnet-a"],
+    "kmsKeyId": KEY_ARN,
+    "defaultUserSettings": {
+        "executionRole": ROLE_ARN,
+        "securityGroups": ["sg-studio"],
+        "jupyterLabAppSettings": IDLE,
+    },
+    "defaultSpaceSettings": {
+        "executionRole": ROLE_ARN,
+        "securityGroups": ["sg-studio"],
+        "jupyterLabAppSettings": IDLE,
+    },
+    "domainSettings": {"dockerSettings": {"enableDockerAccess": "DISABLED"}},
+    "retentionPolicy": {"homeEfsFileSystem": "Retain"},
+    "tags": TAGS,
+}
+PROFILE_OK: dict[str, Any] = {
+    "domainId": "d-0123",
+    "userProfileName": "alice",
+    "userSettings": {"executionRole": ROLE_ARN, "securityGroups": ["sg-studio"]},
+    "tags": TAGS,
+}
+CLUSTER_OK: dict[str, Any] = {
+    "name": "mlplat-prod",
+    "roleArn": "arn:aws:iam::123456789012:role/cluster",
+    "version": "1.33",
+    "vpcConfig": {"subnetIds": ["subnet-a"], "endpointPrivateAccess": True, "endpointPublicAccess": False},
+    "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+    "encryptionConfig": {"provider": {"keyArn": KEY_ARN}, "resources": ["secrets"]},
+    "enabledClusterLogTypes": ["api", "audit", "authenticator"],
+    "deletionProtection": True,
+    "tags": TAGS,
+}
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+GPU_GROUP_OK: dict[str, Any] = {
+    "clusterName": "mlplat-prod",
+    "nodeRoleArn": "arn:aws:iam::123456789012:role/node",
+    "subnetIds": ["subnet-a"],
+    "instanceTypes": ["g5.xlarge"],
+    "amiType": "AL2023_x86_64_NVIDIA",
+    "capacityType": "SPOT",
+    "scalingConfig": {"minSize": 0, "maxSize": 4, "desiredSize": 0},
+    "launchTemplate": {"id": "lt-0123", "version": "1"},
+    "labels": {"mlplat.io/gpu-pool": "a10g", "nvidia.com/gpu.present": "true"},
+    "taints": [GPU_TAINT],
+    "tags": TAGS,
+}
+CPU_GROUP = changed(
+    changed(changed(GPU_GROUP_OK, ("instanceTypes",), ["m6i.large"]), ("amiType",), "AL2023_x86_64_STANDARD"),
+    ("labels",),
+    {},
+)
+LAUNCH_TEMPLATE_OK: dict[str, Any] = {
+    "namePrefix": "gpu-",
+    "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
+    "blockDeviceMappings": [
+        {
+            "deviceName": "/dev/xvda",
+            "ebs": {"volumeSize": 100, "volumeType": "gp3", "encrypted": "true", "kmsKeyId": KEY_ARN},
+        }
+    ],
+    "tags": TAGS,
+}
+TOPIC_OK: dict[str, Any] = {"namePrefix": "mlplat-prod-monthly-", "kmsMasterKeyId": KEY_ARN, "tags": TAGS}
+TOPIC_POLICY_OK: dict[str, Any] = {
+    "arn": "arn:aws:sns:us-east-1:123456789012:alerts",
+    "policy": json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "BudgetsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "budgets.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": "*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    ),
+}
+
+
+def _notification(kind: str, threshold: int) -> dict[str, Any]:
+    return {
+        "notificationType": kind,
+        "comparisonOperator": "GREATER_THAN",
+        "threshold": threshold,
+        "thresholdType": "PERCENTAGE",
+        "subscriberEmailAddresses": ["ml-platform@example.com"],
+        "subscriberSnsTopicArns": ["arn:aws:sns:us-east-1:123456789012:alerts"],
+    }
+
+
+BUDGET_OK: dict[str, Any] = {
+    "name": "mlplat-prod-monthly",
+    "budgetType": "COST",
+    "timeUnit": "MONTHLY",
+    "limitAmount": "6000.00",
+    "limitUnit": "USD",
+    "costFilters": [{"name": "TagKeyValue", "values": ["user:environment$prod"]}],
+    "notifications": [_notification("ACTUAL", t) for t in (50, 80, 100)] + [_notification("FORECASTED", 100)],
+    "tags": TAGS,
+}
+
+VPCE = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+KMS_KEY = "aws:kms/key:Key"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+DOMAIN = "aws:sagemaker/domain:Domain"
+PROFILE = "aws:sagemaker/userProfile:UserProfile"
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+BUDGET_TYPE = "aws:budgets/budget:Budget"
+ASG_TAG = "aws:autoscaling/tag:Tag"
+
+COMPLIANT = [
+    pytest.param(aws.vpc_endpoint_private_dns, VPCE, VPCE_OK, id="vpc-endpoint-private-dns"),
+    pytest.param(aws.security_group_no_public_ingress, SG, SG_OK, id="security-group-no-public-ingress"),
+    pytest.param(aws.kms_key_rotation_enabled, KMS_KEY, KMS_KEY_OK, id="kms-key-rotation-enabled"),
+    pytest.param(aws.cloudwatch_log_group_encrypted_with_retention, LOG_GROUP, LOG_GROUP_OK, id="log-group"),
+    pytest.param(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK, id="iam-policy-no-admin"),
+    pytest.param(aws.iam_no_broad_managed_policies, ATTACHMENT, ATTACHMENT_OK, id="iam-no-broad-managed"),
+    pytest.param(aws.iam_oidc_provider_audience, OIDC, OIDC_OK, id="iam-oidc-provider-audience"),
+    pytest.param(aws.sagemaker_domain_vpc_only, DOMAIN, DOMAIN_OK, id="sagemaker-domain-vpc-only"),
+    pytest.param(aws.sagemaker_domain_encrypted_with_kms, DOMAIN, DOMAIN_OK, id="sagemaker-domain-kms"),
+    pytest.param(aws.sagemaker_domain_security_groups, DOMAIN, DOMAIN_OK, id="sagemaker-domain-sgs"),
+    pytest.param(aws.sagemaker_domain_idle_shutdown, DOMAIN, DOMAIN_OK, id="sagemaker-domain-idle"),
+    pytest.param(
+        aws.sagemaker_domain_docker_access_disabled, DOMAIN, DOMAIN_OK, id="sagemaker-domain-docker"
+    ),
+    pytest.param(aws.sagemaker_domain_retains_home_storage, DOMAIN, DOMAIN_OK, id="sagemaker-domain-retain"),
+    pytest.param(aws.sagemaker_user_profile_keeps_domain_hardening, PROFILE, PROFILE_OK, id="user-profile"),
+    pytest.param(aws.eks_cluster_endpoint_restricted, CLUSTER, CLUSTER_OK, id="eks-endpoint-restricted"),
+    pytest.param(aws.eks_cluster_endpoint_private, CLUSTER, CLUSTER_OK, id="eks-endpoint-private"),
+    pytest.param(aws.eks_cluster_secrets_encrypted, CLUSTER, CLUSTER_OK, id="eks-secrets"),
+    pytest.param(aws.eks_cluster_control_plane_logging, CLUSTER, CLUSTER_OK, id="eks-logging"),
+    pytest.param(aws.eks_cluster_access_entries, CLUSTER, CLUSTER_OK, id="eks-access-entries"),
+    pytest.param(aws.eks_cluster_deletion_protection, CLUSTER, CLUSTER_OK, id="eks-deletion-protection"),
+    pytest.param(aws.eks_node_group_hardened, NODE_GROUP, GPU_GROUP_OK, id="eks-node-group-hardened"),
+    pytest.param(aws.ec2_launch_template_hardened, LAUNCH_TEMPLATE, LAUNCH_TEMPLATE_OK, id="launch-template"),
+    pytest.param(aws.eks_gpu_node_group_tainted, NODE_GROUP, GPU_GROUP_OK, id="gpu-tainted"),
+    pytest.param(aws.eks_gpu_node_group_scales_to_zero, NODE_GROUP, GPU_GROUP_OK, id="gpu-scales-to-zero"),
+    pytest.param(aws.eks_gpu_node_group_capped, NODE_GROUP, GPU_GROUP_OK, id="gpu-capped"),
+    pytest.param(aws.eks_gpu_node_group_capacity_type, NODE_GROUP, GPU_GROUP_OK, id="gpu-capacity-type"),
+    pytest.param(aws.sns_topic_encrypted_with_kms, TOPIC, TOPIC_OK, id="sns-topic-kms"),
+    pytest.param(aws.sns_topic_policy_not_public, TOPIC_POLICY, TOPIC_POLICY_OK, id="sns-topic-policy"),
+    pytest.param(aws.aws_budget_alerts, BUDGET_TYPE, BUDGET_OK, id="aws-budget-alerts"),
+]
+
+
+@pytest.mark.parametrize(("policy", "resource_type", "props"), COMPLIANT)
+def test_platform_resource_as_the_components_build_it_passes(
+    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any]
+) -> None:
+    assert check(policy, resource_type, props, config={"requireSpot": True}) == []
+
+
+@pytest.mark.parametrize(("policy", "resource_type", "props"), COMPLIANT)
+def test_rule_ignores_every_other_resource_type(
+    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any]
+) -> None:
+    other = BUCKET if resource_type != BUCKET else VPC
+    assert check(policy, other, props) == []
+
+
+# Each case changes one property of a compliant resource; the message says what is wrong and why.
+VIOLATIONS = [
+    # network
+    pytest.param(
+        aws.vpc_endpoint_private_dns,
+        VPCE,
+        changed(VPCE_OK, ("privateDnsEnabled",), _REMOVE),
+        "privateDnsEnabled is unset, so SDKs keep calling the public endpoint.",
+        id="endpoint-private-dns-unset",
+    ),
+    pytest.param(
+        aws.vpc_endpoint_private_dns,
+        VPCE,
+        changed(VPCE_OK, ("securityGroupIds",), []),
+        "securityGroupIds is empty, so the VPC's default security group (no rules) applies.",
+        id="endpoint-without-security-group",
+    ),
+    pytest.param(
+        aws.security_group_no_public_ingress,
+        SG,
+        changed(SG_OK, ("ingress", 0, "cidrBlocks"), ["10.20.0.0/16", "0.0.0.0/0"]),
+        "ingress[0] allows 0.0.0.0/0 on ports 443-443; allow the VPC, a security group or a named network instead.",
+        id="security-group-open-to-the-internet",
+    ),
+    pytest.param(
+        aws.security_group_no_public_ingress,
+        SG,
+        changed(SG_OK, ("ingress", 0, "ipv6CidrBlocks"), ["::/0"]),
+        "ingress[0] allows ::/0 on ports 443-443; allow the VPC, a security group or a named network instead.",
+        id="security-group-open-to-ipv6",
+    ),
+    pytest.param(
+        aws.security_group_no_public_ingress,
+        INGRESS_RULE,
+        {
+            "securityGroupId": "sg-1",
+            "cidrIpv4": "0.0.0.0/0",
+            "ipProtocol": "tcp",
+            "fromPort": 22,
+            "toPort": 22,
+        },
+        "the rule allows 0.0.0.0/0; allow a narrower source instead.",
+        id="standalone-ingress-rule-open",
+    ),
+    # keys and logs
+    pytest.param(
+        aws.kms_key_rotation_enabled,
+        KMS_KEY,
+        changed(KMS_KEY_OK, ("enableKeyRotation",), _REMOVE),
+        "enableKeyRotation is unset, expected true (unset means false).",
+        id="key-rotation-unset",
+    ),
+    pytest.param(
+        aws.cloudwatch_log_group_encrypted_with_retention,
+        LOG_GROUP,
+        changed(LOG_GROUP_OK, ("kmsKeyId",), _REMOVE),
+        "kmsKeyId is unset, so logs are encrypted only with a CloudWatch-owned key.",
+        id="log-group-without-key",
+    ),
+    pytest.param(
+        aws.cloudwatch_log_group_encrypted_with_retention,
+        LOG_GROUP,
+        changed(LOG_GROUP_OK, ("retentionInDays",), _REMOVE),
+        "retentionInDays is unset, so logs never expire.",
+        id="log-group-never-expires",
+    ),
+    # IAM
+    pytest.param(
+        aws.iam_policy_no_admin_wildcards,
+        ROLE_POLICY,
+        {
+            "role": "r",
+            "policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+        },
+        "Statement[0] allows s3:* on every resource; name the actions and resources the workload needs.",
+        id="role-policy-service-wildcard",
+    ),
+    pytest.param(
+        aws.iam_policy_no_admin_wildcards,
+        "aws:iam/policy:Policy",
+        {
+            "policy": json.dumps(
+                {"Statement": {"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": ["*"]}}
+            )
+        },
+        "All allows * on every resource; name the actions and resources the workload needs.",
+        id="managed-policy-admin",
+    ),
+    pytest.param(
+        aws.iam_no_broad_managed_policies,
+        ATTACHMENT,
+        changed(ATTACHMENT_OK, ("policyArn",), "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"),
+        "attaches the AWS managed policy AmazonSageMakerFullAccess; grant a least-privilege policy scoped to the "
+        "platform's buckets, keys and services instead.",
+        id="sagemaker-full-access",
+    ),
+    pytest.param(
+        aws.iam_oidc_provider_audience,
+        OIDC,
+        changed(OIDC_OK, ("clientIdLists",), ["sts.amazonaws.com", "my-app"]),
+        'clientIdLists must be exactly sts.amazonaws.com for IRSA (other audiences: "my-app").',
+        id="oidc-extra-audience",
+    ),
+    # SageMaker
+    pytest.param(
+        aws.sagemaker_domain_vpc_only,
+        DOMAIN,
+        changed(DOMAIN_OK, ("appNetworkAccessType",), _REMOVE),
+        'appNetworkAccessType is "PublicInternetOnly", expected "VpcOnly".',
+        id="domain-public-internet-by-default",
+    ),
+    pytest.param(
+        aws.sagemaker_domain_encrypted_with_kms,
+        DOMAIN,
+        changed(DOMAIN_OK, ("kmsKeyId",), _REMOVE),
+        "kmsKeyId is unset, so home EFS and space volumes use an AWS-managed key.",
+        id="domain-without-key",
+    ),
+    pytest.param(
+        aws.sagemaker_domain_security_groups,
+        DOMAIN,
+        changed(DOMAIN_OK, ("defaultSpaceSettings", "securityGroups"), _REMOVE),
+        "defaultSpaceSettings.securityGroups is empty; Studio apps and shared spaces each read their own "
+        "setting, and without it they run in no platform security group.",
+        id="domain-space-without-security-group",
+    ),
+    pytest.param(
+        aws.sagemaker_domain_idle_shutdown,
+        DOMAIN,
+        changed(DOMAIN_OK, ("defaultUserSettings", "jupyterLabAppSettings"), _REMOVE),
+        'defaultUserSettings.jupyterLabAppSettings idle shutdown is "DISABLED"; idle JupyterLab apps keep '
+        "billing until someone stops them.",
+        id="domain-without-idle-shutdown",
+    ),
+    pytest.param(
+        aws.sagemaker_domain_docker_access_disabled,
+        DOMAIN,
+        changed(DOMAIN_OK, ("domainSettings", "dockerSettings", "enableDockerAccess"), "ENABLED"),
+        'domainSettings.dockerSettings.enableDockerAccess is "ENABLED"; Docker in Studio lets users build and '
+        "run arbitrary images with the execution role.",
+        id="domain-docker-on",
+    ),
+    pytest.param(
+        aws.sagemaker_domain_retains_home_storage,
+        DOMAIN,
+        changed(DOMAIN_OK, ("retentionPolicy", "homeEfsFileSystem"), "Delete"),
+        'retentionPolicy.homeEfsFileSystem is "Delete", so deleting the domain deletes every user\'s home '
+        "directory.",
+        id="domain-deletes-home",
+    ),
+    pytest.param(
+        aws.sagemaker_user_profile_keeps_domain_hardening,
+        PROFILE,
+        changed(PROFILE_OK, ("userSettings", "securityGroups"), []),
+        "userSettings.securityGroups overrides the domain's with an empty list.",
+        id="profile-drops-security-groups",
+    ),
+    pytest.param(
+        aws.sagemaker_user_profile_keeps_domain_hardening,
+        PROFILE,
+        changed(
+            PROFILE_OK,
+            ("userSettings", "jupyterLabAppSettings"),
+            {"appLifecycleManagement": {"idleSettings": {"lifecycleManagement": "DISABLED"}}},
+        ),
+        "userSettings turns JupyterLab idle shutdown off.",
+        id="profile-disables-idle-shutdown",
+    ),
+    # EKS
+    pytest.param(
+        aws.eks_cluster_endpoint_restricted,
+        CLUSTER,
+        changed(CLUSTER_OK, ("vpcConfig", "endpointPublicAccess"), True),
+        "the public endpoint is open to 0.0.0.0/0 (unset); list the networks that need it.",
+        id="public-endpoint-without-allow-list",
+    ),
+    pytest.param(
+        aws.eks_cluster_endpoint_restricted,
+        CLUSTER,
+        changed(CLUSTER_OK, ("vpcConfig",), {"subnetIds": ["subnet-a"], "publicAccessCidrs": ["0.0.0.0/0"]}),
+        "vpcConfig.endpointPrivateAccess is unset, so nodes reach the API over the internet; the public endpoint "
+        "is open to 0.0.0.0/0; list the networks that need it.",
+        id="provider-default-endpoints",
+    ),
+    pytest.param(
+        aws.eks_cluster_endpoint_private,
+        CLUSTER,
+        changed(CLUSTER_OK, ("vpcConfig", "endpointPublicAccess"), _REMOVE),
+        "vpcConfig.endpointPublicAccess is unset (unset means true); the API should be reachable only from "
+        "inside the VPC.",
+        id="endpoint-public-by-default",
+    ),
+    pytest.param(
+        aws.eks_cluster_secrets_encrypted,
+        CLUSTER,
+        changed(CLUSTER_OK, ("encryptionConfig",), _REMOVE),
+        "encryptionConfig is unset, so Kubernetes secrets are not envelope-encrypted with KMS.",
+        id="secrets-not-encrypted",
+    ),
+    pytest.param(
+        aws.eks_cluster_secrets_encrypted,
+        CLUSTER,
+        changed(CLUSTER_OK, ("encryptionConfig", "resources"), []),
+        "encryptionConfig.resources is [], expected to include secrets.",
+        id="encryption-without-secrets",
+    ),
+    pytest.param(
+        aws.eks_cluster_control_plane_logging,
+        CLUSTER,
+        changed(CLUSTER_OK, ("enabledClusterLogTypes",), ["api"]),
+        "enabledClusterLogTypes lacks audit, authenticator; who did what to the cluster is lost.",
+        id="no-audit-logs",
+    ),
+    pytest.param(
+        aws.eks_cluster_access_entries,
+        CLUSTER,
+        changed(CLUSTER_OK, ("accessConfig",), _REMOVE),
+        'accessConfig.authenticationMode is "CONFIG_MAP", expected "API" (access entries only); '
+        "accessConfig.bootstrapClusterCreatorAdminPermissions is not false, so the creator gets an admin entry "
+        "no preview shows.",
+        id="config-map-auth-by-default",
+    ),
+    pytest.param(
+        aws.eks_cluster_deletion_protection,
+        CLUSTER,
+        changed(CLUSTER_OK, ("deletionProtection",), _REMOVE),
+        "deletionProtection is unset, expected true (unset means false).",
+        id="cluster-unprotected",
+    ),
+    pytest.param(
+        aws.eks_node_group_hardened,
+        NODE_GROUP,
+        changed(CPU_GROUP, ("launchTemplate",), _REMOVE),
+        "launchTemplate is unset, so nodes get EKS's default template (IMDS hop limit 2, no CMK).",
+        id="node-group-without-launch-template",
+    ),
+    pytest.param(
+        aws.eks_node_group_hardened,
+        NODE_GROUP,
+        changed(GPU_GROUP_OK, ("remoteAccess",), {"ec2SshKey": "ops"}),
+        "remoteAccess opens SSH to the nodes; use SSM or kubectl debug instead.",
+        id="node-group-with-ssh",
+    ),
+    pytest.param(
+        aws.ec2_launch_template_hardened,
+        LAUNCH_TEMPLATE,
+        changed(LAUNCH_TEMPLATE_OK, ("metadataOptions",), _REMOVE),
+        'metadataOptions.httpTokens is "optional", expected "required" (IMDSv2 only); '
+        "metadataOptions.httpPutResponseHopLimit is unset, expected 1 so pods cannot borrow the node's credentials.",
+        id="imdsv1-allowed",
+    ),
+    pytest.param(
+        aws.ec2_launch_template_hardened,
+        LAUNCH_TEMPLATE,
+        changed(LAUNCH_TEMPLATE_OK, ("metadataOptions", "httpPutResponseHopLimit"), 2),
+        "metadataOptions.httpPutResponseHopLimit is 2, expected 1 so pods cannot borrow the node's credentials.",
+        id="imds-hop-limit-2",
+    ),
+    pytest.param(
+        aws.ec2_launch_template_hardened,
+        LAUNCH_TEMPLATE,
+        changed(
+            LAUNCH_TEMPLATE_OK, ("blockDeviceMappings", 0, "ebs"), {"volumeType": "gp2", "volumeSize": 100}
+        ),
+        "blockDeviceMappings[0].ebs.encrypted is unset, expected true; blockDeviceMappings[0].ebs.kmsKeyId is "
+        'unset, so the volume uses the AWS-managed EBS key; blockDeviceMappings[0].ebs.volumeType is "gp2", '
+        'expected "gp3".',
+        id="unencrypted-gp2-root",
+    ),
+    pytest.param(
+        aws.ec2_launch_template_hardened,
+        LAUNCH_TEMPLATE,
+        changed(LAUNCH_TEMPLATE_OK, ("blockDeviceMappings",), []),
+        "blockDeviceMappings is empty, so the root volume takes the AMI's unencrypted default.",
+        id="no-block-devices",
+    ),
+    # GPU node groups
+    pytest.param(
+        aws.eks_gpu_node_group_tainted,
+        NODE_GROUP,
+        changed(GPU_GROUP_OK, ("taints",), []),
+        "GPU node group has no nvidia.com/gpu:NO_SCHEDULE taint, so any pod can land on (and keep alive) a GPU "
+        "node.",
+        id="gpu-untainted",
+    ),
+    pytest.param(
+        aws.eks_gpu_node_group_tainted,
+        NODE_GROUP,
+        changed(GPU_GROUP_OK, ("taints", 0, "effect"), "PREFER_NO_SCHEDULE"),
+        "GPU node group has no nvidia.com/gpu:NO_SCHEDULE taint, so any pod can land on (and keep alive) a GPU "
+        "node.",
+        id="gpu-soft-taint",
+    ),
+    pytest.param(
+        aws.eks_gpu_node_group_scales_to_zero,
+        NODE_GROUP,
+        changed(GPU_GROUP_OK, ("scalingConfig", "minSize"), 1),
+        "scalingConfig.minSize is 1; GPU nodes should scale to zero when idle (minSize 0).",
+        id="gpu-warm-node",
+    ),
+    pytest.param(
+        aws.eks_gpu_node_group_capped,
+        NODE_GROUP,
+        changed(changed(GPU_GROUP_OK, ("instanceTypes",), ["p4d.24xlarge"]), ("scalingConfig", "maxSize"), 9),
+        "scalingConfig.maxSize 9 x 8 GPUs per node = 72 GPUs, above the cap of 64 per pool (policy config "
+        "maxGpusPerPool).",
+        id="gpu-pool-too-big",
+    ),
+    pytest.param(
+        aws.eks_gpu_node_group_capacity_type,
+        NODE_GROUP,
+        changed(GPU_GROUP_OK, ("capacityType",), _REMOVE),
+        'capacityType is "ON_DEMAND" (unset means ON_DEMAND); this stack runs GPU pools on "SPOT".',
+        id="gpu-on-demand-where-spot-is-required",
+    ),
+    # budget and alerts
+    pytest.param(
+        aws.sns_topic_encrypted_with_kms,
+        TOPIC,
+        changed(TOPIC_OK, ("kmsMasterKeyId",), _REMOVE),
+        "kmsMasterKeyId is unset, so messages are stored unencrypted.",
+        id="topic-unencrypted",
+    ),
+    pytest.param(
+        aws.sns_topic_encrypted_with_kms,
+        TOPIC,
+        changed(TOPIC_OK, ("kmsMasterKeyId",), "alias/aws/sns"),
+        "kmsMasterKeyId is the AWS-managed alias/aws/sns key, whose policy no service such as Budgets can be "
+        "allowed to use; use the platform's key.",
+        id="topic-aws-managed-key",
+    ),
+    pytest.param(
+        aws.sns_topic_policy_not_public,
+        TOPIC_POLICY,
+        {
+            "arn": "arn:aws:sns:us-east-1:123456789012:alerts",
+            "policy": json.dumps(
+                {
+                    "Statement": [
+                        {"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:*"}
+                    ]
+                }
+            ),
+        },
+        "Open allow anyone without a condition; name the principals.",
+        id="topic-policy-public",
+    ),
+    pytest.param(
+        aws.aws_budget_alerts,
+        BUDGET_TYPE,
+        changed(BUDGET_OK, ("costFilters", 0, "values"), ["environment$prod"]),
+        'cost filter TagKeyValue "environment$prod" lacks the user: prefix, so the budget matches nothing and '
+        "shows $0.",
+        id="budget-tag-filter-without-user-prefix",
+    ),
+    pytest.param(
+        aws.aws_budget_alerts,
+        BUDGET_TYPE,
+        changed(BUDGET_OK, ("notifications",), [_notification("ACTUAL", 100)]),
+        "no FORECASTED notification.",
+        id="budget-without-forecast-alert",
+    ),
+    pytest.param(
+        aws.aws_budget_alerts,
+        BUDGET_TYPE,
+        changed(
+            changed(BUDGET_OK, ("notifications", 0, "subscriberEmailAddresses"), []),
+            ("notifications", 0, "subscriberSnsTopicArns"),
+            _REMOVE,
+        ),
+        "notifications[0] has no subscriber.",
+        id="budget-alert-to-nobody",
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "resource_type", "props", "message"), VIOLATIONS)
+def test_one_insecure_change_is_reported_with_what_and_why(
+    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any], message: str
+) -> None:
+    assert check(policy, resource_type, props, config={"requireSpot": True}) == [message]
+
+
+UNKNOWN_CASES = [
+    pytest.param(aws.vpc_endpoint_private_dns, VPCE, VPCE_OK, ("privateDnsEnabled",), id="endpoint-dns"),
+    pytest.param(
+        aws.security_group_no_public_ingress, SG, SG_OK, ("ingress", 0, "cidrBlocks"), id="sg-cidrs"
+    ),
+    pytest.param(
+        aws.kms_key_rotation_enabled, KMS_KEY, KMS_KEY_OK, ("enableKeyRotation",), id="key-rotation"
+    ),
+    pytest.param(
+        aws.cloudwatch_log_group_encrypted_with_retention,
+        LOG_GROUP,
+        LOG_GROUP_OK,
+        ("kmsKeyId",),
+        id="log-key",
+    ),
+    pytest.param(
+        aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK, ("policy",), id="iam-policy"
+    ),
+    pytest.param(
+        aws.iam_no_broad_managed_policies, ATTACHMENT, ATTACHMENT_OK, ("policyArn",), id="attachment"
+    ),
+    pytest.param(aws.iam_oidc_provider_audience, OIDC, OIDC_OK, ("clientIdLists",), id="oidc"),
+    pytest.param(
+        aws.sagemaker_domain_vpc_only, DOMAIN, DOMAIN_OK, ("appNetworkAccessType",), id="domain-vpc"
+    ),
+    pytest.param(aws.sagemaker_domain_encrypted_with_kms, DOMAIN, DOMAIN_OK, ("kmsKeyId",), id="domain-key"),
+    pytest.param(
+        aws.sagemaker_domain_security_groups,
+        DOMAIN,
+        DOMAIN_OK,
+        ("defaultUserSettings", "securityGroups"),
+        id="domain-sgs",
+    ),
+    pytest.param(
+        aws.sagemaker_domain_idle_shutdown, DOMAIN, DOMAIN_OK, ("defaultSpaceSettings",), id="domain-idle"
+    ),
+    pytest.param(
+        aws.sagemaker_domain_docker_access_disabled, DOMAIN, DOMAIN_OK, ("domainSettings",), id="docker"
+    ),
+    pytest.param(
+        aws.sagemaker_domain_retains_home_storage, DOMAIN, DOMAIN_OK, ("retentionPolicy",), id="domain-retain"
+    ),
+    pytest.param(
+        aws.sagemaker_user_profile_keeps_domain_hardening,
+        PROFILE,
+        PROFILE_OK,
+        ("userSettings",),
+        id="profile",
+    ),
+    pytest.param(aws.eks_cluster_endpoint_restricted, CLUSTER, CLUSTER_OK, ("vpcConfig",), id="eks-vpc"),
+    pytest.param(
+        aws.eks_cluster_endpoint_private,
+        CLUSTER,
+        CLUSTER_OK,
+        ("vpcConfig", "endpointPublicAccess"),
+        id="eks-public",
+    ),
+    pytest.param(
+        aws.eks_cluster_secrets_encrypted, CLUSTER, CLUSTER_OK, ("encryptionConfig",), id="eks-secrets"
+    ),
+    pytest.param(
+        aws.eks_cluster_control_plane_logging, CLUSTER, CLUSTER_OK, ("enabledClusterLogTypes",), id="eks-logs"
+    ),
+    pytest.param(aws.eks_cluster_access_entries, CLUSTER, CLUSTER_OK, ("accessConfig",), id="eks-access"),
+    pytest.param(
+        aws.eks_cluster_deletion_protection, CLUSTER, CLUSTER_OK, ("deletionProtection",), id="eks-protect"
+    ),
+    pytest.param(aws.eks_node_group_hardened, NODE_GROUP, GPU_GROUP_OK, ("launchTemplate",), id="node-lt"),
+    pytest.param(
+        aws.ec2_launch_template_hardened,
+        LAUNCH_TEMPLATE,
+        LAUNCH_TEMPLATE_OK,
+        ("blockDeviceMappings",),
+        id="lt-ebs",
+    ),
+    pytest.param(aws.eks_gpu_node_group_tainted, NODE_GROUP, GPU_GROUP_OK, ("taints",), id="gpu-taints"),
+    pytest.param(
+        aws.eks_gpu_node_group_scales_to_zero, NODE_GROUP, GPU_GROUP_OK, ("scalingConfig",), id="gpu-min"
+    ),
+    pytest.param(aws.eks_gpu_node_group_capped, NODE_GROUP, GPU_GROUP_OK, ("scalingConfig",), id="gpu-max"),
+    pytest.param(
+        aws.eks_gpu_node_group_capacity_type, NODE_GROUP, GPU_GROUP_OK, ("capacityType",), id="gpu-capacity"
+    ),
+    pytest.param(aws.sns_topic_encrypted_with_kms, TOPIC, TOPIC_OK, ("kmsMasterKeyId",), id="topic-key"),
+    pytest.param(
+        aws.sns_topic_policy_not_public, TOPIC_POLICY, TOPIC_POLICY_OK, ("policy",), id="topic-policy"
+    ),
+    pytest.param(aws.aws_budget_alerts, BUDGET_TYPE, BUDGET_OK, ("notifications",), id="budget"),
+]
+
+
+@pytest.mark.parametrize(("policy", "resource_type", "props", "path"), UNKNOWN_CASES)
+def test_value_unknown_during_preview_neither_crashes_nor_reports(
+    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any], path: tuple[str | int, ...]
+) -> None:
+    assert (
+        check(policy, resource_type, changed(props, path, ENGINE_UNKNOWN), config={"requireSpot": True}) == []
+    )
+
+
+def test_unknown_value_does_not_hide_a_known_bad_one_on_the_same_cluster() -> None:
+    props = changed(
+        changed(CLUSTER_OK, ("accessConfig", "authenticationMode"), ENGINE_UNKNOWN),
+        ("accessConfig", "bootstrapClusterCreatorAdminPermissions"),
+        True,
+    )
+    [message] = check(aws.eks_cluster_access_entries, CLUSTER, props)
+    assert message.startswith("accessConfig.bootstrapClusterCreatorAdminPermissions is not false")
+
+
+def test_cpu_node_groups_are_not_held_to_the_gpu_rules() -> None:
+    cpu = changed(changed(CPU_GROUP, ("taints",), []), ("scalingConfig", "minSize"), 2)
+    for policy in (
+        aws.eks_gpu_node_group_tainted,
+        aws.eks_gpu_node_group_scales_to_zero,
+        aws.eks_gpu_node_group_capped,
+        aws.eks_gpu_node_group_capacity_type,
+    ):
+        assert (
+            check(
+                policy, NODE_GROUP, changed(cpu, ("capacityType",), "ON_DEMAND"), config={"requireSpot": True}
+            )
+            == []
+        )
+
+
+def test_gpu_node_group_is_recognised_by_gpu_operator_label_even_on_a_standard_ami() -> None:
+    unknown_instance = changed(
+        changed(GPU_GROUP_OK, ("instanceTypes",), ["g7.future"]), ("amiType",), "AL2023_x86_64_STANDARD"
+    )
+    untainted = changed(unknown_instance, ("taints",), [])
+    assert check(aws.eks_gpu_node_group_tainted, NODE_GROUP, untainted) != []
+
+
+def test_on_demand_gpu_pools_pass_where_spot_is_not_required() -> None:
+    on_demand = changed(GPU_GROUP_OK, ("capacityType",), "ON_DEMAND")
+    assert check(aws.eks_gpu_node_group_capacity_type, NODE_GROUP, on_demand) == []
+    assert (
+        check(aws.eks_gpu_node_group_capacity_type, NODE_GROUP, on_demand, config={"requireSpot": False})
+        == []
+    )
+
+
+def test_gpu_cap_follows_the_policy_config() -> None:
+    assert check(aws.eks_gpu_node_group_capped, NODE_GROUP, GPU_GROUP_OK, config={"maxGpusPerPool": 4}) == []
+    assert check(aws.eks_gpu_node_group_capped, NODE_GROUP, GPU_GROUP_OK, config={"maxGpusPerPool": 3}) == [
+        "scalingConfig.maxSize 4 x 1 GPUs per node = 4 GPUs, above the cap of 3 per pool (policy config "
+        "maxGpusPerPool)."
+    ]
+
+
+def test_gateway_endpoints_have_no_dns_or_security_group_to_check() -> None:
+    gateway = {"vpcId": "vpc-0123", "serviceName": "com.amazonaws.us-east-1.s3", "vpcEndpointType": "Gateway"}
+    assert check(aws.vpc_endpoint_private_dns, VPCE, gateway) == []
+
+
+def test_security_group_referencing_itself_or_a_prefix_list_is_not_public() -> None:
+    props = changed(
+        SG_OK, ("ingress",), [{"protocol": "tcp", "fromPort": 2049, "toPort": 2049, "self": True}]
+    )
+    assert check(aws.security_group_no_public_ingress, SG, props) == []
+
+
+def test_explicit_deny_and_scoped_wildcards_are_not_admin_grants() -> None:
+    assert check(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK) == []
+
+
+def test_asymmetric_keys_are_not_asked_to_rotate() -> None:
+    props = changed(
+        changed(KMS_KEY_OK, ("enableKeyRotation",), _REMOVE), ("customerMasterKeySpec",), "RSA_2048"
+    )
+    assert check(aws.kms_key_rotation_enabled, KMS_KEY, props) == []
+
+
+def test_user_profile_that_inherits_the_domain_settings_passes() -> None:
+    assert (
+        check(
+            aws.sagemaker_user_profile_keeps_domain_hardening,
+            PROFILE,
+            changed(PROFILE_OK, ("userSettings",), _REMOVE),
+        )
+        == []
+    )
+
+
+# --- stack rules spanning resources ----------------------------------------------------------------------
+
+
+def test_stack_running_aws_compute_with_a_budget_passes() -> None:
+    resources = [stack_resource(CLUSTER, "c", CLUSTER_OK), stack_resource(BUDGET_TYPE, "budget", BUDGET_OK)]
+    assert check_stack(aws.aws_stack_has_budget, resources) == []
+
+
+def test_stack_running_aws_compute_without_a_budget_is_violation() -> None:
+    resources = [stack_resource(CLUSTER, "c", CLUSTER_OK), stack_resource(NODE_GROUP, "gpu", GPU_GROUP_OK)]
+    assert check_stack(aws.aws_stack_has_budget, resources) == [
+        (
+            "the stack runs AWS compute (Cluster, NodeGroup) but no COST budget (aws.budgets.Budget) watches it.",
+            None,
+        )
+    ]
+
+
+def test_usage_budget_does_not_count_as_a_cost_budget() -> None:
+    usage = changed(BUDGET_OK, ("budgetType",), "USAGE")
+    resources = [stack_resource(CLUSTER, "c", CLUSTER_OK), stack_resource(BUDGET_TYPE, "budget", usage)]
+    assert len(check_stack(aws.aws_stack_has_budget, resources)) == 1
+
+
+def test_stack_without_aws_compute_needs_no_aws_budget() -> None:
+    resources = [
+        stack_resource(BUCKET, "data", BUCKET_OK),
+        stack_resource("gcp:container/cluster:Cluster", "g", {}),
+    ]
+    assert check_stack(aws.aws_stack_has_budget, resources) == []
+
+
+def _template_tags(group: PolicyResource, tags: dict[str, str]) -> list[PolicyResource]:
+    return [
+        link(
+            stack_resource(
+                ASG_TAG, f"tag-{i}", {"autoscalingGroupName": "eks-asg", "tag": {"key": k, "value": v}}
+            ),
+            "autoscalingGroupName",
+            group,
+        )
+        for i, (k, v) in enumerate(tags.items())
+    ]
+
+
+CA_TAGS = {
+    "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "present:NoSchedule",
+    "k8s.io/cluster-autoscaler/node-template/label/mlplat.io/gpu-pool": "a10g",
+    "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.present": "true",
+}
+
+
+def test_gpu_group_from_zero_with_node_template_tags_on_its_asg_passes() -> None:
+    group = stack_resource(NODE_GROUP, "gpu", GPU_GROUP_OK)
+    assert (
+        check_stack(aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, CA_TAGS)]) == []
+    )
+
+
+def test_gpu_group_from_zero_without_the_taint_template_tag_is_violation() -> None:
+    group = stack_resource(NODE_GROUP, "gpu", GPU_GROUP_OK)
+    tags = {k: v for k, v in CA_TAGS.items() if "/taint/" not in k}
+    [(message, urn)] = check_stack(
+        aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, tags)]
+    )
+    assert urn == urn_of(NODE_GROUP, "gpu")
+    assert (
+        "lacks the cluster autoscaler tags k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"
+        in message
+    )
+
+
+def test_node_template_tags_on_another_groups_asg_do_not_count() -> None:
+    group = stack_resource(NODE_GROUP, "gpu", GPU_GROUP_OK)
+    other = stack_resource(NODE_GROUP, "other", CPU_GROUP)
+    assert [
+        u
+        for _, u in check_stack(
+            aws.eks_gpu_node_group_scales_from_zero, [group, other, *_template_tags(other, CA_TAGS)]
+        )
+    ] == [urn_of(NODE_GROUP, "gpu")]
+
+
+def test_cluster_with_its_control_plane_log_group_in_the_stack_passes() -> None:
+    resources = [stack_resource(CLUSTER, "c", CLUSTER_OK), stack_resource(LOG_GROUP, "logs", LOG_GROUP_OK)]
+    assert check_stack(aws.eks_cluster_logs_retained, resources) == []
+
+
+def test_cluster_whose_log_group_eks_would_create_itself_is_violation() -> None:
+    other = changed(LOG_GROUP_OK, ("name",), "/aws/eks/another/cluster")
+    resources = [stack_resource(CLUSTER, "c", CLUSTER_OK), stack_resource(LOG_GROUP, "logs", other)]
+    assert check_stack(aws.eks_cluster_logs_retained, resources) == [
+        (
+            "cluster mlplat-prod logs to /aws/eks/mlplat-prod/cluster, but the stack does not create it, so EKS "
+            "creates it without retention or a KMS key.",
+            urn_of(CLUSTER, "c"),
+        )
+    ]
+
+
+STUDIO_SERVICES = {
+    "sagemaker-api": "com.amazonaws.us-east-1.sagemaker.api",
+    "sagemaker-runtime": "com.amazonaws.us-east-1.sagemaker.runtime",
+    "studio": "aws.sagemaker.us-east-1.studio",
+    "sts": "com.amazonaws.us-east-1.sts",
+    "logs": "com.amazonaws.us-east-1.logs",
+}
+
+
+def _studio_vpc(services: dict[str, str], *, link_domain: bool = True) -> list[PolicyResource]:
+    vpc = stack_resource(VPC, "vpc", VPC_OK)
+    domain = stack_resource(DOMAIN, "domain", DOMAIN_OK)
+    if link_domain:
+        link(domain, "vpcId", vpc)
+    endpoints = [
+        link(stack_resource(VPCE, name, changed(VPCE_OK, ("serviceName",), service)), "vpcId", vpc)
+        for name, service in services.items()
+    ]
+    return [vpc, domain, *endpoints]
+
+
+def test_vpc_only_domain_with_every_studio_endpoint_in_its_vpc_passes() -> None:
+    assert check_stack(aws.sagemaker_domain_has_private_endpoints, _studio_vpc(STUDIO_SERVICES)) == []
+
+
+def test_vpc_only_domain_missing_the_sts_endpoint_is_violation() -> None:
+    services = {k: v for k, v in STUDIO_SERVICES.items() if k != "sts"}
+    assert check_stack(aws.sagemaker_domain_has_private_endpoints, _studio_vpc(services)) == [
+        (
+            "VpcOnly domain domain has no interface endpoint with private DNS in its VPC for sts; Studio and its "
+            "jobs hang or fail without them.",
+            urn_of(DOMAIN, "domain"),
+        )
+    ]
+
+
+def test_endpoint_without_private_dns_does_not_count_for_the_domain() -> None:
+    resources = _studio_vpc(STUDIO_SERVICES)
+    logs = next(r for r in resources if r.name == "logs")
+    resources[resources.index(logs)] = link(
+        stack_resource(
+            VPCE,
+            "logs",
+            changed(
+                changed(VPCE_OK, ("serviceName",), STUDIO_SERVICES["logs"]), ("privateDnsEnabled",), False
+            ),
+        ),
+        "vpcId",
+        resources[0],
+    )
+    [(message, _)] = check_stack(aws.sagemaker_domain_has_private_endpoints, resources)
+    assert "for logs;" in message
+
+
+def test_domain_in_a_vpc_outside_the_stack_is_not_judged() -> None:
+    assert check_stack(aws.sagemaker_domain_has_private_endpoints, _studio_vpc({}, link_domain=False)) == []
+
+
+ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+ADDON = "aws:eks/addon:Addon"
+ADMIN_OK: dict[str, Any] = {
+    "clusterName": "mlplat-prod",
+    "principalArn": "arn:aws:iam::123456789012:role/ml-platform-admins",
+    "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    "accessScope": {"type": "cluster"},
+}
+SKIPS_SELF_MANAGED = changed(CLUSTER_OK, ("bootstrapSelfManagedAddons",), False)
+
+
+def test_cluster_without_creator_admin_but_with_an_admin_entry_passes() -> None:
+    cluster = stack_resource(CLUSTER, "c", CLUSTER_OK)
+    admin = link(stack_resource(ASSOCIATION, "admin", ADMIN_OK), "clusterName", cluster)
+    assert check_stack(aws.eks_cluster_has_admin_access, [cluster, admin]) == []
+
+
+def test_cluster_nobody_can_administer_is_violation() -> None:
+    cluster = stack_resource(CLUSTER, "c", CLUSTER_OK)
+    view = changed(ADMIN_OK, ("policyArn",), "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy")
+    viewer = link(stack_resource(ASSOCIATION, "viewer", view), "clusterName", cluster)
+    assert check_stack(aws.eks_cluster_has_admin_access, [cluster, viewer]) == [
+        (
+            "cluster c has no creator admin and no AccessPolicyAssociation of "
+            "AmazonEKSClusterAdminPolicy whose clusterName comes from it, so nobody can administer it.",
+            urn_of(CLUSTER, "c"),
+        )
+    ]
+
+
+def test_admin_entry_naming_the_cluster_without_a_property_dependency_does_not_count() -> None:
+    cluster = stack_resource(CLUSTER, "c", CLUSTER_OK)
+    admin = stack_resource(ASSOCIATION, "admin", ADMIN_OK)
+    assert [u for _, u in check_stack(aws.eks_cluster_has_admin_access, [cluster, admin])] == [
+        urn_of(CLUSTER, "c")
+    ]
+
+
+def _addons(cluster: PolicyResource, names: list[str]) -> list[PolicyResource]:
+    return [
+        link(
+            stack_resource(ADDON, n, {"clusterName": "mlplat-prod", "addonName": n, "tags": TAGS}),
+            "clusterName",
+            cluster,
+        )
+        for n in names
+    ]
+
+
+def test_cluster_skipping_self_managed_addons_with_managed_core_addons_passes() -> None:
+    cluster = stack_resource(CLUSTER, "c", SKIPS_SELF_MANAGED)
+    resources = [cluster, *_addons(cluster, ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"])]
+    assert check_stack(aws.eks_cluster_has_core_addons, resources) == []
+
+
+def test_cluster_skipping_self_managed_addons_without_coredns_is_violation() -> None:
+    cluster = stack_resource(CLUSTER, "c", SKIPS_SELF_MANAGED)
+    assert check_stack(
+        aws.eks_cluster_has_core_addons, [cluster, *_addons(cluster, ["vpc-cni", "kube-proxy"])]
+    ) == [
+        (
+            "cluster c skips the self-managed add-ons but has no managed coredns (aws.eks.Addon whose "
+            "clusterName comes from it); its nodes never become Ready.",
+            urn_of(CLUSTER, "c"),
+        )
+    ]
+
+
+def test_cluster_with_eks_installed_addons_needs_no_managed_ones() -> None:
+    assert check_stack(aws.eks_cluster_has_core_addons, [stack_resource(CLUSTER, "c", CLUSTER_OK)]) == []
+
+
+NEW_TAGGABLE = [
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+    "aws:sagemaker/domain:Domain",
+    "aws:sagemaker/userProfile:UserProfile",
+    "aws:sagemaker/studioLifecycleConfig:StudioLifecycleConfig",
+    "aws:eks/cluster:Cluster",
+    "aws:eks/nodeGroup:NodeGroup",
+    "aws:eks/addon:Addon",
+    "aws:eks/accessEntry:AccessEntry",
+    "aws:sns/topic:Topic",
+    "aws:budgets/budget:Budget",
+]
+
+
+@pytest.mark.parametrize("resource_type", NEW_TAGGABLE)
+def test_platform_resource_with_the_platform_tags_passes_required_tags(resource_type: str) -> None:
+    assert check(aws.required_tags, resource_type, {"tags": TAGS}) == []
+
+
+@pytest.mark.parametrize("resource_type", NEW_TAGGABLE)
+def test_platform_resource_without_tags_is_violation_of_required_tags(resource_type: str) -> None:
+    assert check(aws.required_tags, resource_type, {}) == [f"missing tags: {', '.join(REQUIRED_TAG_KEYS)}."]

@@ -1,0 +1,485 @@
+"""An EKS cluster for GPU work: private or allow-listed API, KMS-encrypted secrets, audit logs, GPU pools."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws import iam
+from components.aws.node_group import EksNodeGroup, EksNodeGroupArgs, Taint
+from components.common.gpu import (
+    ACCELERATOR_LABEL,
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    POOL_LABEL,
+    GpuPoolSpec,
+)
+
+DEFAULT_LOG_TYPES = ("api", "audit", "authenticator")
+# The label the NVIDIA device plugin's default affinity selects; set at boot so it never waits for discovery.
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+_AMI_TYPE = {
+    "cloud-managed": "AL2023_x86_64_NVIDIA",  # driver and container toolkit ship in the AMI
+    "gpu-operator": "AL2023_x86_64_STANDARD",  # the GPU operator installs the driver itself
+}
+_MANAGED = "arn:aws:iam::aws:policy/"
+_CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+@dataclass(frozen=True)
+class SystemNodes:
+    instance_type: str = "m6i.large"
+    min_nodes: int = 1
+    max_nodes: int = 3
+    disk_size_gb: int = 50
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    cluster_name: str  # physical name: the log group must exist under it before the cluster does
+    kubernetes_version: str
+    subnet_ids_by_zone: Mapping[str, pulumi.Input[str]]  # private subnets
+    secrets_kms_key_arn: pulumi.Input[str]
+    volume_kms_key_arn: pulumi.Input[str]
+    logs_kms_key_arn: pulumi.Input[str]
+    region: str
+    tags: Mapping[str, str]
+    private_endpoint: bool = True
+    public_access_cidrs: Sequence[str] = ()  # required when the endpoint is public; never 0.0.0.0/0
+    log_types: Sequence[str] = DEFAULT_LOG_TYPES
+    log_retention_days: int = 365
+    admin_principal_arns: Sequence[str] = ()
+    grant_deployer_admin: bool = True  # the identity running `pulumi up` manages what runs in the cluster
+    system_nodes: SystemNodes = SystemNodes()
+    gpu_pools: Sequence[GpuPoolSpec] = field(default_factory=tuple)
+    deletion_protection: bool = False
+
+
+def check_endpoint(private_endpoint: bool, public_access_cidrs: Sequence[str]) -> None:
+    """A public API endpoint needs an explicit allow-list, and the allow-list is never the whole internet."""
+    for cidr in public_access_cidrs:
+        if IPv4Network(cidr).prefixlen == 0:
+            raise ValueError(
+                f"public_access_cidrs: {cidr} opens the API to the internet; list networks instead"
+            )
+    if not private_endpoint and not public_access_cidrs:
+        raise ValueError("a public API endpoint needs public_access_cidrs (the networks that may reach it)")
+
+
+def kubeconfig(
+    cluster_name: pulumi.Input[str],
+    endpoint: pulumi.Input[str],
+    certificate_authority: pulumi.Input[str],
+    region: str,
+) -> pulumi.Output[str]:
+    """A kubeconfig (JSON is YAML) whose user gets a token from `aws eks get-token`; no secret is stored in it."""
+
+    def build(values: list[str]) -> str:
+        name, server, ca = values
+        user = {
+            "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": "aws",
+                "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
+                "interactiveMode": "Never",
+            }
+        }
+        return json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca}}],
+                "users": [{"name": name, "user": user}],
+                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+                "current-context": name,
+            },
+            indent=2,
+        )
+
+    return pulumi.Output.all(cluster_name, endpoint, certificate_authority).apply(build)
+
+
+class EksCluster(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    gpu_node_group_names: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        check_endpoint(args.private_endpoint, args.public_access_cidrs)
+        super().__init__("mlplat:aws:EksCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        subnet_ids = list(args.subnet_ids_by_zone.values())
+
+        # EKS writes control-plane logs here; created first so it has our retention and key, not "never expire".
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            aws.cloudwatch.LogGroupArgs(
+                name=f"/aws/eks/{args.cluster_name}/cluster",
+                retention_in_days=args.log_retention_days,
+                kms_key_id=args.logs_kms_key_arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.cluster_role = aws.iam.Role(
+            f"{name}-cluster",
+            aws.iam.RoleArgs(
+                assume_role_policy=iam.document(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "eks.amazonaws.com"},
+                        "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    }
+                ),
+                tags=tags,
+            ),
+            opts=child,
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster",
+            aws.iam.RolePolicyAttachmentArgs(
+                role=self.cluster_role.name, policy_arn=f"{_MANAGED}AmazonEKSClusterPolicy"
+            ),
+            opts=child,
+        )
+        secrets_key = aws.iam.RolePolicy(
+            f"{name}-cluster-secrets-key",
+            aws.iam.RolePolicyArgs(
+                role=self.cluster_role.id,
+                policy=iam.document(
+                    iam.statement(
+                        sid="EnvelopeEncryptSecrets",
+                        actions=["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                        resources=[args.secrets_kms_key_arn],
+                    )
+                ),
+            ),
+            opts=child,
+        )
+        self.cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            aws.eks.ClusterArgs(
+                name=args.cluster_name,
+                version=args.kubernetes_version,
+                role_arn=self.cluster_role.arn,
+                vpc_config=aws.eks.ClusterVpcConfigArgs(
+                    subnet_ids=subnet_ids,
+                    endpoint_private_access=True,
+                    endpoint_public_access=not args.private_endpoint,
+                    public_access_cidrs=None if args.private_endpoint else list(args.public_access_cidrs),
+                ),
+                # Access entries only: who may do what is in the preview, not in a ConfigMap.
+                access_config=aws.eks.ClusterAccessConfigArgs(
+                    authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
+                ),
+                encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                    provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.secrets_kms_key_arn),
+                    resources=["secrets"],
+                ),
+                enabled_cluster_log_types=list(args.log_types),
+                # Managed add-ons below replace the self-managed defaults.
+                bootstrap_self_managed_addons=False,
+                # Extended support costs six times standard; upgrade instead of drifting into it.
+                upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+                deletion_protection=args.deletion_protection,
+                tags=tags,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.deletion_protection,
+                depends_on=[self.log_group, cluster_policy, secrets_key],
+            ),
+        )
+        cluster_name = self.cluster.name
+        issuer = self.cluster.identities.apply(lambda ids: (ids[0].oidcs or [])[0].issuer or "")
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            aws.iam.OpenIdConnectProviderArgs(url=issuer, client_id_lists=["sts.amazonaws.com"], tags=tags),
+            opts=child,
+        )
+
+        self._access(name, args, cluster_name, account)
+        node_role = self._node_role(name, tags)
+        early = self._addons_before_nodes(name, args, cluster_name, issuer, tags)
+
+        self.system_nodes = EksNodeGroup(
+            f"{name}-system",
+            EksNodeGroupArgs(
+                cluster_name=cluster_name,
+                node_role_arn=node_role.arn,
+                subnet_ids=subnet_ids,
+                instance_types=[args.system_nodes.instance_type],
+                ami_type="AL2023_x86_64_STANDARD",
+                min_size=args.system_nodes.min_nodes,
+                max_size=args.system_nodes.max_nodes,
+                disk_size_gb=args.system_nodes.disk_size_gb,
+                volume_kms_key_arn=args.volume_kms_key_arn,
+                tags=tags,
+                labels={"mlplat.io/node-role": "system"},
+                autoscaler_tags=self._autoscaler_tags(args),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=early),
+        )
+        self._addons_after_nodes(name, args, cluster_name, tags, [self.system_nodes])
+
+        self.gpu_pools: dict[str, EksNodeGroup] = {}
+        for pool in args.gpu_pools:
+            self.gpu_pools[pool.name] = self._gpu_pool(name, args, pool, cluster_name, node_role, early)
+
+        self.cluster_name = cluster_name
+        self.endpoint = self.cluster.endpoint
+        self.certificate_authority = self.cluster.certificate_authority.apply(lambda ca: ca.data or "")
+        self.oidc_provider_arn = self.oidc_provider.arn
+        self.kubeconfig = pulumi.Output.secret(
+            kubeconfig(cluster_name, self.endpoint, self.certificate_authority, args.region)
+        )
+        self.gpu_node_group_names = {p: g.node_group_name for p, g in self.gpu_pools.items()}
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "kubeconfig": self.kubeconfig,
+                "gpu_node_group_names": self.gpu_node_group_names,
+            }
+        )
+
+    @staticmethod
+    def _autoscaler_tags(args: EksClusterArgs) -> dict[str, str]:
+        return {
+            "k8s.io/cluster-autoscaler/enabled": "true",
+            f"k8s.io/cluster-autoscaler/{args.cluster_name}": "owned",
+        }
+
+    def _gpu_pool(
+        self,
+        name: str,
+        args: EksClusterArgs,
+        pool: GpuPoolSpec,
+        cluster_name: pulumi.Output[str],
+        node_role: aws.iam.Role,
+        early: Sequence[pulumi.Resource],
+    ) -> EksNodeGroup:
+        zones = list(pool.zones or args.subnet_ids_by_zone)
+        unknown = [z for z in zones if z not in args.subnet_ids_by_zone]
+        if unknown:
+            raise ValueError(f"GPU pool {pool.name}: zones {', '.join(unknown)} have no private subnet")
+        return EksNodeGroup(
+            f"{name}-gpu-{pool.name}",
+            EksNodeGroupArgs(
+                cluster_name=cluster_name,
+                node_role_arn=node_role.arn,
+                subnet_ids=[args.subnet_ids_by_zone[z] for z in zones],
+                instance_types=[pool.instance_type],
+                ami_type=_AMI_TYPE[pool.driver_strategy],
+                capacity_type="SPOT" if pool.spot else "ON_DEMAND",
+                min_size=pool.min_nodes,
+                max_size=pool.max_nodes,
+                disk_size_gb=pool.disk_size_gb,
+                volume_kms_key_arn=args.volume_kms_key_arn,
+                tags=tags_for_pool(args.tags, pool),
+                labels={**pool.node_labels, GPU_PRESENT_LABEL: "true"},
+                taints=[Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)],
+                autoscaler_tags=self._autoscaler_tags(args),
+                template_resources={"nvidia.com/gpu": str(pool.gpus_per_node)},
+                node_group_name_prefix=f"gpu-{pool.name}-",
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(early)),
+        )
+
+    def _access(
+        self, name: str, args: EksClusterArgs, cluster_name: pulumi.Output[str], account: pulumi.Output[str]
+    ) -> None:
+        admins: list[tuple[str, pulumi.Input[str]]] = []
+        if args.grant_deployer_admin:
+            caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            # An assumed-role session ARN is not a principal EKS accepts; its issuing role is.
+            deployer = aws.iam.get_session_context_output(
+                arn=caller.arn, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).issuer_arn
+            admins.append(("deployer", deployer))
+        admins.extend((f"admin-{i}", arn) for i, arn in enumerate(args.admin_principal_arns))
+        for suffix, principal in admins:
+            entry = aws.eks.AccessEntry(
+                f"{name}-{suffix}",
+                aws.eks.AccessEntryArgs(
+                    cluster_name=cluster_name, principal_arn=principal, type="STANDARD", tags=dict(args.tags)
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-{suffix}",
+                aws.eks.AccessPolicyAssociationArgs(
+                    cluster_name=cluster_name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=_CLUSTER_ADMIN,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _node_role(self, name: str, tags: dict[str, str]) -> aws.iam.Role:
+        """Nodes join and pull images; the CNI and CSI drivers get their own roles, not the node's."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-node",
+            aws.iam.RoleArgs(assume_role_policy=iam.assume_role_policy("ec2.amazonaws.com"), tags=tags),
+            opts=child,
+        )
+        for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=f"{_MANAGED}{policy}"),
+                opts=child,
+            )
+        return role
+
+    def _service_account_role(
+        self,
+        name: str,
+        *,
+        trust: pulumi.Input[str],
+        managed_policy: str,
+        tags: dict[str, str],
+        inline: pulumi.Input[str] | None = None,
+    ) -> aws.iam.Role:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(name, aws.iam.RoleArgs(assume_role_policy=trust, tags=tags), opts=child)
+        aws.iam.RolePolicyAttachment(
+            name,
+            aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=f"{_MANAGED}{managed_policy}"),
+            opts=child,
+        )
+        if inline is not None:
+            aws.iam.RolePolicy(name, aws.iam.RolePolicyArgs(role=role.id, policy=inline), opts=child)
+        return role
+
+    def _addons_before_nodes(
+        self,
+        name: str,
+        args: EksClusterArgs,
+        cluster_name: pulumi.Output[str],
+        issuer: pulumi.Output[str],
+        tags: dict[str, str],
+    ) -> list[pulumi.Resource]:
+        """Networking add-ons nodes need to become Ready; the VPC CNI authenticates through IRSA."""
+        host = issuer.apply(lambda url: url.removeprefix("https://"))
+        cni_trust = iam.document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": self.oidc_provider.arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        pulumi.Output.concat(host, ":sub"): "system:serviceaccount:kube-system:aws-node",
+                        pulumi.Output.concat(host, ":aud"): "sts.amazonaws.com",
+                    }
+                },
+            }
+        )
+        cni_role = self._service_account_role(
+            f"{name}-vpc-cni", trust=cni_trust, managed_policy="AmazonEKS_CNI_Policy", tags=tags
+        )
+        return [
+            self._addon(name, cluster_name, "vpc-cni", tags, service_account_role_arn=cni_role.arn),
+            self._addon(name, cluster_name, "kube-proxy", tags),
+            self._addon(name, cluster_name, "eks-pod-identity-agent", tags),
+        ]
+
+    def _addons_after_nodes(
+        self,
+        name: str,
+        args: EksClusterArgs,
+        cluster_name: pulumi.Output[str],
+        tags: dict[str, str],
+        nodes: list[pulumi.Resource],
+    ) -> None:
+        """Add-ons that schedule pods wait for nodes; the EBS CSI driver authenticates through Pod Identity."""
+        trust = iam.document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        )
+        # Persistent volumes are encrypted with the platform's volume key, so the driver needs to use it.
+        volume_key = iam.document(
+            iam.statement(
+                sid="EncryptVolumesWithThePlatformKey",
+                actions=[
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:DescribeKey",
+                ],
+                resources=[args.volume_kms_key_arn],
+            ),
+            iam.statement(
+                sid="GrantTheKeyToAttachedVolumes",
+                actions=["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                resources=[args.volume_kms_key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        )
+        ebs_role = self._service_account_role(
+            f"{name}-ebs-csi",
+            trust=trust,
+            managed_policy="service-role/AmazonEBSCSIDriverPolicy",
+            tags=tags,
+            inline=volume_key,
+        )
+        self._addon(name, cluster_name, "coredns", tags, depends_on=nodes)
+        self._addon(
+            name,
+            cluster_name,
+            "aws-ebs-csi-driver",
+            tags,
+            depends_on=nodes,
+            pod_identity=[
+                aws.eks.AddonPodIdentityAssociationArgs(
+                    service_account="ebs-csi-controller-sa", role_arn=ebs_role.arn
+                )
+            ],
+        )
+
+    def _addon(
+        self,
+        name: str,
+        cluster_name: pulumi.Output[str],
+        addon: str,
+        tags: dict[str, str],
+        *,
+        service_account_role_arn: pulumi.Input[str] | None = None,
+        pod_identity: Sequence[aws.eks.AddonPodIdentityAssociationArgs] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{name}-{addon}",
+            aws.eks.AddonArgs(
+                cluster_name=cluster_name,
+                addon_name=addon,
+                service_account_role_arn=service_account_role_arn,
+                pod_identity_associations=list(pod_identity) if pod_identity else None,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="PRESERVE",
+                tags=tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+        )
+
+
+def tags_for_pool(tags: Mapping[str, str], pool: GpuPoolSpec) -> dict[str, str]:
+    """Platform tags plus the pool and accelerator, so GPU spend can be split by pool."""
+    return {**tags, POOL_LABEL: pool.name, ACCELERATOR_LABEL: pool.accelerator}

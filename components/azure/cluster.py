@@ -1,0 +1,315 @@
+"""An AKS cluster with Entra ID RBAC, workload identity, CNI overlay, and GPU pools that scale to zero."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from typing import Literal
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from components.azure.diagnostics import send_logs
+from components.azure.keyvault import CustomerManagedKey
+from components.azure.roles import assign_role
+from components.common.gpu import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, GpuPoolSpec
+from components.common.naming import physical_name
+
+cs = azure_native.containerservice
+
+GPU_TAINT = f"{GPU_TAINT_KEY}={GPU_TAINT_VALUE}:{GPU_TAINT_EFFECT}"
+# AKS adds this taint to every Spot pool; declaring it avoids a perpetual diff (and a pool replacement).
+SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+# Control-plane logs worth keeping: who changed what (not every read), and Entra authorization decisions.
+AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
+
+
+@dataclass(frozen=True)
+class SystemPool:
+    vm_size: str = "Standard_D4ds_v5"
+    min_nodes: int = 1
+    max_nodes: int = 3
+    zones: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class AksClusterArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    cluster_name: str
+    kubernetes_version: str
+    tenant_id: str
+    subscription_id: pulumi.Input[str]
+    vnet_id: pulumi.Input[str]  # the control plane's identity manages the node subnet and NAT egress in it
+    node_subnet_id: pulumi.Input[str]
+    tags: Mapping[str, str]
+    tier: Literal["Free", "Standard"] = "Standard"
+    private_cluster: bool = True
+    # Delegated subnet for API server VNet integration: node-to-API traffic stays private, and a private
+    # Key Vault can serve etcd encryption.
+    api_server_subnet_id: pulumi.Input[str] | None = None
+    authorized_ip_ranges: Sequence[pulumi.Input[str]] = ()  # required when the API is public
+    admin_group_object_ids: Sequence[str] = ()
+    system_pool: SystemPool = field(default_factory=SystemPool)
+    gpu_pools: Sequence[GpuPoolSpec] = ()
+    pod_cidr: str = "10.244.0.0/16"
+    service_cidr: str = "10.0.0.0/16"
+    etcd_encryption_key: CustomerManagedKey | None = None
+    registry_id: pulumi.Input[str] | None = None  # nodes may pull from it (AcrPull for the kubelet identity)
+    log_analytics_workspace_id: pulumi.Input[str] | None = None
+    upgrade_channel: str = "patch"
+    node_os_upgrade_channel: str = "NodeImage"
+    node_resource_group: str | None = None
+    deletion_protection: bool = False
+
+
+def gpu_agent_pool_name(pool: str) -> str:
+    """AKS Linux pool names: up to 12 lowercase alphanumerics, starting with a letter."""
+    return physical_name("azure-agent-pool", "gpu", pool)
+
+
+def _validate(name: str, args: AksClusterArgs) -> None:
+    if not args.private_cluster and not args.authorized_ip_ranges:
+        raise ValueError(f"{name}: a public API server needs authorized_ip_ranges (never open to all)")
+    for cidr in args.authorized_ip_ranges:
+        if isinstance(cidr, str) and IPv4Network(cidr, strict=False).prefixlen == 0:
+            raise ValueError(f"{name}: {cidr} opens the API server to the whole internet")
+    if args.etcd_encryption_key is not None and args.api_server_subnet_id is None:
+        raise ValueError(f"{name}: etcd encryption with a private Key Vault needs api_server_subnet_id")
+
+
+class AksCluster(pulumi.ComponentResource):
+    cluster_id: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    kubelet_object_id: pulumi.Output[str]
+    gpu_pool_names: pulumi.Output[list[str]]
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlplat:azure:AksCluster", name, None, opts)
+        _validate(name, args)
+        child = pulumi.ResourceOptions(parent=self)
+        rg, tags = args.resource_group_name, dict(args.tags)
+
+        # A user-assigned control-plane identity can be granted access before the cluster exists (KMS needs it).
+        self.identity = azure_native.managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            azure_native.managedidentity.UserAssignedIdentityArgs(
+                resource_group_name=rg, location=args.location, tags=tags
+            ),
+            opts=child,
+        )
+        grants = [
+            assign_role(
+                f"{name}-network",
+                role="Network Contributor",
+                scope=args.vnet_id,
+                principal_id=self.identity.principal_id,
+                subscription_id=args.subscription_id,
+                parent=self,
+            )
+        ]
+        kms = None
+        key = args.etcd_encryption_key
+        if key is not None:
+            for role, suffix in (
+                ("Key Vault Crypto User", "kms-crypto"),
+                ("Key Vault Contributor", "kms-vault"),
+            ):
+                # Contributor on the vault lets AKS create the private link its KMS plugin uses.
+                grants.append(
+                    assign_role(
+                        f"{name}-{suffix}",
+                        role=role,
+                        scope=key.vault_id,
+                        principal_id=self.identity.principal_id,
+                        subscription_id=args.subscription_id,
+                        parent=self,
+                    )
+                )
+            kms = cs.AzureKeyVaultKmsArgs(
+                enabled=True,
+                key_id=key.key_uri_with_version,
+                key_vault_network_access=cs.KeyVaultNetworkAccessTypes.PRIVATE,
+                key_vault_resource_id=key.vault_id,
+            )
+
+        service = IPv4Network(args.service_cidr)
+        # Keyword arguments, not ManagedClusterArgs: azure-native's *Args path passes `resource_name` twice.
+        self.cluster = cs.ManagedCluster(
+            f"{name}-cluster",
+            # No Azure lock: it would also block deleting a GPU pool that settings no longer list.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection, depends_on=grants),
+            resource_group_name=rg,
+            location=args.location,
+            resource_name_=args.cluster_name,
+            dns_prefix=args.cluster_name,
+            kubernetes_version=args.kubernetes_version,
+            node_resource_group=args.node_resource_group,
+            sku=cs.ManagedClusterSKUArgs(name=cs.ManagedClusterSKUName.BASE, tier=args.tier),
+            support_plan=cs.KubernetesSupportPlan.KUBERNETES_OFFICIAL,
+            identity=cs.ManagedClusterIdentityArgs(
+                type=cs.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[self.identity.id]
+            ),
+            # Entra ID sign-in and Azure RBAC; no static admin kubeconfig that bypasses both.
+            enable_rbac=True,
+            disable_local_accounts=True,
+            aad_profile=cs.ManagedClusterAADProfileArgs(
+                managed=True,
+                enable_azure_rbac=True,
+                tenant_id=args.tenant_id,
+                admin_group_object_ids=list(args.admin_group_object_ids),
+            ),
+            api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=args.private_cluster,
+                enable_private_cluster_public_fqdn=False if args.private_cluster else None,
+                private_dns_zone="system" if args.private_cluster else None,
+                authorized_ip_ranges=None if args.private_cluster else list(args.authorized_ip_ranges),
+                enable_vnet_integration=True if args.api_server_subnet_id is not None else None,
+                subnet_id=args.api_server_subnet_id,
+            ),
+            oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=cs.ManagedClusterSecurityProfileArgs(
+                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                azure_key_vault_kms=kms,
+                image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(
+                    enabled=True, interval_hours=168
+                ),
+            ),
+            network_profile=cs.ContainerServiceNetworkProfileArgs(
+                network_plugin=cs.NetworkPlugin.AZURE,
+                network_plugin_mode=cs.NetworkPluginMode.OVERLAY,
+                network_dataplane=cs.NetworkDataplane.CILIUM,
+                network_policy=cs.NetworkPolicy.CILIUM,
+                pod_cidr=args.pod_cidr,
+                service_cidr=args.service_cidr,
+                dns_service_ip=str(service.network_address + 10),
+                load_balancer_sku=cs.LoadBalancerSku.STANDARD,
+                # Egress through the subnet's NAT gateway and its static IP, not a load balancer's.
+                outbound_type=cs.OutboundType.USER_ASSIGNED_NAT_GATEWAY,
+            ),
+            auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel=args.upgrade_channel,
+                node_os_upgrade_channel=args.node_os_upgrade_channel,
+            ),
+            agent_pool_profiles=[self._system_pool(args)],
+            tags=tags,
+        )
+        cluster_name = self.cluster.name
+
+        self.gpu_pools: dict[str, cs.AgentPool] = {
+            spec.name: self._gpu_pool(name, spec, args, cluster_name) for spec in args.gpu_pools
+        }
+
+        self.kubelet_object_id = self.cluster.identity_profile.apply(
+            lambda profiles: (profiles["kubeletidentity"].object_id or "") if profiles else ""
+        )
+        if args.registry_id is not None:
+            assign_role(
+                f"{name}-acr-pull",
+                role="AcrPull",
+                scope=args.registry_id,
+                principal_id=self.kubelet_object_id,
+                subscription_id=args.subscription_id,
+                parent=self,
+            )
+        if args.log_analytics_workspace_id is not None:
+            send_logs(
+                f"{name}-audit",
+                resource_uri=self.cluster.id,
+                workspace_id=args.log_analytics_workspace_id,
+                parent=self,
+                categories=AUDIT_LOG_CATEGORIES,
+            )
+
+        # Local accounts are off, so this is a user kubeconfig that signs in with Entra ID (kubelogin).
+        credentials = cs.list_managed_cluster_user_credentials_output(
+            resource_group_name=rg,
+            resource_name=cluster_name,
+            format="exec",
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        self.kubeconfig = pulumi.Output.secret(
+            credentials.kubeconfigs.apply(lambda configs: base64.b64decode(configs[0].value).decode())
+        )
+        self.cluster_id = self.cluster.id
+        self.cluster_name = cluster_name
+        self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else "")
+        self.gpu_pool_names = pulumi.Output.all(*[pool.name for pool in self.gpu_pools.values()])
+        self.register_outputs(
+            {
+                "cluster_id": self.cluster_id,
+                "cluster_name": self.cluster_name,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "kubelet_object_id": self.kubelet_object_id,
+                "gpu_pool_names": self.gpu_pool_names,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    @staticmethod
+    def _system_pool(args: AksClusterArgs) -> cs.ManagedClusterAgentPoolProfileArgs:
+        pool = args.system_pool
+        return cs.ManagedClusterAgentPoolProfileArgs(
+            name="system",
+            mode=cs.AgentPoolMode.SYSTEM,
+            type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+            vm_size=pool.vm_size,
+            os_type=cs.OSType.LINUX,
+            os_sku=cs.OSSKU.AZURE_LINUX,
+            enable_auto_scaling=True,
+            count=pool.min_nodes,
+            min_count=pool.min_nodes,
+            max_count=pool.max_nodes,
+            availability_zones=list(pool.zones) if pool.zones else None,
+            vnet_subnet_id=args.node_subnet_id,
+            enable_node_public_ip=False,
+            # Only system add-ons run here; workloads go to user pools.
+            node_taints=[SYSTEM_TAINT],
+            orchestrator_version=args.kubernetes_version,
+            upgrade_settings=cs.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
+            tags=dict(args.tags),
+        )
+
+    def _gpu_pool(
+        self, name: str, spec: GpuPoolSpec, args: AksClusterArgs, cluster_name: pulumi.Input[str]
+    ) -> cs.AgentPool:
+        # Keyword arguments, not AgentPoolArgs: azure-native's *Args path passes `resource_name` twice.
+        return cs.AgentPool(
+            f"{name}-gpu-{spec.name}",
+            opts=pulumi.ResourceOptions(parent=self),
+            resource_group_name=args.resource_group_name,
+            resource_name_=cluster_name,
+            agent_pool_name=gpu_agent_pool_name(spec.name),
+            mode=cs.AgentPoolMode.USER,
+            type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+            vm_size=spec.instance_type,
+            os_type=cs.OSType.LINUX,
+            os_sku=cs.OSSKU.AZURE_LINUX,
+            os_disk_size_gb=spec.disk_size_gb,
+            enable_auto_scaling=True,
+            count=spec.min_nodes,
+            min_count=spec.min_nodes,
+            max_count=spec.max_nodes,
+            scale_down_mode=cs.ScaleDownMode.DELETE,
+            availability_zones=list(spec.zones) if spec.zones else None,
+            vnet_subnet_id=args.node_subnet_id,
+            enable_node_public_ip=False,
+            node_taints=[GPU_TAINT, *([SPOT_TAINT] if spec.spot else [])],
+            node_labels=spec.node_labels,
+            # The GPU operator brings its own driver; AKS installing one too would conflict with it.
+            gpu_profile=cs.GPUProfileArgs(
+                driver=cs.GPUDriver.NONE if spec.driver_strategy == "gpu-operator" else cs.GPUDriver.INSTALL
+            ),
+            orchestrator_version=args.kubernetes_version,
+            # Spot: evicted nodes are deleted (deallocated ones keep paying for disks), and the price cap
+            # is the on-demand price (-1), so capacity is lost only to eviction, never to price.
+            scale_set_priority=cs.ScaleSetPriority.SPOT if spec.spot else cs.ScaleSetPriority.REGULAR,
+            scale_set_eviction_policy=cs.ScaleSetEvictionPolicy.DELETE if spec.spot else None,
+            spot_max_price=-1.0 if spec.spot else None,
+            tags={**args.tags, "gpu-pool": spec.name, "accelerator": spec.accelerator},
+        )

@@ -1,0 +1,45 @@
+"""Built-in Azure role definitions the platform assigns, and one way to assign them."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+# Built-in role definition GUIDs (identical in every Azure tenant).
+ROLES: dict[str, str] = {
+    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
+    "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+    "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
+    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+}
+
+
+def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
+    """The subscription-scoped id ARM reads back, so the assignment shows no diff after creation."""
+    return pulumi.Output.concat(
+        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", ROLES[role]
+    )
+
+
+def assign_role(
+    name: str,
+    *,
+    role: str,
+    scope: pulumi.Input[str],
+    principal_id: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> azure_native.authorization.RoleAssignment:
+    """Grant a managed identity (a service principal) `role` on `scope`; the provider names it with a GUID."""
+    return azure_native.authorization.RoleAssignment(
+        name,
+        azure_native.authorization.RoleAssignmentArgs(
+            scope=scope,
+            role_definition_id=role_definition_id(subscription_id, role),
+            principal_id=principal_id,
+            # Declaring the type skips Entra replication checks that fail for identities created seconds ago.
+            principal_type=azure_native.authorization.PrincipalType.SERVICE_PRINCIPAL,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

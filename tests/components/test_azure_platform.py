@@ -1,0 +1,172 @@
+"""infra/azure.py from the repository's stack files: the profile maps onto the components, outputs are exported."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pulumi
+import pytest
+from google.protobuf import json_format
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
+
+from components.common.naming import validate_physical_name
+from components.common.tags import platform_tags
+from infra.azure import _unique_names, build_azure
+from infra.settings import StackSettings, load_settings
+from mlplat.engine.program import run_in_mock_engine
+from mlplat.engine.stackfile import load_stack_config
+from tests.conftest import ROOT
+from tests.plans import Plan, record
+
+STORAGE = "azure-native:storage:StorageAccount"
+VAULT = "azure-native:keyvault:Vault"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+
+
+def settings(stack: str) -> tuple[StackSettings, dict[str, str]]:
+    config = load_stack_config(ROOT, stack)
+    return load_settings(stack, config.config, config.secret_keys), dict(config.config)
+
+
+def build(stack: str) -> tuple[Plan, dict[str, Any]]:
+    loaded, config = settings(stack)
+    s = loaded.settings
+    assert s.azure is not None
+    tags = platform_tags(environment=s.environment, owner=s.owner, cost_center=s.cost_center, stack=stack)
+    azure = s.azure
+    plan = Plan(run_in_mock_engine(lambda: build_azure(loaded, azure, tags), stack=stack, config=config))
+    outputs = json_format.MessageToDict(plan.run.stack_outputs) if plan.run.stack_outputs else {}
+    return plan, outputs
+
+
+@pytest.fixture(scope="module")
+def dev() -> tuple[Plan, dict[str, Any]]:
+    return build("dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> tuple[Plan, dict[str, Any]]:
+    return build("prod")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_exports_what_operators_and_later_stacks_need(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    _, outputs = request.getfixturevalue(stack)
+    assert {
+        "azureResourceGroup",
+        "azureVnetId",
+        "azureSubnetIds",
+        "azureStorageAccount",
+        "azureKeyVault",
+        "azureWorkspaceName",
+        "azureClusterName",
+        "azureKubeconfig",
+        "azureGpuPools",
+    } <= set(outputs)
+    assert outputs["azureResourceGroup"] == f"rg-mlplat-{stack}"
+    assert {"aks", "compute", "endpoints"} <= set(outputs["azureSubnetIds"])
+    assert outputs["azureKubeconfig"][SPECIAL_SIG_KEY] == SPECIAL_SECRET_SIG
+
+
+def test_gpu_pool_outputs_follow_the_stack_files(
+    dev: tuple[Plan, dict[str, Any]], prod: tuple[Plan, dict[str, Any]]
+) -> None:
+    assert dev[1]["azureGpuPools"] == ["gput4"]
+    assert prod[1]["azureGpuPools"] == ["gpua10", "gpua100"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_physical_names_fit_azure_limits(stack: str, request: pytest.FixtureRequest) -> None:
+    plan, _ = request.getfixturevalue(stack)
+    checks = {
+        STORAGE: ("accountName", "azure-storage-account"),
+        VAULT: ("vaultName", "azure-key-vault"),
+        "azure-native:containerregistry:Registry": ("registryName", "azure-container-registry"),
+        CLUSTER: ("resourceName", "azure-aks-cluster"),
+        "azure-native:containerservice:AgentPool": ("agentPoolName", "azure-agent-pool"),
+        "azure-native:machinelearningservices:Workspace": ("workspaceName", "azure-ml-workspace"),
+        "azure-native:machinelearningservices:Compute": ("computeName", "azure-ml-compute"),
+        "azure-native:resources:ResourceGroup": ("resourceGroupName", "azure-resource-group"),
+    }
+    for token, (key, kind) in checks.items():
+        found = plan.of_type(token)
+        assert found, token
+        for r in found:
+            assert validate_physical_name(kind, r.inputs[key]), (token, r.inputs[key])
+    assert re.fullmatch(r"st[a-z0-9]{3,22}", plan.one(STORAGE).inputs["accountName"])
+
+
+def test_globally_unique_names_are_stable_and_differ_per_subscription() -> None:
+    seen: list[str] = []
+
+    def body() -> None:
+        for subscription in ("sub-a", "sub-a", "sub-b"):
+            unique = _unique_names(pulumi.Output.from_input(subscription), "rg-mlplat-prod")
+            unique("azure-storage-account", "st", "mlplat", "production-with-a-long-name").apply(seen.append)
+
+    record(body)
+    assert seen[0] == seen[1] != seen[2]
+    assert all(len(name) <= 24 and name.isalnum() for name in seen)
+
+
+def test_prod_protects_its_data_and_dev_does_not(
+    dev: tuple[Plan, dict[str, Any]], prod: tuple[Plan, dict[str, Any]]
+) -> None:
+    for token in (STORAGE, VAULT, CLUSTER, "azure-native:resources:ResourceGroup"):
+        assert prod[0].one(token).protect, token
+        assert not dev[0].one(token).protect, token
+    assert len(prod[0].of_type("azure-native:authorization:ManagementLockByScope")) == 2
+
+
+def test_prod_closes_public_endpoints_and_encrypts_etcd_while_dev_stays_reachable(
+    dev: tuple[Plan, dict[str, Any]], prod: tuple[Plan, dict[str, Any]]
+) -> None:
+    p, d = prod[0], dev[0]
+    assert p.one(STORAGE).inputs["publicNetworkAccess"] == "Disabled"
+    assert p.one(VAULT).inputs["properties"]["publicNetworkAccess"] == "Disabled"
+    assert p.one(CLUSTER).inputs["securityProfile"]["azureKeyVaultKms"]["enabled"] is True
+    assert p.one(CLUSTER).inputs["apiServerAccessProfile"]["enablePrivateCluster"] is True
+    assert d.one(STORAGE).inputs["publicNetworkAccess"] == "Enabled"
+    assert "azureKeyVaultKms" not in d.one(CLUSTER).inputs["securityProfile"]
+
+
+def test_dev_cluster_allow_list_adds_the_nat_egress_address_to_the_settings(
+    dev: tuple[Plan, dict[str, Any]],
+) -> None:
+    plan, outputs = dev
+    ranges = plan.one(CLUSTER).inputs["apiServerAccessProfile"]["authorizedIPRanges"]
+    assert ranges == ["203.0.113.0/24", f"{outputs['azureEgressIp']}/32"]
+
+
+def test_zone_count_drives_storage_redundancy_and_system_pool_zones(
+    dev: tuple[Plan, dict[str, Any]], prod: tuple[Plan, dict[str, Any]]
+) -> None:
+    assert prod[0].one(STORAGE).inputs["sku"] == {"name": "Standard_ZRS"}
+    assert dev[0].one(STORAGE).inputs["sku"] == {"name": "Standard_LRS"}
+    assert prod[0].one(CLUSTER).inputs["agentPoolProfiles"][0]["availabilityZones"] == ["1", "2", "3"]
+
+
+def test_budget_watches_the_resource_group_with_the_azure_share_and_start_date(
+    prod: tuple[Plan, dict[str, Any]],
+) -> None:
+    plan = prod[0]
+    budget = plan.one("azure-native:consumption:Budget")
+    assert plan.one("azure-native:resources:ResourceGroup").urn in budget.property_dependencies["scope"]
+    assert budget.inputs["amount"] == 14000  # mlplat:budget.perCloud.azure in Pulumi.prod.yaml
+    assert budget.inputs["timePeriod"]["startDate"] == "2026-12-01T00:00:00Z"
+
+
+def test_the_readme_example_runs() -> None:
+    readme = (ROOT / "components" / "azure" / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert code is not None
+    tags = {"environment": "dev", "owner": "ml", "cost-center": "cc", "managed-by": "pulumi", "stack": "dev"}
+    plan = record(
+        lambda: exec(code.group(1), {"tags": tags, "subscription": "00000000-0000-4000-8000-000000000000"}),
+        config={"azure-native:location": "eastus"},
+    )
+    assert len(plan.of_type(STORAGE)) == 1
+    assert len(plan.of_type("azure-native:network:PrivateEndpoint")) == 2

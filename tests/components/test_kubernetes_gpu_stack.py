@@ -1,0 +1,165 @@
+"""The in-cluster GPU stack: the right install per cloud and strategy, tolerations, queues and quotas."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
+
+import pytest
+
+from components.common.gpu import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, POOL_LABEL, GpuPoolSpec
+from components.kubernetes import ChartVersions, GpuStack, GpuStackArgs, TeamSpec
+from tests.plans import Plan, Seen, record
+
+T4 = GpuPoolSpec(
+    name="t4",
+    accelerator="nvidia-t4",
+    instance_type="g4dn.xlarge",
+    gpus_per_node=1,
+    vcpus=4,
+    memory_gib=16,
+    min_nodes=0,
+    max_nodes=3,
+    spot=True,
+    disk_size_gb=100,
+    driver_strategy="cloud-managed",
+)
+A100 = replace(
+    T4,
+    name="a100",
+    accelerator="nvidia-a100",
+    instance_type="p4d.24xlarge",
+    gpus_per_node=8,
+    vcpus=96,
+    memory_gib=1152,
+    max_nodes=2,
+)
+CHARTS = ChartVersions(
+    nvidia_device_plugin="0.17.1", gpu_operator="v25.3.0", dcgm_exporter="4.1.1", kueue="0.13.4"
+)
+TEAMS = [TeamSpec("research", 8), TeamSpec("inference", 2)]
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def stack(cloud: Literal["aws", "gcp", "azure"], pools: list[GpuPoolSpec]) -> Plan:
+    return record(
+        lambda: GpuStack(
+            "gpu",
+            GpuStackArgs(
+                cloud=cloud,
+                kubeconfig="apiVersion: v1\nkind: Config\n",
+                pools=pools,
+                teams=TEAMS,
+                charts=CHARTS,
+                labels={"managed-by": "pulumi"},
+            ),
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def aws() -> Plan:
+    return stack("aws", [T4, A100])
+
+
+def releases(plan: Plan) -> dict[str, Seen]:
+    return {r.inputs["name"]: r for r in plan.of_type(RELEASE)}
+
+
+def test_eks_with_cloud_managed_drivers_gets_the_device_plugin_and_dcgm_exporter(aws: Plan) -> None:
+    assert set(releases(aws)) == {"nvidia-device-plugin", "dcgm-exporter", "kueue"}
+
+
+def test_gke_relies_on_its_own_device_plugin(aws: Plan) -> None:
+    assert set(releases(stack("gcp", [T4]))) == {"dcgm-exporter", "kueue"}
+
+
+def test_gpu_operator_on_eks_leaves_driver_and_toolkit_to_the_ami() -> None:
+    found = releases(stack("aws", [replace(T4, driver_strategy="gpu-operator")]))
+    assert set(found) == {"gpu-operator", "kueue"}
+    values = found["gpu-operator"].inputs["values"]
+    assert (values["driver"]["enabled"], values["toolkit"]["enabled"]) == (False, False)
+
+
+def test_gpu_operator_on_aks_installs_the_driver_the_pool_skipped() -> None:
+    values = releases(stack("azure", [replace(T4, driver_strategy="gpu-operator")]))["gpu-operator"].inputs[
+        "values"
+    ]
+    assert (values["driver"]["enabled"], values["toolkit"]["enabled"]) == (True, True)
+    assert values["daemonsets"]["tolerations"] == [
+        {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT}
+    ]
+
+
+def test_every_gpu_daemon_tolerates_the_pool_taint(aws: Plan) -> None:
+    for name in ("nvidia-device-plugin", "dcgm-exporter"):
+        tolerations = releases(aws)[name].inputs["values"]["tolerations"]
+        assert {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT} in tolerations, name
+
+
+def test_charts_are_pinned_to_the_promoted_versions(aws: Plan) -> None:
+    versions = {name: r.inputs["version"] for name, r in releases(aws).items()}
+    assert versions == {"nvidia-device-plugin": "0.17.1", "dcgm-exporter": "4.1.1", "kueue": "0.13.4"}
+
+
+def custom(plan: Plan, kind: str) -> list[Seen]:
+    return sorted(
+        (r for r in plan.resources if r.type == f"kubernetes:kueue.x-k8s.io/v1beta1:{kind}"),
+        key=lambda r: r.name,
+    )
+
+
+def test_each_pool_gets_a_flavor_that_targets_its_nodes_and_tolerates_its_taint(aws: Plan) -> None:
+    flavors = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in custom(aws, "ResourceFlavor")}
+    assert set(flavors) == {"t4", "a100"}
+    assert flavors["a100"]["nodeLabels"] == {POOL_LABEL: "a100"}
+    assert flavors["a100"]["tolerations"] == [
+        {"key": GPU_TAINT_KEY, "operator": "Equal", "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT}
+    ]
+
+
+def test_cluster_queue_gpu_quota_is_what_the_pools_can_hold(aws: Plan) -> None:
+    (queue,) = custom(aws, "ClusterQueue")
+    (group,) = queue.inputs["spec"]["resourceGroups"]
+    gpus = {
+        f["name"]: next(r["nominalQuota"] for r in f["resources"] if r["name"] == "nvidia.com/gpu")
+        for f in group["flavors"]
+    }
+    assert gpus == {"t4": 3, "a100": 16}
+
+
+def test_kueue_objects_wait_for_the_kueue_release_that_brings_their_crds(aws: Plan) -> None:
+    kueue = releases(aws)["kueue"]
+    recorded = {r.urn: r for r in aws.run.resources}
+    for r in custom(aws, "ResourceFlavor") + custom(aws, "ClusterQueue"):
+        assert kueue.urn in recorded[r.urn].dependencies, r.name
+
+
+def test_each_team_gets_a_namespace_a_gpu_quota_limits_and_a_local_queue(aws: Plan) -> None:
+    namespaces = {r.inputs["metadata"]["name"] for r in aws.of_type("kubernetes:core/v1:Namespace")}
+    assert namespaces == {"team-research", "team-inference"}
+    quotas = {
+        r.inputs["metadata"]["namespace"]: r.inputs["spec"]["hard"]
+        for r in aws.of_type("kubernetes:core/v1:ResourceQuota")
+    }
+    assert quotas == {
+        "team-research": {"requests.nvidia.com/gpu": "8"},
+        "team-inference": {"requests.nvidia.com/gpu": "2"},
+    }
+    limits = aws.of_type("kubernetes:core/v1:LimitRange")
+    assert all(r.inputs["spec"]["limits"][0]["max"] == {"nvidia.com/gpu": "8"} for r in limits)
+    queues = {r.inputs["metadata"]["namespace"]: r.inputs["spec"] for r in custom(aws, "LocalQueue")}
+    assert queues == {"team-research": {"clusterQueue": "gpu"}, "team-inference": {"clusterQueue": "gpu"}}
+
+
+def test_training_and_inference_priority_classes_exist(aws: Plan) -> None:
+    classes = {
+        r.inputs["metadata"]["name"]: r.inputs["value"]
+        for r in aws.of_type("kubernetes:scheduling.k8s.io/v1:PriorityClass")
+    }
+    assert classes["mlplat-inference"] > classes["mlplat-training"]
+
+
+def test_the_cluster_credentials_are_a_secret(aws: Plan) -> None:
+    provider = aws.one("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == "[secret]"

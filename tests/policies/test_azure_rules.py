@@ -1,0 +1,697 @@
+"""Each Azure rule called directly, with properties shaped exactly as the engine hands them to a rule.
+
+Every non-compliant case starts from a compliant resource and changes (or removes) one property.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi_azure_native as azure_native
+import pytest
+from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
+
+from components.azure import (
+    Budget,
+    BudgetArgs,
+    KeyVault,
+    KeyVaultArgs,
+    Network,
+    NetworkArgs,
+    ResourceGroup,
+    ResourceGroupArgs,
+    StorageAccount,
+    StorageAccountArgs,
+)
+from components.common.tags import platform_tags
+from mlplat.engine.analyzer import run_policy_pack
+from policies import azure
+from policies.pack import POLICIES
+from tests.plans import record
+from tests.policies.harness import REMOVE as _REMOVE
+from tests.policies.harness import changed, check, check_stack, link
+from tests.policies.harness import stack_resource as resource
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
+TAGS = platform_tags(environment="prod", owner="ml-platform", cost_center="cc-ml-1234", stack="prod")
+SUB = "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg-mlplat-prod/providers"
+
+# --- compliant resources, as the prod plan records them ----------------------------------------------------
+
+STORAGE_OK: dict[str, Any] = {
+    "accountName": "stmlplatprod1a2b3c",
+    "kind": "StorageV2",
+    "sku": {"name": "Standard_ZRS"},
+    "minimumTlsVersion": "TLS1_2",
+    "enableHttpsTrafficOnly": True,
+    "allowBlobPublicAccess": False,
+    "allowSharedKeyAccess": False,
+    "publicNetworkAccess": "Disabled",
+    "networkRuleSet": {"defaultAction": "Deny", "bypass": "AzureServices"},
+    "encryption": {
+        "requireInfrastructureEncryption": True,
+        "keySource": "Microsoft.Keyvault",
+        "keyVaultProperties": {"keyVaultUri": "https://kv.vault.azure.net/", "keyName": "storage-cmk"},
+    },
+    "tags": TAGS,
+}
+BLOB_OK: dict[str, Any] = {
+    "accountName": "stmlplatprod1a2b3c",
+    "isVersioningEnabled": True,
+    "deleteRetentionPolicy": {"enabled": True, "days": 30},
+    "containerDeleteRetentionPolicy": {"enabled": True, "days": 30},
+}
+VAULT_OK: dict[str, Any] = {
+    "vaultName": "kv-mlplat-prod-1a2b3c",
+    "properties": {
+        "tenantId": "7d2c1f0e-3b4a-4c5d-8e6f-0a1b2c3d4e5f",
+        "sku": {"family": "A", "name": "standard"},
+        "enableRbacAuthorization": True,
+        "enablePurgeProtection": True,
+        "enableSoftDelete": True,
+        "softDeleteRetentionInDays": 90,
+        "publicNetworkAccess": "Disabled",
+        "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"},
+    },
+    "tags": TAGS,
+}
+KEY_OK: dict[str, Any] = {
+    "keyName": "storage-cmk",
+    "properties": {
+        "kty": "RSA",
+        "keySize": 2048,
+        "rotationPolicy": {
+            "attributes": {"expiryTime": "P1Y"},
+            "lifetimeActions": [
+                {"action": {"type": "rotate"}, "trigger": {"timeBeforeExpiry": "P30D"}},
+                {"action": {"type": "notify"}, "trigger": {"timeBeforeExpiry": "P7D"}},
+            ],
+        },
+    },
+    "tags": TAGS,
+}
+REGISTRY_OK: dict[str, Any] = {
+    "registryName": "crmlplatprod1a2b3c",
+    "sku": {"name": "Premium"},
+    "adminUserEnabled": False,
+    "anonymousPullEnabled": False,
+    "publicNetworkAccess": "Disabled",
+    "tags": TAGS,
+}
+WORKSPACE_OK: dict[str, Any] = {
+    "workspaceName": "mlw-mlplat-prod",
+    "identity": {"type": "SystemAssigned"},
+    "systemDatastoresAuthMode": "Identity",
+    "publicNetworkAccess": "Disabled",
+    "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"},
+    "v1LegacyMode": False,
+    "tags": TAGS,
+}
+CLUSTER_COMPUTE_OK: dict[str, Any] = {
+    "computeName": "cpu-cluster",
+    "properties": {
+        "computeType": "AmlCompute",
+        "disableLocalAuth": True,
+        "properties": {
+            "vmSize": "Standard_DS3_v2",
+            "enableNodePublicIp": False,
+            "remoteLoginPortPublicAccess": "Disabled",
+            "scaleSettings": {"minNodeCount": 0, "maxNodeCount": 8, "nodeIdleTimeBeforeScaleDown": "PT15M"},
+        },
+    },
+    "tags": TAGS,
+}
+INSTANCE_OK: dict[str, Any] = {
+    "computeName": "ci-alice-1a2b3c",
+    "properties": {
+        "computeType": "ComputeInstance",
+        "disableLocalAuth": True,
+        "properties": {
+            "vmSize": "Standard_DS3_v2",
+            "enableNodePublicIp": False,
+            "idleTimeBeforeShutdown": "PT120M",
+            "sshSettings": {"sshPublicAccess": "Disabled"},
+            "personalComputeInstanceSettings": {
+                "assignedUser": {"objectId": "4b8e2a61-93f0-4c7d-a5e2-1f6b9c0d7e31", "tenantId": "t"}
+            },
+        },
+    },
+    "tags": TAGS,
+}
+GPU_POOL_OK: dict[str, Any] = {
+    "agentPoolName": "gput4",
+    "mode": "User",
+    "vmSize": "Standard_NC4as_T4_v3",
+    "enableAutoScaling": True,
+    "minCount": 0,
+    "maxCount": 2,
+    "count": 0,
+    "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"],
+    "enableNodePublicIP": False,
+    "scaleSetPriority": "Regular",
+    "tags": TAGS,
+}
+SPOT_POOL_OK: dict[str, Any] = {
+    **GPU_POOL_OK,
+    "scaleSetPriority": "Spot",
+    "scaleSetEvictionPolicy": "Delete",
+    "spotMaxPrice": -1,
+    "nodeTaints": [
+        "nvidia.com/gpu=present:NoSchedule",
+        "kubernetes.azure.com/scalesetpriority=spot:NoSchedule",
+    ],
+}
+AKS_OK: dict[str, Any] = {
+    "resourceName": "aks-mlplat-prod",
+    "sku": {"name": "Base", "tier": "Standard"},
+    "disableLocalAccounts": True,
+    "enableRBAC": True,
+    "aadProfile": {"managed": True, "enableAzureRBAC": True, "adminGroupObjectIDs": ["g"]},
+    "oidcIssuerProfile": {"enabled": True},
+    "securityProfile": {
+        "workloadIdentity": {"enabled": True},
+        "azureKeyVaultKms": {"enabled": True, "keyId": "https://kv.vault.azure.net/keys/etcd-cmk/v1"},
+    },
+    "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay", "networkPolicy": "cilium"},
+    "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"},
+    "apiServerAccessProfile": {"enablePrivateCluster": True},
+    "agentPoolProfiles": [
+        {"name": "system", "mode": "System", "vmSize": "Standard_D4ds_v5", "enableNodePublicIP": False}
+    ],
+    "tags": TAGS,
+}
+PUBLIC_AKS_OK: dict[str, Any] = {
+    **AKS_OK,
+    "apiServerAccessProfile": {"enablePrivateCluster": False, "authorizedIPRanges": ["203.0.113.0/24"]},
+}
+NSG_OK: dict[str, Any] = {
+    "securityRules": [
+        {
+            "name": "deny-internet-inbound",
+            "direction": "Inbound",
+            "access": "Deny",
+            "sourceAddressPrefix": "Internet",
+        },
+        {
+            "name": "allow-vnet",
+            "direction": "Inbound",
+            "access": "Allow",
+            "sourceAddressPrefix": "VirtualNetwork",
+        },
+        {"name": "allow-out", "direction": "Outbound", "access": "Allow", "sourceAddressPrefix": "*"},
+    ],
+    "tags": TAGS,
+}
+SUBNET_OK: dict[str, Any] = {
+    "subnetName": "snet-aks",
+    "networkSecurityGroup": {"id": f"{SUB}/Microsoft.Network/networkSecurityGroups/nsg"},
+    "defaultOutboundAccess": False,
+}
+BUDGET_OK: dict[str, Any] = {
+    "budgetName": "mlplat-prod-azure",
+    "amount": 6000,
+    "timeGrain": "Monthly",
+    "timePeriod": {"startDate": "2026-12-01T00:00:00Z"},
+    "notifications": {
+        "actual80": {
+            "enabled": True,
+            "threshold": 80,
+            "thresholdType": "Actual",
+            "contactEmails": ["a@example.com"],
+        },
+        "forecast100": {
+            "enabled": True,
+            "threshold": 100,
+            "thresholdType": "Forecasted",
+            "contactEmails": ["a@example.com"],
+        },
+    },
+}
+
+# --- how the engine hands properties to a rule -------------------------------------------------------------
+
+
+# --- resource rules: compliant, then one property changed --------------------------------------------------
+
+COMPLIANT = [
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK),
+    (azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK),
+    (azure.azure_storage_public_network_disabled, azure.STORAGE, STORAGE_OK),
+    (azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK),
+    (azure.azure_key_vault_public_network_disabled, azure.VAULT, VAULT_OK),
+    (azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK),
+    (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK),
+    (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK),
+    (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK),
+    (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK),
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK),
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, INSTANCE_OK),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, PUBLIC_AKS_OK),
+    (azure.azure_aks_private_cluster, azure.CLUSTER, AKS_OK),
+    (azure.azure_aks_etcd_encryption, azure.CLUSTER, AKS_OK),
+    (azure.azure_aks_standard_tier, azure.CLUSTER, AKS_OK),
+    (azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK),
+    (azure.azure_aks_gpu_pool, azure.CLUSTER, AKS_OK),
+    (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, GPU_POOL_OK),
+    (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK),
+    (azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK),
+    (azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK),
+    (azure.azure_budget_pinned, azure.BUDGET, BUDGET_OK),
+    (azure.azure_required_tags, azure.STORAGE, STORAGE_OK),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "props"), COMPLIANT, ids=lambda v: getattr(v, "name", None)
+)
+def test_compliant_resource_passes(
+    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any]
+) -> None:
+    assert check(policy, resource_type, props) == []
+
+
+NON_COMPLIANT = [
+    # storage
+    ("tls-1.0", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("minimumTlsVersion",), "TLS1_0", 'minimumTlsVersion is "TLS1_0"'),
+    ("tls-unset", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("minimumTlsVersion",), _REMOVE, "minimumTlsVersion is unset (Azure default \"TLS1_0\")"),
+    ("http", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("enableHttpsTrafficOnly",), False, "enableHttpsTrafficOnly is false"),
+    ("public-blobs", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("allowBlobPublicAccess",), True, "allowBlobPublicAccess is true"),
+    ("shared-key-unset", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("allowSharedKeyAccess",), _REMOVE, "allowSharedKeyAccess is unset (Azure default true)"),
+    ("network-allow", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("networkRuleSet", "defaultAction"), "Allow", 'networkRuleSet.defaultAction is "Allow"'),
+    ("no-double-encryption", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("encryption", "requireInfrastructureEncryption"), _REMOVE, "requireInfrastructureEncryption is unset"),
+    ("blob-storage-kind", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("kind",), "BlobStorage", 'kind is "BlobStorage"'),
+    ("microsoft-key", azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK, ("encryption", "keySource"), "Microsoft.Storage", 'encryption.keySource is "Microsoft.Storage"'),
+    ("cmk-without-key", azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK, ("encryption", "keyVaultProperties"), _REMOVE, "keyVaultProperties.keyVaultUri is unset"),
+    ("storage-public", azure.azure_storage_public_network_disabled, azure.STORAGE, STORAGE_OK, ("publicNetworkAccess",), _REMOVE, "publicNetworkAccess is unset (Azure default \"Enabled\")"),
+    ("no-versioning", azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK, ("isVersioningEnabled",), False, "isVersioningEnabled is false"),
+    ("no-soft-delete", azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK, ("deleteRetentionPolicy",), _REMOVE, "deleteRetentionPolicy.enabled is unset"),
+    # key vault
+    ("access-policies", azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, ("properties", "enableRbacAuthorization"), _REMOVE, "enableRbacAuthorization is unset"),
+    ("purgeable", azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, ("properties", "enablePurgeProtection"), False, "enablePurgeProtection is false"),
+    ("vault-network-allow", azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, ("properties", "networkAcls"), _REMOVE, 'networkAcls.defaultAction is unset (Azure default "Allow")'),
+    ("vault-public", azure.azure_key_vault_public_network_disabled, azure.VAULT, VAULT_OK, ("properties", "publicNetworkAccess"), "Enabled", 'publicNetworkAccess is "Enabled"'),
+    ("no-rotation", azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK, ("properties", "rotationPolicy"), _REMOVE, "no rotate action"),
+    ("notify-only", azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK, ("properties", "rotationPolicy", "lifetimeActions", 0, "action", "type"), "notify", "no rotate action"),
+    ("small-key", azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK, ("properties", "keySize"), 1024, "keySize is 1024"),
+    ("no-expiry", azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK, ("properties", "rotationPolicy", "attributes"), _REMOVE, "expiryTime is unset"),
+    # registry
+    ("admin-user", azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, ("adminUserEnabled",), True, "adminUserEnabled is true"),
+    ("anonymous-pull", azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, ("anonymousPullEnabled",), True, "anonymousPullEnabled is true"),
+    ("registry-public", azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, ("publicNetworkAccess",), "Enabled", 'publicNetworkAccess is "Enabled"'),
+    ("registry-basic", azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, ("sku", "name"), "Basic", 'sku.name is "Basic"'),
+    # Azure ML
+    ("no-identity", azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, ("identity",), _REMOVE, "identity.type is unset"),
+    ("key-datastores", azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, ("systemDatastoresAuthMode",), _REMOVE, 'systemDatastoresAuthMode is unset (Azure default "AccessKey")'),
+    ("no-managed-network", azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, ("managedNetwork",), _REMOVE, 'managedNetwork.isolationMode is unset (Azure default "Disabled")'),
+    ("v1-legacy", azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, ("v1LegacyMode",), True, "v1LegacyMode is true"),
+    ("workspace-public", azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, ("publicNetworkAccess",), "Enabled", 'publicNetworkAccess is "Enabled"'),
+    ("internet-outbound", azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, ("managedNetwork", "isolationMode"), "AllowInternetOutbound", 'isolationMode is "AllowInternetOutbound"'),
+    ("cluster-public-ip", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, ("properties", "properties", "enableNodePublicIp"), _REMOVE, "enableNodePublicIp is unset (Azure default true)"),
+    ("cluster-local-auth", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, ("properties", "disableLocalAuth"), False, "disableLocalAuth is false"),
+    ("cluster-min-1", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, ("properties", "properties", "scaleSettings", "minNodeCount"), 1, "minNodeCount is 1"),
+    ("cluster-no-idle", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, ("properties", "properties", "scaleSettings", "nodeIdleTimeBeforeScaleDown"), _REMOVE, "nodeIdleTimeBeforeScaleDown is unset"),
+    ("cluster-ssh", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, ("properties", "properties", "remoteLoginPortPublicAccess"), "Enabled", 'remoteLoginPortPublicAccess is "Enabled"'),
+    ("instance-never-idles", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, INSTANCE_OK, ("properties", "properties", "idleTimeBeforeShutdown"), _REMOVE, "idleTimeBeforeShutdown is unset"),
+    ("instance-public-ssh", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, INSTANCE_OK, ("properties", "properties", "sshSettings", "sshPublicAccess"), "Enabled", 'sshPublicAccess is "Enabled"'),
+    ("instance-shared", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, INSTANCE_OK, ("properties", "properties", "personalComputeInstanceSettings"), _REMOVE, "assignedUser is unset"),
+    ("instance-public-ip", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, INSTANCE_OK, ("properties", "properties", "enableNodePublicIp"), True, "enableNodePublicIp is true"),
+    # AKS
+    ("local-accounts", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("disableLocalAccounts",), _REMOVE, "disableLocalAccounts is unset (Azure default false)"),
+    ("kubernetes-rbac-only", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("aadProfile", "enableAzureRBAC"), False, "aadProfile.enableAzureRBAC is false"),
+    ("no-entra", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("aadProfile",), _REMOVE, "aadProfile.managed is unset"),
+    ("no-oidc", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("oidcIssuerProfile",), _REMOVE, "oidcIssuerProfile.enabled is unset"),
+    ("no-workload-identity", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("securityProfile", "workloadIdentity", "enabled"), False, "workloadIdentity.enabled is false"),
+    ("kubenet", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("networkProfile", "networkPlugin"), "kubenet", 'networkPlugin is "kubenet"'),
+    ("no-network-policy", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("networkProfile", "networkPolicy"), _REMOVE, 'networkPolicy is unset (Azure default "none")'),
+    ("no-upgrades", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("autoUpgradeProfile",), _REMOVE, 'upgradeChannel is unset (Azure default "none")'),
+    ("public-without-allow-list", azure.azure_aks_cluster_hardened, azure.CLUSTER, PUBLIC_AKS_OK, ("apiServerAccessProfile", "authorizedIPRanges"), _REMOVE, "open to the whole internet"),
+    ("public-open-to-all", azure.azure_aks_cluster_hardened, azure.CLUSTER, PUBLIC_AKS_OK, ("apiServerAccessProfile", "authorizedIPRanges"), ["203.0.113.0/24", "0.0.0.0/0"], 'allows "0.0.0.0/0"'),
+    ("node-public-ip", azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, ("agentPoolProfiles", 0, "enableNodePublicIP"), True, "agentPoolProfiles[0].enableNodePublicIP is true"),
+    ("public-api", azure.azure_aks_private_cluster, azure.CLUSTER, AKS_OK, ("apiServerAccessProfile", "enablePrivateCluster"), False, "enablePrivateCluster is false"),
+    ("no-kms", azure.azure_aks_etcd_encryption, azure.CLUSTER, AKS_OK, ("securityProfile", "azureKeyVaultKms"), _REMOVE, "azureKeyVaultKms.enabled is unset"),
+    ("kms-without-key", azure.azure_aks_etcd_encryption, azure.CLUSTER, AKS_OK, ("securityProfile", "azureKeyVaultKms", "keyId"), _REMOVE, "keyId is unset"),
+    ("free-tier", azure.azure_aks_standard_tier, azure.CLUSTER, AKS_OK, ("sku", "tier"), "Free", 'sku.tier is "Free"'),
+    ("untainted-gpu", azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, ("nodeTaints",), [], "nodeTaints lacks nvidia.com/gpu"),
+    ("prefer-no-schedule", azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, ("nodeTaints",), ["nvidia.com/gpu=present:PreferNoSchedule"], "nodeTaints lacks"),
+    ("no-autoscaling", azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, ("enableAutoScaling",), _REMOVE, "enableAutoScaling is unset"),
+    ("gpu-min-1", azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, ("minCount",), 1, "minCount is 1, expected 0"),
+    ("gpu-no-ceiling", azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, ("maxCount",), _REMOVE, "maxCount is unset"),
+    ("gpu-over-cap", azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, ("maxCount",), 40, "above the cap of 16"),
+    ("inline-gpu-untainted", azure.azure_aks_gpu_pool, azure.CLUSTER, AKS_OK, ("agentPoolProfiles",), [{**GPU_POOL_OK, "nodeTaints": []}], "agentPoolProfiles[0].nodeTaints lacks"),
+    ("spot-deallocate", azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, ("scaleSetEvictionPolicy",), "Deallocate", 'scaleSetEvictionPolicy is "Deallocate"'),
+    ("spot-price-cap", azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, ("spotMaxPrice",), 0.5, "spotMaxPrice is 0.5"),
+    # network
+    ("internet-allowed", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "Internet", 'rule "allow-vnet" allows inbound'),
+    ("any-source-allowed", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "*", "allows inbound traffic from the internet"),
+    ("open-prefix-list", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefixes"), ["10.0.0.0/8", "0.0.0.0/0"], "allows inbound traffic from the internet"),
+    ("subnet-without-nsg", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("networkSecurityGroup",), _REMOVE, "networkSecurityGroup is unset"),
+    ("default-outbound", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("defaultOutboundAccess",), _REMOVE, "defaultOutboundAccess is unset (Azure default true)"),
+    # budget and tags
+    ("computed-start", azure.azure_budget_pinned, azure.BUDGET, BUDGET_OK, ("timePeriod", "startDate"), "2026-12-17T09:31:00Z", "expected the first of a month"),
+    ("no-forecast", azure.azure_budget_pinned, azure.BUDGET, BUDGET_OK, ("notifications", "forecast100"), _REMOVE, "no Forecasted notification"),
+    ("nobody-notified", azure.azure_budget_pinned, azure.BUDGET, BUDGET_OK, ("notifications", "actual80", "contactEmails"), [], "notifications.actual80 notifies nobody"),
+    ("disabled-alert", azure.azure_budget_pinned, azure.BUDGET, BUDGET_OK, ("notifications", "actual80", "enabled"), False, "notifications.actual80 is disabled"),
+    ("missing-owner-tag", azure.azure_required_tags, azure.STORAGE, STORAGE_OK, ("tags", "owner"), _REMOVE, "missing tags: owner"),
+    ("no-tags", azure.azure_required_tags, azure.VAULT, VAULT_OK, ("tags",), _REMOVE, "missing tags: environment, owner"),
+    ("foreign-manager", azure.azure_required_tags, azure.CLUSTER, AKS_OK, ("tags", "managed-by"), "terraform", 'managed-by is "terraform"'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "base", "path", "value", "fragment"),
+    [case[1:] for case in NON_COMPLIANT],
+    ids=[case[0] for case in NON_COMPLIANT],
+)
+def test_one_insecure_property_is_reported(
+    policy: ResourceValidationPolicy,
+    resource_type: str,
+    base: dict[str, Any],
+    path: tuple[str | int, ...],
+    value: Any,
+    fragment: str,
+) -> None:
+    [message] = check(policy, resource_type, changed(base, path, value))
+    assert fragment in message, message
+
+
+def test_every_resource_rule_has_compliant_and_non_compliant_cases() -> None:
+    # azure-resources-protected reads resource options, not properties: see its own test below.
+    rules = {p.name for p in azure.POLICIES if isinstance(p, ResourceValidationPolicy)} - {
+        "azure-resources-protected"
+    }
+    assert {policy.name for policy, *_ in COMPLIANT} == rules
+    assert {case[1].name for case in NON_COMPLIANT} == rules
+
+
+def test_dev_requires_gpu_pools_on_spot_through_policy_config() -> None:
+    assert (
+        check(azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, config={"requireSpot": True})
+        == []
+    )
+    [message] = check(
+        azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, GPU_POOL_OK, config={"requireSpot": True}
+    )
+    assert 'scaleSetPriority is "Regular"' in message
+
+
+def test_gpu_pool_cap_comes_from_policy_config() -> None:
+    assert (
+        check(
+            azure.azure_aks_gpu_pool,
+            azure.AGENT_POOL,
+            changed(GPU_POOL_OK, ("maxCount",), 40),
+            config={"maxNodes": 64},
+        )
+        == []
+    )
+
+
+def test_cpu_pools_are_not_judged_as_gpu_pools() -> None:
+    cpu = {**GPU_POOL_OK, "vmSize": "Standard_D8ds_v5", "nodeTaints": [], "minCount": 2}
+    assert check(azure.azure_aks_gpu_pool, azure.AGENT_POOL, cpu) == []
+    assert azure.is_gpu_vm_size("Standard_ND96isr_H100_v5") and not azure.is_gpu_vm_size("Standard_D4ds_v5")
+
+
+def test_protection_rule_reads_the_resource_options() -> None:
+    assert check(azure.azure_resources_protected, azure.STORAGE, STORAGE_OK, protect=True) == []
+    [message] = check(azure.azure_resources_protected, azure.STORAGE, STORAGE_OK, protect=False)
+    assert "not protected" in message
+
+
+def test_unknown_values_never_crash_and_never_hide_a_known_bad_value() -> None:
+    unknown_tls = changed(STORAGE_OK, ("minimumTlsVersion",), ENGINE_UNKNOWN)
+    assert check(azure.azure_storage_account_secure, azure.STORAGE, unknown_tls) == []
+    both = changed(unknown_tls, ("allowSharedKeyAccess",), True)
+    [message] = check(azure.azure_storage_account_secure, azure.STORAGE, both)
+    assert "allowSharedKeyAccess is true" in message and "minimumTlsVersion" not in message
+    unknown_ranges = changed(PUBLIC_AKS_OK, ("apiServerAccessProfile", "authorizedIPRanges"), ENGINE_UNKNOWN)
+    assert check(azure.azure_aks_cluster_hardened, azure.CLUSTER, unknown_ranges) == []
+    unknown_notifications = changed(BUDGET_OK, ("notifications",), ENGINE_UNKNOWN)
+    assert check(azure.azure_budget_pinned, azure.BUDGET, unknown_notifications) == []
+    everything_unknown = {k: ENGINE_UNKNOWN for k in AKS_OK}
+    for policy in (
+        azure.azure_aks_cluster_hardened,
+        azure.azure_aks_gpu_pool,
+        azure.azure_aks_etcd_encryption,
+    ):
+        assert check(policy, azure.CLUSTER, everything_unknown) == []
+
+
+# --- stack rules -------------------------------------------------------------------------------------------
+
+
+def data_stack() -> dict[str, PolicyResource]:
+    """A storage account and vault with their endpoints, DNS groups, zone links, logs, locks and budget."""
+    r = {
+        "group": resource(azure.RESOURCE_GROUP, "rg", {"tags": TAGS}),
+        "storage": resource(azure.STORAGE, "st", STORAGE_OK),
+        "blob": resource(azure.BLOB_SERVICE, "st-blob", BLOB_OK),
+        "vault": resource(azure.VAULT, "kv", VAULT_OK),
+        "cluster": resource(azure.CLUSTER, "aks", AKS_OK),
+        "pe-storage": resource(azure.PRIVATE_ENDPOINT, "st-pe", {"tags": TAGS}),
+        "pe-vault": resource(azure.PRIVATE_ENDPOINT, "kv-pe", {"tags": TAGS}),
+        "zone": resource(
+            azure.PRIVATE_ZONE, "dns-blob", {"privateZoneName": "privatelink.blob.core.windows.net"}
+        ),
+        "zone-link": resource(azure.ZONE_LINK, "dns-blob-link", {}),
+        "budget": resource(azure.BUDGET, "budget", BUDGET_OK),
+    }
+    link(r["blob"], "accountName", r["storage"])
+    link(r["pe-storage"], "privateLinkServiceConnections", r["storage"])
+    link(r["pe-vault"], "privateLinkServiceConnections", r["vault"])
+    link(r["zone-link"], "privateZoneName", r["zone"])
+    link(r["budget"], "scope", r["group"])
+    for name in ("pe-storage", "pe-vault"):
+        group = resource(
+            azure.DNS_ZONE_GROUP, f"{name}-dns", {"privateDnsZoneConfigs": [{"privateDnsZoneId": "/zones/z"}]}
+        )
+        r[f"{name}-dns"] = link(group, "privateEndpointName", r[name])
+    for name in ("vault", "cluster"):
+        r[f"{name}-logs"] = link(
+            resource(azure.DIAGNOSTICS, f"{name}-logs", {"workspaceId": "/ws"}), "resourceUri", r[name]
+        )
+    for name in ("storage", "vault"):
+        r[f"{name}-lock"] = link(
+            resource(azure.LOCK, f"{name}-lock", {"level": "CanNotDelete"}), "scope", r[name]
+        )
+    return r
+
+
+STACK_RULES = [
+    azure.azure_data_stores_locked,
+    azure.azure_storage_account_has_blob_service,
+    azure.azure_private_endpoints,
+    azure.azure_private_endpoints_in_dns,
+    azure.azure_private_dns_zones_linked,
+    azure.azure_audit_logs,
+    azure.azure_stack_has_budget,
+]
+
+
+@pytest.mark.parametrize("policy", STACK_RULES, ids=lambda p: p.name)
+def test_compliant_stack_passes(policy: StackValidationPolicy) -> None:
+    assert check_stack(policy, list(data_stack().values())) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "removed", "flagged", "fragment"),
+    [
+        (azure.azure_data_stores_locked, "storage-lock", "storage", "has no management lock"),
+        (azure.azure_storage_account_has_blob_service, "blob", "storage", "has no BlobServiceProperties"),
+        (azure.azure_private_endpoints, "pe-vault", "vault", "has no private endpoint"),
+        (azure.azure_private_endpoints_in_dns, "pe-storage-dns", "pe-storage", "has no PrivateDnsZoneGroup"),
+        (azure.azure_private_dns_zones_linked, "zone-link", "zone", "has no VirtualNetworkLink"),
+        (azure.azure_audit_logs, "cluster-logs", "cluster", "has no diagnostic setting"),
+        (azure.azure_stack_has_budget, "budget", None, "no consumption Budget"),
+    ],
+    ids=lambda v: v.name if hasattr(v, "name") else None,
+)
+def test_stack_missing_one_companion_is_reported_on_the_resource_it_protects(
+    policy: StackValidationPolicy, removed: str, flagged: str | None, fragment: str
+) -> None:
+    resources = data_stack()
+    target = resources[flagged].urn if flagged else None
+    del resources[removed]
+    [(message, urn)] = check_stack(policy, list(resources.values()))
+    assert fragment in message and urn == target
+
+
+def test_a_public_registry_needs_no_private_endpoint_but_a_closed_one_does() -> None:
+    public = resource(azure.REGISTRY, "cr", {**REGISTRY_OK, "publicNetworkAccess": "Enabled"})
+    closed = resource(azure.REGISTRY, "cr-closed", REGISTRY_OK)
+    reports = check_stack(azure.azure_private_endpoints, [*data_stack().values(), public, closed])
+    assert [urn for _, urn in reports] == [closed.urn]
+
+
+def test_a_budget_scoped_elsewhere_leaves_the_resource_group_unwatched() -> None:
+    resources = data_stack()
+    resources["budget"] = resource(azure.BUDGET, "budget", BUDGET_OK)  # scope not linked to the group
+    [(message, urn)] = check_stack(azure.azure_stack_has_budget, list(resources.values()))
+    assert urn == resources["group"].urn and "unwatched" in message
+
+
+def test_stacks_without_azure_resources_need_no_azure_budget() -> None:
+    other = resource("aws:s3/bucket:Bucket", "b", {})
+    assert check_stack(azure.azure_stack_has_budget, [other]) == []
+
+
+# --- the pack and its configs ------------------------------------------------------------------------------
+
+
+def test_every_azure_rule_is_in_the_pack_and_enforced_by_default() -> None:
+    names = {p.name for p in POLICIES}
+    for policy in azure.POLICIES:
+        assert policy.name in names
+        assert policy.name.startswith("azure-")
+        assert policy.enforcement_level == EnforcementLevel.MANDATORY
+
+
+def test_what_dev_relaxes_prod_enforces() -> None:
+    dev = json.loads((CONFIG_DIR / "dev.json").read_text())
+    prod = json.loads((CONFIG_DIR / "prod.json").read_text())
+    ours = {name: level for name, level in dev.items() if name.startswith("azure-")}
+    assert ours["azure-aks-gpu-pool-spot"] == {"enforcementLevel": "mandatory", "requireSpot": True}
+    relaxed = {name for name, level in ours.items() if level == "advisory"}
+    assert relaxed == {
+        "azure-storage-public-network-disabled",
+        "azure-blob-versioning-and-soft-delete",
+        "azure-key-vault-public-network-disabled",
+        "azure-container-registry-private",
+        "azure-ml-workspace-private",
+        "azure-aks-private-cluster",
+        "azure-aks-etcd-encryption",
+        "azure-aks-standard-tier",
+        "azure-resources-protected",
+        "azure-data-stores-locked",
+    }
+    assert all(prod[name] == "mandatory" for name in ours)
+
+
+# --- the real pack over the analyzer protocol --------------------------------------------------------------
+
+
+def _mixed_platform() -> None:
+    """Real components (prod settings) next to two hand-made resources that break the rules."""
+    group = ResourceGroup("rg", ResourceGroupArgs("rg-ml", "eastus", TAGS, deletion_protection=True))
+    rg = group.resource_group_name
+    cidrs = {"aks": "10.30.0.0/20", "compute": "10.30.16.0/22", "endpoints": "10.30.20.0/24"}
+    net = Network("net", NetworkArgs(rg, "eastus", "vnet-ml", "10.30.0.0/16", cidrs, TAGS))
+    vault = KeyVault(
+        "kv",
+        KeyVaultArgs(
+            rg,
+            "eastus",
+            "kv-ml-123456",
+            "7d2c1f0e-3b4a-4c5d-8e6f-0a1b2c3d4e5f",
+            TAGS,
+            keys=("storage",),
+            private_link=net.private_link(),
+            log_analytics_workspace_id="/workspaces/log",
+            deletion_protection=True,
+        ),
+    )
+    StorageAccount(
+        "st",
+        StorageAccountArgs(
+            rg,
+            "eastus",
+            "stml123456",
+            TAGS,
+            "00000000-0000-4000-8000-000000000000",
+            private_link=net.private_link(),
+            customer_managed_key=vault.customer_managed_key("storage"),
+            versioning=True,
+            soft_delete_days=30,
+            deletion_protection=True,
+        ),
+    )
+    Budget(
+        "budget",
+        BudgetArgs("ml-azure", group.resource_group_id, 100, dt.date(2026, 12, 1), ["a@example.com"]),
+    )
+    azure_native.storage.StorageAccount(
+        "loose",
+        azure_native.storage.StorageAccountArgs(
+            resource_group_name=rg,
+            kind=azure_native.storage.Kind.STORAGE_V2,
+            sku=azure_native.storage.SkuArgs(name="Standard_LRS"),
+        ),
+    )
+    azure_native.network.NetworkSecurityGroup(
+        "open-ssh",
+        azure_native.network.NetworkSecurityGroupInitArgs(
+            resource_group_name=rg,
+            security_rules=[
+                azure_native.network.SecurityRuleArgs(
+                    name="ssh",
+                    priority=100,
+                    direction="Inbound",
+                    access="Allow",
+                    protocol="Tcp",
+                    source_address_prefix="Internet",
+                    destination_port_range="22",
+                )
+            ],
+            tags=TAGS,
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def engine_reports() -> dict[str, Any]:
+    plan = record(_mixed_platform, stack="prod", config={"azure-native:location": "eastus"})
+    pack = CONFIG_DIR.parent
+    return {
+        stack: [
+            v
+            for v in run_policy_pack(
+                plan.run.resources,
+                pack_dir=pack,
+                stack=stack,
+                project="mlplat",
+                config_file=CONFIG_DIR / f"{stack}.json",
+            ).violations
+            if v.policy.startswith("azure-")
+        ]
+        for stack in ("dev", "prod")
+    }
+
+
+def test_through_the_analyzer_the_components_pass_and_only_the_hand_made_resources_fail(
+    engine_reports: dict[str, Any],
+) -> None:
+    flagged = {(v.policy, v.urn.rsplit("::", 1)[1]) for v in engine_reports["prod"]}
+    assert {name for _, name in flagged} == {"loose", "open-ssh"}
+    assert {
+        ("azure-storage-account-secure", "loose"),
+        ("azure-storage-account-cmk", "loose"),
+        ("azure-storage-public-network-disabled", "loose"),
+        ("azure-required-tags", "loose"),
+        ("azure-resources-protected", "loose"),
+        ("azure-data-stores-locked", "loose"),
+        ("azure-storage-account-has-blob-service", "loose"),
+        ("azure-private-endpoints", "loose"),
+        ("azure-nsg-no-internet-inbound", "open-ssh"),
+    } == flagged
+
+
+def test_through_the_analyzer_dev_relaxes_only_what_its_config_lists(engine_reports: dict[str, Any]) -> None:
+    levels = {(v.policy, v.level) for v in engine_reports["dev"]}
+    assert ("azure-storage-public-network-disabled", "advisory") in levels
+    assert ("azure-resources-protected", "advisory") in levels
+    assert ("azure-storage-account-secure", "mandatory") in levels
+    assert ("azure-nsg-no-internet-inbound", "mandatory") in levels
+    assert {v.level for v in engine_reports["prod"]} == {"mandatory"}
+    message = next(v.message for v in engine_reports["prod"] if v.policy == "azure-nsg-no-internet-inbound")
+    assert message == 'rule "ssh" allows inbound traffic from the internet.'

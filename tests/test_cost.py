@@ -1,0 +1,347 @@
+"""The cost estimate: each priced type, idle vs peak, spot, the GKE credit, and what is not estimated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf import struct_pb2
+from pulumi_policy import EnforcementLevel, StackValidationArgs
+
+from mlplat.delivery.cost_table import current_block, render
+from mlplat.engine.cost import CostEstimate, PriceBook, estimate
+from mlplat.engine.recording import RecordedResource
+from policies.cost import cost_idle_within_budget, cost_peak_within_budget_factor
+from tests.conftest import ROOT, mlplat, set_path, stack_document, write_stack
+
+REGIONS = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
+HOURS = 730
+
+
+def resource(
+    type_: str, name: str, inputs: dict[str, Any], deps: dict[str, list[str]] | None = None
+) -> RecordedResource:
+    props = struct_pb2.Struct()
+    props.update(inputs)
+    return RecordedResource(
+        urn=f"urn:pulumi:dev::mlplat::{type_}::{name}",
+        type=type_,
+        name=name,
+        parent="",
+        custom=True,
+        protect=False,
+        retain_on_delete=False,
+        provider="",
+        inputs=props,
+        property_dependencies=deps or {},
+    )
+
+
+def priced(*resources: RecordedResource) -> CostEstimate:
+    return estimate(list(resources), REGIONS)
+
+
+def only(result: CostEstimate) -> tuple[float, float]:
+    assert result.not_estimated == [], result.not_estimated
+    (item,) = result.items
+    return item.idle_monthly, item.peak_monthly
+
+
+def test_fixed_fees_cost_the_same_idle_and_at_peak() -> None:
+    assert only(priced(resource("aws:eks/cluster:Cluster", "eks", {}))) == (73.0, 73.0)
+    assert only(priced(resource("aws:ec2/natGateway:NatGateway", "nat", {}))) == (32.85, 32.85)
+    assert only(priced(resource("aws:ec2/eip:Eip", "ip", {"domain": "vpc"}))) == (3.65, 3.65)
+    assert only(priced(resource("aws:kms/key:Key", "key", {}))) == (1.0, 1.0)
+
+
+def test_interface_endpoints_cost_per_subnet_and_gateway_endpoints_are_free() -> None:
+    interface = resource(
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "sts",
+        {"vpcEndpointType": "Interface", "subnetIds": ["a", "b", "c"]},
+    )
+    gateway = resource("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", {"vpcEndpointType": "Gateway"})
+    assert only(priced(interface)) == (21.9, 21.9)
+    assert only(priced(gateway)) == (0.0, 0.0)
+
+
+def test_gpu_node_group_costs_nothing_idle_at_min_zero_and_max_nodes_at_peak() -> None:
+    group = resource(
+        "aws:eks/nodeGroup:NodeGroup",
+        "gpu",
+        {
+            "instanceTypes": ["g5.xlarge"],
+            "scalingConfig": {"minSize": 0, "maxSize": 4},
+            "capacityType": "ON_DEMAND",
+        },
+    )
+    assert only(priced(group)) == (0.0, round(4 * 1.006 * HOURS, 2))
+
+
+def test_spot_capacity_is_priced_at_the_documented_discount() -> None:
+    def cost(capacity: str) -> float:
+        group = resource(
+            "aws:eks/nodeGroup:NodeGroup",
+            "gpu",
+            {
+                "instanceTypes": ["g5.xlarge"],
+                "scalingConfig": {"minSize": 1, "maxSize": 1},
+                "capacityType": capacity,
+            },
+        )
+        return only(priced(group))[0]
+
+    discount = PriceBook(REGIONS).spot_discount.price
+    assert cost("SPOT") == pytest.approx(cost("ON_DEMAND") * (1 - discount), abs=0.01)
+
+
+def test_node_disk_from_the_launch_template_is_added_per_node() -> None:
+    template = resource(
+        "aws:ec2/launchTemplate:LaunchTemplate", "lt", {"blockDeviceMappings": [{"ebs": {"volumeSize": 100}}]}
+    )
+    group = resource(
+        "aws:eks/nodeGroup:NodeGroup",
+        "sys",
+        {"instanceTypes": ["m6i.large"], "scalingConfig": {"minSize": 2, "maxSize": 2}},
+        {"launchTemplate": [template.urn]},
+    )
+    result = priced(template, group)
+    (item,) = result.items
+    assert item.idle_monthly == round(2 * (0.096 * HOURS + 100 * 0.08), 2)
+
+
+def test_regional_gke_cluster_pays_the_fee_and_one_zonal_cluster_is_covered_by_the_credit() -> None:
+    regional = resource("gcp:container/cluster:Cluster", "prod", {"location": "us-central1"})
+    zonal_a = resource("gcp:container/cluster:Cluster", "dev-a", {"location": "us-central1-a"})
+    zonal_b = resource("gcp:container/cluster:Cluster", "dev-b", {"location": "us-central1-b"})
+    assert only(priced(regional)) == (73.0, 73.0)
+    both = {i.name: i.idle_monthly for i in priced(zonal_a, zonal_b).items}
+    assert both == {"dev-a": 0.0, "dev-b": 73.0}
+
+
+def test_n1_node_pool_pays_for_its_attached_gpus_and_a2_includes_them() -> None:
+    n1 = resource(
+        "gcp:container/nodePool:NodePool",
+        "t4",
+        {
+            "autoscaling": {"totalMinNodeCount": 0, "totalMaxNodeCount": 2},
+            "nodeConfig": {
+                "machineType": "n1-standard-4",
+                "diskSizeGb": 100,
+                "guestAccelerators": [{"type": "nvidia-tesla-t4", "count": 1}],
+            },
+        },
+    )
+    a2 = resource(
+        "gcp:container/nodePool:NodePool",
+        "a100",
+        {
+            "autoscaling": {"totalMinNodeCount": 0, "totalMaxNodeCount": 1},
+            "nodeConfig": {
+                "machineType": "a2-highgpu-1g",
+                "diskSizeGb": 0,
+                "guestAccelerators": [{"type": "nvidia-tesla-a100", "count": 1}],
+            },
+        },
+    )
+    assert only(priced(n1)) == (0.0, round(2 * ((0.19 + 0.35) * HOURS + 100 * 0.10), 2))
+    assert only(priced(a2)) == (0.0, round(3.6733 * HOURS, 2))
+
+
+def test_per_zone_node_counts_multiply_by_the_regional_clusters_zones() -> None:
+    cluster = resource("gcp:container/cluster:Cluster", "c", {"location": "us-central1"})
+    pool = resource(
+        "gcp:container/nodePool:NodePool",
+        "system",
+        {
+            "autoscaling": {"minNodeCount": 1, "maxNodeCount": 2},
+            "nodeConfig": {"machineType": "e2-standard-4", "diskSizeGb": 0},
+        },
+        {"cluster": [cluster.urn]},
+    )
+    item = next(i for i in priced(cluster, pool).items if i.name == "system")
+    assert (item.idle_monthly, item.peak_monthly) == (
+        round(3 * 0.134 * HOURS, 2),
+        round(6 * 0.134 * HOURS, 2),
+    )
+
+
+def test_workbench_costs_its_disks_when_idle_and_the_machine_when_running() -> None:
+    bench = resource(
+        "gcp:workbench/instance:Instance",
+        "alice",
+        {
+            "gceSetup": {
+                "machineType": "e2-standard-4",
+                "bootDisk": {"diskSizeGb": 150},
+                "dataDisks": {"diskSizeGb": 100},
+            }
+        },
+    )
+    assert only(priced(bench)) == (25.0, round(0.134 * HOURS + 25.0, 2))
+
+
+def test_aks_free_tier_pays_only_for_its_system_nodes_and_standard_adds_the_fee() -> None:
+    pool = {
+        "name": "system",
+        "vmSize": "Standard_D4s_v5",
+        "enableAutoScaling": True,
+        "minCount": 1,
+        "maxCount": 3,
+    }
+    free = resource(
+        "azure-native:containerservice:ManagedCluster",
+        "dev",
+        {"sku": {"tier": "Free"}, "agentPoolProfiles": [pool]},
+    )
+    standard = resource(
+        "azure-native:containerservice:ManagedCluster",
+        "prod",
+        {"sku": {"tier": "Standard"}, "agentPoolProfiles": [pool]},
+    )
+    node = 0.192 * HOURS
+    assert only(priced(free)) == (round(node, 2), round(3 * node, 2))
+    assert only(priced(standard)) == (round(73 + node, 2), round(73 + 3 * node, 2))
+
+
+def test_aks_spot_gpu_pool_scales_from_zero() -> None:
+    pool = resource(
+        "azure-native:containerservice:AgentPool",
+        "gpu",
+        {
+            "vmSize": "Standard_NC4as_T4_v3",
+            "enableAutoScaling": True,
+            "minCount": 0,
+            "maxCount": 2,
+            "scaleSetPriority": "Spot",
+        },
+    )
+    discount = PriceBook(REGIONS).spot_discount.price
+    assert only(priced(pool)) == (0.0, round(2 * 0.526 * HOURS * (1 - discount), 2))
+
+
+def test_container_registry_is_priced_by_sku() -> None:
+    basic = resource("azure-native:containerregistry:Registry", "b", {"sku": {"name": "Basic"}})
+    premium = resource("azure-native:containerregistry:Registry", "p", {"sku": {"name": "Premium"}})
+    assert only(priced(basic))[0] == round(0.167 * HOURS / 24, 2)
+    assert only(priced(premium))[0] == round(1.667 * HOURS / 24, 2)
+
+
+def test_aml_compute_cluster_scales_from_zero_and_a_compute_instance_is_free_when_shut_down() -> None:
+    cluster = resource(
+        "azure-native:machinelearningservices:Compute",
+        "cpu",
+        {
+            "properties": {
+                "computeType": "AmlCompute",
+                "properties": {
+                    "vmSize": "Standard_DS3_v2",
+                    "scaleSettings": {"minNodeCount": 0, "maxNodeCount": 4},
+                },
+            }
+        },
+    )
+    instance = resource(
+        "azure-native:machinelearningservices:Compute",
+        "alice",
+        {"properties": {"computeType": "ComputeInstance", "properties": {"vmSize": "Standard_DS3_v2"}}},
+    )
+    assert only(priced(cluster)) == (0.0, round(4 * 0.293 * HOURS, 2))
+    assert only(priced(instance)) == (0.0, round(0.293 * HOURS, 2))
+
+
+def test_an_instance_type_without_a_price_is_listed_as_not_estimated_never_zero() -> None:
+    group = resource(
+        "aws:eks/nodeGroup:NodeGroup",
+        "x",
+        {"instanceTypes": ["x9.mega"], "scalingConfig": {"minSize": 1, "maxSize": 2}},
+    )
+    result = priced(group)
+    assert result.items == []
+    assert [(n.name, n.reason) for n in result.not_estimated] == [
+        ("x", "no aws price for instance type x9.mega in us-east-1")
+    ]
+
+
+def test_a_region_without_prices_is_listed_as_not_estimated() -> None:
+    result = estimate([resource("aws:ec2/natGateway:NatGateway", "nat", {})], {"aws": "ap-south-2"})
+    assert result.items == [] and len(result.not_estimated) == 1
+
+
+def test_usage_priced_resources_are_not_counted() -> None:
+    assert priced(resource("aws:s3/bucket:Bucket", "b", {})).items == []
+
+
+def stack_args(config: dict[str, Any]) -> StackValidationArgs:
+    return StackValidationArgs(resources=[], config=config)
+
+
+def judge(policy: Any, config: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    policy.validate(stack_args(config), lambda message, urn=None: found.append(message))
+    return found
+
+
+def test_idle_cost_within_budget_passes() -> None:
+    assert judge(cost_idle_within_budget, {"idleMonthly": 900.0, "budgetMonthly": 1000.0}) == []
+
+
+def test_idle_cost_above_budget_is_a_violation() -> None:
+    (message,) = judge(cost_idle_within_budget, {"idleMonthly": 1200.0, "budgetMonthly": 1000.0})
+    assert message.startswith("estimated idle cost $1,200.00/month exceeds the budget of $1,000.00/month")
+
+
+def test_peak_within_budget_times_factor_passes_and_above_is_a_violation() -> None:
+    assert (
+        judge(
+            cost_peak_within_budget_factor,
+            {"peakMonthly": 2900.0, "budgetMonthly": 1000.0, "peakFactor": 3.0},
+        )
+        == []
+    )
+    (message,) = judge(
+        cost_peak_within_budget_factor, {"peakMonthly": 3100.0, "budgetMonthly": 1000.0, "peakFactor": 3.0}
+    )
+    assert "exceeds 3 x the budget ($3,000.00/month)" in message
+
+
+def test_budget_rules_stay_silent_without_an_estimate() -> None:
+    assert judge(cost_idle_within_budget, {}) == []
+    assert judge(cost_peak_within_budget_factor, {"budgetMonthly": 1.0}) == []
+
+
+def test_budget_rules_default_to_mandatory_idle_and_advisory_peak() -> None:
+    assert cost_idle_within_budget.enforcement_level == EnforcementLevel.MANDATORY
+    assert cost_peak_within_budget_factor.enforcement_level == EnforcementLevel.ADVISORY
+
+
+def test_readme_cost_table_matches_the_plans(reports: dict[str, Any]) -> None:
+    plans = {stack: report for stack, (proc, report) in reports.items()}
+    expected = render(plans)
+    assert current_block((ROOT / "README.md").read_text()) == expected, "run `mlplat cost-table --write`"
+
+
+def test_plans_price_every_fixed_cost_resource(reports: dict[str, Any]) -> None:
+    for stack, (_, report) in reports.items():
+        assert report["cost"]["notEstimated"] == [], (stack, report["cost"]["notEstimated"])
+
+
+def test_raising_a_prod_gpu_pool_minimum_past_the_budget_blocks_the_plan(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    for folder in ("infra", "policies"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    prod = stack_document("prod")
+    pools = prod["config"]["mlplat:aws"]["gpuPools"]
+    biggest = max(range(len(pools)), key=lambda i: pools[i].get("gpusPerNode", 1))
+    write_stack(
+        tmp_path,
+        "prod",
+        set_path(prod, f"mlplat:aws.gpuPools.{biggest}.minNodes", pools[biggest]["maxNodes"]),
+    )
+    proc = mlplat("plan", "prod", "--json", "--cwd", str(tmp_path))
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    mandatory = [v["policy"] for v in report["policy"]["violations"] if v["level"] == "mandatory"]
+    assert "cost-idle-within-budget" in mandatory
