@@ -50,3 +50,18 @@ def test_readme_commands_are_the_makefile_targets() -> None:
         assert f"make {target}" in readme
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_policy_reference_is_current_with_the_pack_and_its_configs() -> None:
+    from mlplat.delivery.policy_docs import render
+
+    current = (ROOT / "docs" / "policies.md").read_text()
+    assert current == render(ROOT / "policies"), "run `mlplat policy-docs --write`"
+
+
+def test_policy_reference_lists_every_rule_once() -> None:
+    from policies.pack import POLICIES
+
+    reference = (ROOT / "docs" / "policies.md").read_text()
+    for policy in POLICIES:
+        assert reference.count(f"| `{policy.name}` |") == 1, policy.name
