@@ -11,6 +11,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.common.gpu import GPU_TAINT_KEY, GPU_TAINT_VALUE, GpuPoolSpec
+from components.gcp.identity import service_account_with_roles
 from components.gcp.network import GKE_NODE_TAG
 from components.gcp.options import child_options
 
@@ -75,23 +76,16 @@ class GkeCluster(pulumi.ComponentResource):
         self._args = args
         self._opts = opts
         child = child_options(self, opts)
-        self.node_service_account = gcp.serviceaccount.Account(
+        self.node_service_account = service_account_with_roles(
             f"{name}-nodes",
-            gcp.serviceaccount.AccountArgs(
-                project=args.project,
-                account_id=args.node_service_account_id,
-                display_name="mlplat GKE nodes",
-                description="Dedicated GKE node identity instead of the Compute Engine default account.",
-            ),
+            project=args.project,
+            account_id=args.node_service_account_id,
+            display_name="mlplat GKE nodes",
+            description="Dedicated GKE node identity instead of the Compute Engine default account.",
+            roles=NODE_PROJECT_ROLES,
             opts=child,
         )
         node_member = self.node_service_account.member
-        for role in NODE_PROJECT_ROLES:
-            gcp.projects.IAMMember(
-                f"{name}-nodes-{role.removeprefix('roles/').replace('.', '-').lower()}",
-                gcp.projects.IAMMemberArgs(project=args.project, role=role, member=node_member),
-                opts=child,
-            )
         if args.image_repository is not None:
             location, repository = args.image_repository
             gcp.artifactregistry.RepositoryIamMember(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
+from components.gcp.identity import service_account_with_roles
 from components.gcp.options import child_options
 
 # What notebooks and pipelines running as the workspace account need in the project, and nothing more.
@@ -76,23 +77,16 @@ class VertexWorkspace(pulumi.ComponentResource):
             self, opts, protect=args.deletion_protection, retain_on_delete=args.deletion_protection
         )
 
-        self.service_account = gcp.serviceaccount.Account(
+        self.service_account = service_account_with_roles(
             f"{name}-sa",
-            gcp.serviceaccount.AccountArgs(
-                project=args.project,
-                account_id=args.service_account_id,
-                display_name="mlplat Vertex AI workspace",
-                description="Runs Workbench instances and Vertex AI jobs; least privilege.",
-            ),
+            project=args.project,
+            account_id=args.service_account_id,
+            display_name="mlplat Vertex AI workspace",
+            description="Runs Workbench instances and Vertex AI jobs; least privilege.",
+            roles=WORKSPACE_PROJECT_ROLES,
             opts=child,
         )
         member = self.service_account.member
-        for role in WORKSPACE_PROJECT_ROLES:
-            gcp.projects.IAMMember(
-                f"{name}-sa-{role.removeprefix('roles/').replace('.', '-').lower()}",
-                gcp.projects.IAMMemberArgs(project=args.project, role=role, member=member),
-                opts=child,
-            )
         for purpose, bucket in dict(args.buckets).items():
             gcp.storage.BucketIAMMember(
                 f"{name}-sa-bucket-{purpose}",
