@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import json
 import subprocess
 import sys
@@ -12,12 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from ruamel.yaml import YAML
 
 from infra.settings import StackSettings, load_settings
 from mlplat.engine.stackfile import load_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests: the test command draws the same examples on every run (a red CI run is
+# reproducible); `HYPOTHESIS_PROFILE=explore make unit` draws fresh ones, ten times as many.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "explore", deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _DELETE = object()
 

@@ -42,10 +42,16 @@ def gcp_labels(tags: Mapping[str, str]) -> dict[str, str]:
 _K8S_LABEL_INVALID = re.compile(r"[^A-Za-z0-9._-]")
 
 
+def _kubernetes_label_part(text: str) -> str:
+    """At most 63 of [A-Za-z0-9._-], starting and ending alphanumeric (label names and values)."""
+    return _K8S_LABEL_INVALID.sub("-", text)[:63].strip("-._")
+
+
 def kubernetes_labels(tags: Mapping[str, str]) -> dict[str, str]:
-    """Kubernetes label values: at most 63 of [A-Za-z0-9._-], starting and ending alphanumeric."""
+    """Tags as Kubernetes labels under `mlplat.io/`; names and values cleaned the same way, empty names dropped."""
     labels: dict[str, str] = {}
     for key, value in tags.items():
-        cleaned = _K8S_LABEL_INVALID.sub("-", value)[:63].strip("-._")
-        labels[f"mlplat.io/{key}"] = cleaned
+        name = _kubernetes_label_part(key)
+        if name:
+            labels[f"mlplat.io/{name}"] = _kubernetes_label_part(value)
     return labels

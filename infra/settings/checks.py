@@ -24,6 +24,7 @@ def check(stack: StackSettings) -> list[Problem]:
         *_networks(s),
         *_budget(s),
         *_teams(s),
+        *_unique_names(s),
         *_aws_platform(stack),
         *_gcp(stack),
         *_azure_platform(stack),
@@ -57,12 +58,8 @@ def _providers(stack: StackSettings) -> Iterator[Problem]:
 def _pools(s: Settings) -> Iterator[Problem]:
     for cloud in s.clouds:
         pools: list[GpuPool] = getattr(s, cloud).gpu_pools
-        seen: set[str] = set()
         for i, pool in enumerate(pools):
             at = f"mlplat:{cloud}.gpuPools[{i}]"
-            if pool.name in seen:
-                yield Problem(f"{at}.name", f"duplicate pool name {pool.name!r}")
-            seen.add(pool.name)
             if pool.max_nodes < pool.min_nodes:
                 yield Problem(
                     f"{at}.maxNodes", f"must be >= minNodes ({pool.min_nodes}), got {pool.max_nodes}"
@@ -178,19 +175,36 @@ def _budget(s: Settings) -> Iterator[Problem]:
 
 
 def _teams(s: Settings) -> Iterator[Problem]:
-    seen: set[str] = set()
+    capacity = {
+        cloud: sum(p.max_nodes * p.gpus_per_node for p in pools)
+        for cloud in s.clouds
+        if (pools := getattr(s, cloud).gpu_pools)
+    }
     for i, team in enumerate(s.teams):
-        if team.name in seen:
-            yield Problem(f"mlplat:teams[{i}].name", f"duplicate team name {team.name!r}")
-        seen.add(team.name)
-        for cloud in s.clouds:
-            pools: list[GpuPool] = getattr(s, cloud).gpu_pools
-            capacity = sum(p.max_nodes * p.gpus_per_node for p in pools)
-            if pools and team.gpu_quota > capacity:
-                yield Problem(
-                    f"mlplat:teams[{i}].gpuQuota",
-                    f"{team.gpu_quota} GPUs exceeds what the {cloud} GPU pools can ever provide ({capacity})",
-                )
+        short = [f"{cloud} ({gpus})" for cloud, gpus in capacity.items() if team.gpu_quota > gpus]
+        if short:
+            yield Problem(
+                f"mlplat:teams[{i}].gpuQuota",
+                f"{team.gpu_quota} GPUs exceeds what the GPU pools can ever provide on {', '.join(short)}",
+            )
+
+
+def _unique_names(s: Settings) -> Iterator[Problem]:
+    """Names that become resource names must be unique where they are listed: a repeat would collide."""
+    lists: list[tuple[str, str, list[str]]] = [("mlplat:teams", "team", [t.name for t in s.teams])]
+    for cloud in s.clouds:
+        section = getattr(s, cloud)
+        lists.append((f"mlplat:{cloud}.gpuPools", "pool", [p.name for p in section.gpu_pools]))
+        lists.append((f"mlplat:{cloud}.workspace.users", "user", [u.name for u in section.workspace.users]))
+        if hasattr(section, "buckets"):
+            lists.append((f"mlplat:{cloud}.buckets", "bucket", list(section.buckets)))
+    for at, what, names in lists:
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in seen:
+                field = "" if what == "bucket" else ".name"
+                yield Problem(f"{at}[{i}]{field}", f"duplicate {what} name {name!r}")
+            seen.add(name)
 
 
 def _gcp(stack: StackSettings) -> Iterator[Problem]:
@@ -260,16 +274,12 @@ def _azure_platform(stack: StackSettings) -> Iterator[Problem]:
                     f"mlplat:azure.gpuPools[{i}].zones[{j}]", f"Azure zones are 1, 2 or 3, got {zone!r}"
                 )
     if az.workspace.enabled:
-        seen: set[str] = set()
         for i, user in enumerate(az.workspace.users):
-            at = f"mlplat:azure.workspace.users[{i}]"
             if user.object_id is None:
                 yield Problem(
-                    f"{at}.objectId", "required: Azure ML assigns each compute instance to an Entra object id"
+                    f"mlplat:azure.workspace.users[{i}].objectId",
+                    "required: Azure ML assigns each compute instance to an Entra object id",
                 )
-            if user.name in seen:
-                yield Problem(f"{at}.name", f"duplicate user name {user.name!r}")
-            seen.add(user.name)
     actual = len(s.budget.thresholds)
     if actual + 1 > _AZURE_BUDGET_MAX_NOTIFICATIONS:
         yield Problem(
@@ -328,8 +338,3 @@ def _aws_platform(stack: StackSettings) -> Iterator[Problem]:
             f"SageMaker idle shutdown needs at least {_SAGEMAKER_MIN_IDLE_MINUTES} minutes, "
             f"got {profile.idle_shutdown_minutes}",
         )
-    seen: set[str] = set()
-    for i, user in enumerate(aws.workspace.users):
-        if user.name in seen:
-            yield Problem(f"mlplat:aws.workspace.users[{i}].name", f"duplicate user name {user.name!r}")
-        seen.add(user.name)

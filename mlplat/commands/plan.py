@@ -19,6 +19,13 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable report")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a pull-request comment body")] = False,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip the policy pack")] = False,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="Leave computed outputs (ids, ARNs, endpoints) unknown, as `pulumi preview` of a new stack does",
+        ),
+    ] = False,
     cwd: Annotated[
         Path | None, typer.Option("--cwd", help="Project directory (default: search upwards)")
     ] = None,
@@ -40,7 +47,7 @@ def plan(
     from mlplat.engine.report import render_markdown, render_tree
 
     with Progress(f"Planning {stack} offline..."):
-        report = plan_stack(project_dir, config, settings, run_policies=not no_policy)
+        report = plan_stack(project_dir, config, settings, run_policies=not no_policy, preview=preview)
 
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")

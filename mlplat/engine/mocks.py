@@ -3,6 +3,12 @@
 Outputs are the inputs echoed back plus what the provider computes (ids, ARNs, names,
 endpoints, see `fakes/<cloud>.py`), derived deterministically from the name so plans and
 inventories are stable.
+
+In preview mode the mocks answer as a provider does when the engine previews a create: the
+inputs come back (in the output shape where the provider reshapes them, e.g. Azure's
+user-assigned identities, a list in and a map out) and nothing else, so every computed output
+(ids, ARNs, endpoints) is unknown and everything built from one (a kubeconfig, a policy
+document naming an ARN) is unknown too.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from typing import Any
 
 import pulumi
 from google.protobuf import struct_pb2
+from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.rpc import UNKNOWN
 
 from mlplat.engine.fakes import MockContext, Outputs, short_hash
 from mlplat.engine.fakes import aws as aws_fakes
@@ -40,12 +48,51 @@ def computed_outputs(typ: str, name: str, inputs: Outputs, ctx: MockContext) -> 
     return resource_id, outputs
 
 
+def preview_outputs(typ: str, name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
+    """What a provider answers while previewing a create: the inputs, in the output's shape.
+
+    Like the providers' own preview, a field the provider fills in inside an object the program set
+    (a vault's `properties.vaultUri`) is unknown, and so is a property whose shape the provider
+    changes (Azure answers a list of identity ids with a map).
+    """
+    _, outputs = computed_outputs(typ, name, _sentinels(inputs), ctx)
+    return {key: _preview_value(value, outputs.get(key, value)) for key, value in inputs.items()}
+
+
+def _sentinels(value: Any) -> Any:
+    """Inputs with the SDK's unknown markers as the engine's wire sentinel, so fakes see plain data."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _sentinels(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sentinels(v) for v in value]
+    return value
+
+
+def _preview_value(given: Any, answered: Any) -> Any:
+    if isinstance(given, dict) and isinstance(answered, dict):
+        return {
+            key: _preview_value(given[key], value) if key in given else UNKNOWN for key, value in answered.items()
+        }
+    if isinstance(given, list) and isinstance(answered, list) and len(given) == len(answered):
+        return [_preview_value(g, a) for g, a in zip(given, answered, strict=True)]
+    if isinstance(given, dict | list) or isinstance(answered, dict | list):
+        return UNKNOWN if type(given) is not type(answered) else given
+    return given
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
-    def __init__(self, ctx: MockContext | None = None) -> None:
+    def __init__(self, ctx: MockContext | None = None, *, preview: bool = False) -> None:
         self.ctx = ctx or MockContext()
+        self.preview = preview
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return computed_outputs(args.typ, args.name, dict(args.inputs), self.ctx)
+        inputs = dict(args.inputs)
+        if self.preview and args.custom:
+            # An empty id is an unknown id during preview; so is every output that is not an input.
+            return "", preview_outputs(args.typ, args.name, inputs, self.ctx)
+        return computed_outputs(args.typ, args.name, inputs, self.ctx)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         fakes = _BY_PACKAGE.get(args.token.split(":")[0])

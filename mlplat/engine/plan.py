@@ -16,10 +16,25 @@ from mlplat.engine.stackfile import StackConfig
 COST_POLICIES = ("cost-idle-within-budget", "cost-peak-within-budget-factor")
 
 
+def policy_config_file(pack_dir: Path, stack: str, profile: str) -> Path | None:
+    """`policies/config/<stack>.json`, else the profile's file: a new stack is judged like its profile."""
+    for name in (stack, profile):
+        path = pack_dir / "config" / f"{name}.json"
+        if path.is_file():
+            return path
+    return None
+
+
 def plan_stack(
-    project_dir: Path, config: StackConfig, settings: StackSettings, *, run_policies: bool = True
+    project_dir: Path,
+    config: StackConfig,
+    settings: StackSettings,
+    *,
+    run_policies: bool = True,
+    preview: bool = False,
 ) -> dict[str, Any]:
-    run = run_program(project_dir, config)
+    """Plan `config`; `preview=True` leaves computed outputs unknown, as in `pulumi preview` of a new stack."""
+    run = run_program(project_dir, config, preview=preview)
     providers = settings.providers
     regions = {
         "aws": providers.aws_region or "",
@@ -38,13 +53,13 @@ def plan_stack(
             "peakFactor": budget.peak_factor,
         }
         pack_dir = project_dir / "policies"
-        config_file = pack_dir / "config" / f"{config.stack}.json"
+        config_file = policy_config_file(pack_dir, config.stack, settings.settings.profile_name)
         policy = run_policy_pack(
             run.resources,
             pack_dir=pack_dir,
             stack=config.stack,
             project=PROJECT,
-            config_file=config_file if config_file.is_file() else None,
+            config_file=config_file,
             plan_config=dict.fromkeys(COST_POLICIES, estimate_config),
         )
     outputs = struct_to_dict(run.stack_outputs) if run.stack_outputs is not None else {}

@@ -135,7 +135,7 @@ def test_plain_text_secret_is_refused(load_changed: LoadChanged) -> None:
 def test_team_quota_beyond_pool_capacity_is_refused(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "dev", {"mlplat:teams.0.gpuQuota": 1000})
     assert message.startswith(
-        "Pulumi.dev.yaml: mlplat:teams[0].gpuQuota: 1000 GPUs exceeds what the aws GPU pools can ever provide ("
+        "Pulumi.dev.yaml: mlplat:teams[0].gpuQuota: 1000 GPUs exceeds what the GPU pools can ever provide on aws ("
     )
 
 

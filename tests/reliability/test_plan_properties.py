@@ -1,0 +1,136 @@
+"""Any valid stack file plans: no crash, only the violations its settings ask for, protection by profile.
+
+Each example runs the real program under the mocks and the real pack over the analyzer protocol
+(several seconds), so the examples are few; half of them run in preview mode, where computed
+outputs are unknown and the verdicts must not change.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infra.settings import StackSettings
+from mlplat.engine.plan import plan_stack
+from tests.conftest import ROOT
+from tests.reliability.cloud_limits import cloud_limit_problems
+from tests.reliability.stackfiles import stack_config, settings_of
+from tests.reliability.strategies import StackFile, stack_files
+
+# A plan takes seconds: 3 examples per cloud set in the test command, 30 under HYPOTHESIS_PROFILE=explore.
+PLAN_EXAMPLES = max(3, settings.default.max_examples // 33)
+
+# What must survive a `pulumi destroy` in prod: data stores, keys, clusters, workspaces.
+PROTECTED_TYPES = frozenset(
+    {
+        "aws:s3/bucket:Bucket",
+        "aws:kms/key:Key",
+        "aws:eks/cluster:Cluster",
+        "aws:sagemaker/domain:Domain",
+        "gcp:storage/bucket:Bucket",
+        "gcp:kms/cryptoKey:CryptoKey",
+        "gcp:kms/keyRing:KeyRing",
+        "gcp:container/cluster:Cluster",
+        "gcp:artifactregistry/repository:Repository",
+        "gcp:vertex/aiMetadataStore:AiMetadataStore",
+        "gcp:vertex/aiTensorboard:AiTensorboard",
+        "gcp:workbench/instance:Instance",
+        "azure-native:resources:ResourceGroup",
+        "azure-native:storage:StorageAccount",
+        "azure-native:keyvault:Vault",
+        "azure-native:keyvault:Key",
+        "azure-native:containerregistry:Registry",
+        "azure-native:containerservice:ManagedCluster",
+        "azure-native:machinelearningservices:Workspace",
+        "azure-native:operationalinsights:Workspace",
+    }
+)
+SPOT_RULES = {"aws": "eks-gpu-node-group-capacity-type", "gcp": "gke-gpu-pool-spot", "azure": "azure-aks-gpu-pool-spot"}
+GPU_POOL_TYPES = {
+    "aws": "aws:eks/nodeGroup:NodeGroup",
+    "gcp": "gcp:container/nodePool:NodePool",
+    "azure": "azure-native:containerservice:AgentPool",
+}
+
+
+def expected_mandatory(s: StackSettings, report: dict[str, Any], profile: str) -> set[str]:
+    """The only mandatory verdicts valid settings may earn: over budget (prod), on-demand GPUs (dev)."""
+    expected: set[str] = set()
+    if profile == "prod" and report["cost"]["idleMonthly"] > s.settings.budget.monthly_usd:
+        expected.add("cost-idle-within-budget")
+    if profile == "dev":
+        for cloud in s.settings.clouds:
+            if any(p.spot is False for p in getattr(s.settings, cloud).gpu_pools):
+                expected.add(SPOT_RULES[cloud])
+    return expected
+
+
+def _is_gpu_pool(resource: dict[str, Any]) -> bool:
+    inputs = resource["inputs"]
+    taints = inputs.get("taints") or inputs.get("nodeTaints") or inputs.get("nodeConfig", {}).get("taints") or []
+    return any("nvidia.com/gpu" in str(t) for t in taints)
+
+
+def _scaling(resource: dict[str, Any]) -> tuple[int, int]:
+    i = resource["inputs"]
+    if "scalingConfig" in i:
+        return i["scalingConfig"]["minSize"], i["scalingConfig"]["maxSize"]
+    if "autoscaling" in i:
+        return i["autoscaling"]["totalMinNodeCount"], i["autoscaling"]["totalMaxNodeCount"]
+    return i["minCount"], i["maxCount"]
+
+
+def check_plan(file: StackFile, s: StackSettings, report: dict[str, Any]) -> None:
+    settings_ = s.settings
+    resources = report["resources"]
+    by_type = Counter(r["type"] for r in resources)
+    assert by_type["pulumi:pulumi:Stack"] == 1
+    assert all(r["parent"] for r in resources if r["type"] != "pulumi:pulumi:Stack")
+
+    mandatory = {v["policy"] for v in report["policy"]["violations"] if v["level"] == "mandatory"}
+    assert mandatory == expected_mandatory(s, report, file.profile), report["policy"]["violations"]
+
+    protect = settings_.resolved.deletion_protection
+    wrong = [r["name"] for r in resources if r["type"] in PROTECTED_TYPES and r["protect"] != protect]
+    assert not wrong, f"protect should be {protect} for {wrong}"
+    if not protect:
+        assert not [r["name"] for r in resources if r["protect"]]
+
+    for key, value in report["outputs"].items():
+        if key.endswith("Kubeconfig"):
+            assert value == "[secret]", key
+    providers = [r for r in resources if r["type"] == "pulumi:providers:kubernetes"]
+    assert all(p["inputs"]["kubeconfig"] == "[secret]" for p in providers)
+
+    for cloud in settings_.clouds:
+        section = getattr(settings_, cloud)
+        if not section.kubernetes.enabled:
+            assert f"{cloud}Kubeconfig" not in report["outputs"]
+            continue
+        assert f"{cloud}Kubeconfig" in report["outputs"]
+        pools = [r for r in resources if r["type"] == GPU_POOL_TYPES[cloud] and _is_gpu_pool(r)]
+        assert sorted(_scaling(r) for r in pools) == sorted((p.min_nodes, p.max_nodes) for p in section.gpu_pools)
+        stack_prefix = f"mlplat-{settings_.environment}-{cloud}-gpu-stack"
+        in_stack = Counter(r["type"] for r in resources if r["name"].startswith(stack_prefix))
+        assert in_stack["kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor"] == len(section.gpu_pools)
+        teams = len(settings_.teams) if section.gpu_pools else 0
+        assert in_stack["kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue"] == teams
+
+    assert cloud_limit_problems(report) == []
+
+
+@pytest.mark.parametrize("clouds", [("aws",), ("gcp",), ("azure",), ("aws", "gcp", "azure")], ids="-".join)
+@settings(max_examples=PLAN_EXAMPLES)
+@given(data=st.data())
+def test_any_valid_stack_file_plans_with_only_the_verdicts_it_asks_for(
+    clouds: tuple[str, ...], data: st.DataObject
+) -> None:
+    file = data.draw(stack_files(clouds=clouds), label="stack file")
+    preview = data.draw(st.booleans(), label="preview")
+    s = settings_of(file.stack, file.document)
+    report = plan_stack(ROOT, stack_config(file.stack, file.document), s, preview=preview)
+    check_plan(file, s, report)
