@@ -227,5 +227,8 @@ def _budget(ctx: _Context, key: KmsKey) -> MonthlyBudget:
             tag_value=ctx.stack.settings.environment,
             actual_thresholds=list(budget.thresholds),
             forecast_threshold=budget.forecast_threshold,
+            webhook_url=webhook.get_secret_value()
+            if (webhook := ctx.stack.settings.alert_webhook_url)
+            else None,
         ),
     )

@@ -53,3 +53,15 @@ def test_program_imports_without_the_project_root_on_sys_path(tmp_path: Path) ->
     )
     assert proc.returncode == 0, proc.stderr
     assert "imported ['components'" in proc.stdout
+
+
+def test_the_offline_engine_refuses_a_duplicate_urn_like_the_engine() -> None:
+    from mlplat.engine.mocks import DuplicateUrnError
+    from mlplat.engine.program import run_in_mock_engine
+
+    def body() -> None:
+        pulumi.ComponentResource("mlplat:test:Thing", "same")
+        pulumi.ComponentResource("mlplat:test:Thing", "same")
+
+    with pytest.raises(DuplicateUrnError, match=r"Duplicate resource URN '.*\$mlplat:test:Thing::same'"):
+        run_in_mock_engine(body, stack="dev", config={})

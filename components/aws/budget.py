@@ -23,6 +23,8 @@ class MonthlyBudgetArgs:
     tag_value: str = ""
     actual_thresholds: Sequence[int] = (50, 80, 100)
     forecast_threshold: int | None = 100
+    # An https endpoint (chat, paging) subscribed to the alerts topic; kept a Pulumi secret.
+    webhook_url: pulumi.Input[str] | None = None
 
 
 def tag_filter_value(key: str, value: str) -> str:
@@ -94,6 +96,15 @@ class MonthlyBudget(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
+        if args.webhook_url is not None:
+            self.webhook = aws.sns.TopicSubscription(
+                f"{name}-webhook",
+                aws.sns.TopicSubscriptionArgs(
+                    topic=self.topic.arn, protocol="https", endpoint=pulumi.Output.secret(args.webhook_url)
+                ),
+                opts=child,
+            )
 
         def notification(kind: str, threshold: int) -> aws.budgets.BudgetNotificationArgs:
             return aws.budgets.BudgetNotificationArgs(

@@ -43,11 +43,15 @@ def plan(
     except SettingsError as error:
         fail(str(error))
 
+    from mlplat.engine.mocks import DuplicateUrnError
     from mlplat.engine.plan import plan_stack
     from mlplat.engine.report import render_markdown, render_tree
 
-    with Progress(f"Planning {stack} offline..."):
-        report = plan_stack(project_dir, config, settings, run_policies=not no_policy, preview=preview)
+    try:
+        with Progress(f"Planning {stack} offline..."):
+            report = plan_stack(project_dir, config, settings, run_policies=not no_policy, preview=preview)
+    except DuplicateUrnError as error:  # the engine would refuse the preview the same way
+        fail(f"{config.path.name}: {error}")
 
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")

@@ -73,7 +73,8 @@ def _sentinels(value: Any) -> Any:
 def _preview_value(given: Any, answered: Any) -> Any:
     if isinstance(given, dict) and isinstance(answered, dict):
         return {
-            key: _preview_value(given[key], value) if key in given else UNKNOWN for key, value in answered.items()
+            key: _preview_value(given[key], value) if key in given else UNKNOWN
+            for key, value in answered.items()
         }
     if isinstance(given, list) and isinstance(answered, list) and len(given) == len(answered):
         return [_preview_value(g, a) for g, a in zip(given, answered, strict=True)]
@@ -102,15 +103,25 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return handler(dict(args.args), self.ctx), []
 
 
+class DuplicateUrnError(RuntimeError):
+    """Two resources were registered with the same type, name and parent."""
+
+
 class RecordingMonitor(MockMonitor):
     """A mock monitor that keeps every registration as the engine would receive it."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
+        self._urns: set[str] = set()
         self.resource_outputs: dict[str, struct_pb2.Struct] = {}
 
     def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if urn in self._urns:
+            # The engine refuses a second registration of a URN; the SDK's mock monitor would not.
+            raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+        self._urns.add(urn)
         response = super().RegisterResource(request)
         self.recorded.append(
             RecordedResource(

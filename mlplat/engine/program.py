@@ -56,7 +56,9 @@ def run_in_mock_engine(
     `preview=False` makes every mocked output known, so nothing downstream is skipped; `preview=True`
     runs as `pulumi preview` of a new stack does: computed outputs are unknown.
     """
-    monitor = monitor or RecordingMonitor(PlatformMocks(MockContext.from_config(dict(config)), preview=preview))
+    monitor = monitor or RecordingMonitor(
+        PlatformMocks(MockContext.from_config(dict(config)), preview=preview)
+    )
     collect = _Collect()
     logger = logging.getLogger(f"mlplat.engine.program.{stack}")
     logger.propagate = False

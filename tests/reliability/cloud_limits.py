@@ -74,7 +74,10 @@ def _resource_problems(resource: dict[str, Any]) -> Iterator[str]:
                 yield f"AKS agent pool name {inputs.get('agentPoolName')!r} is invalid (a-z0-9, at most 12)"
     elif package == "gcp":
         # A notification channel's `labels` are its settings (an email address), not resource labels.
-        if typ not in ("gcp:container/nodePool:NodePool", "gcp:monitoring/notificationChannel:NotificationChannel"):
+        if typ not in (
+            "gcp:container/nodePool:NodePool",
+            "gcp:monitoring/notificationChannel:NotificationChannel",
+        ):
             for key in ("labels", "userLabels"):
                 yield from _gcp_labels(_dicts(inputs, key))
         if typ == "gcp:container/nodePool:NodePool":

@@ -16,10 +16,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from components.catalog import accelerators
+from components.catalog import Cloud, accelerators
 from tests.conftest import stack_document
 
-CLOUDS = ("aws", "gcp", "azure")
+CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure")
 SECURE = {"secure": "v1:bWxwbGF0LXRlc3Q=:c2VjcmV0"}  # a `pulumi config set --secret` value in the file
 
 # (stack name, profile key or None); the stack name is also the environment.
@@ -54,7 +54,7 @@ def _base_section(cloud: str, profile: str) -> dict[str, Any]:
 
 
 @st.composite
-def gpu_pools(draw: st.DrawFn, cloud: str, region_zones: list[str]) -> dict[str, Any]:
+def gpu_pools(draw: st.DrawFn, cloud: Cloud, region_zones: list[str]) -> dict[str, Any]:
     offered = sorted(name for name, acc in accelerators().items() if acc.shapes(cloud))
     accelerator = draw(st.sampled_from(offered))
     gpus = draw(st.sampled_from([s.gpus for s in accelerators()[accelerator].shapes(cloud)]))
@@ -94,7 +94,7 @@ def users(draw: st.DrawFn, with_object_id: bool) -> list[dict[str, Any]]:
 
 
 @st.composite
-def cloud_section(draw: st.DrawFn, cloud: str, profile: str, az_count: int) -> dict[str, Any]:
+def cloud_section(draw: st.DrawFn, cloud: Cloud, profile: str, az_count: int) -> dict[str, Any]:
     section = _base_section(cloud, profile)
     zones = {
         "aws": [f"{_AWS_REGION}{z}" for z in "abc"[:az_count]],
@@ -139,7 +139,7 @@ _SAFE_OVERRIDES: dict[str, st.SearchStrategy[Any]] = {
 
 @st.composite
 def stack_files(
-    draw: st.DrawFn, profiles: tuple[str, ...] = ("dev", "prod"), clouds: tuple[str, ...] | None = None
+    draw: st.DrawFn, profiles: tuple[str, ...] = ("dev", "prod"), clouds: tuple[Cloud, ...] | None = None
 ) -> StackFile:
     stack, profile_key = draw(st.sampled_from([s for s in STACKS if (s[1] or s[0]) in profiles]))
     profile = profile_key or stack
@@ -173,7 +173,11 @@ def stack_files(
     teams = draw(st.lists(dns_labels, max_size=4, unique=True))
     if teams:
         config["mlplat:teams"] = [
-            {"name": t, "gpuQuota": draw(st.integers(0, smallest)), "members": draw(st.lists(emails, max_size=2))}
+            {
+                "name": t,
+                "gpuQuota": draw(st.integers(0, smallest)),
+                "members": draw(st.lists(emails, max_size=2)),
+            }
             for t in teams
         ]
 
@@ -418,7 +422,9 @@ def _contradiction(draw: st.DrawFn, file: StackFile) -> Mistake | None:
                 path = (f"mlplat:{cloud}", *where)
                 at = (*path, len(items)) + (("name",) if isinstance(items[0], dict) else ())
                 options.append(
-                    Mistake(f"duplicate {where[-1]}", render(at), _set(file.document, path, [*items, items[0]]))
+                    Mistake(
+                        f"duplicate {where[-1]}", render(at), _set(file.document, path, [*items, items[0]])
+                    )
                 )
         if section.get("kubernetes", {}).get("enabled", True):
             kube = {k: v for k, v in section.get("kubernetes", {}).items() if k != "publicAccessCidrs"}
@@ -426,7 +432,9 @@ def _contradiction(draw: st.DrawFn, file: StackFile) -> Mistake | None:
                 Mistake(
                     "public endpoint without allow-list",
                     f"mlplat:{cloud}.kubernetes.publicAccessCidrs",
-                    _set(file.document, (f"mlplat:{cloud}", "kubernetes"), {**kube, "privateEndpoint": False}),
+                    _set(
+                        file.document, (f"mlplat:{cloud}", "kubernetes"), {**kube, "privateEndpoint": False}
+                    ),
                 )
             )
     if "mlplat:aws" in config and "mlplat:gcp" in config:

@@ -14,15 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.catalog import Cloud
 from infra.settings import StackSettings
 from mlplat.engine.plan import plan_stack
 from tests.conftest import ROOT
 from tests.reliability.cloud_limits import cloud_limit_problems
-from tests.reliability.stackfiles import stack_config, settings_of
+from tests.reliability.stackfiles import settings_of, stack_config
 from tests.reliability.strategies import StackFile, stack_files
 
 # A plan takes seconds: 3 examples per cloud set in the test command, 30 under HYPOTHESIS_PROFILE=explore.
-PLAN_EXAMPLES = max(3, settings.default.max_examples // 33)
+PLAN_EXAMPLES = max(3, settings().max_examples // 33)
 
 # What must survive a `pulumi destroy` in prod: data stores, keys, clusters, workspaces.
 PROTECTED_TYPES = frozenset(
@@ -49,7 +50,18 @@ PROTECTED_TYPES = frozenset(
         "azure-native:operationalinsights:Workspace",
     }
 )
-SPOT_RULES = {"aws": "eks-gpu-node-group-capacity-type", "gcp": "gke-gpu-pool-spot", "azure": "azure-aks-gpu-pool-spot"}
+# Cloud-side deletion protection, beside Pulumi's: (input, value when the profile protects).
+CLOUD_DELETION_FLAGS = {
+    "aws:eks/cluster:Cluster": ("deletionProtection", True),
+    "gcp:container/cluster:Cluster": ("deletionProtection", True),
+    "aws:s3/bucket:Bucket": ("forceDestroy", False),
+    "gcp:storage/bucket:Bucket": ("forceDestroy", False),
+}
+SPOT_RULES = {
+    "aws": "eks-gpu-node-group-capacity-type",
+    "gcp": "gke-gpu-pool-spot",
+    "azure": "azure-aks-gpu-pool-spot",
+}
 GPU_POOL_TYPES = {
     "aws": "aws:eks/nodeGroup:NodeGroup",
     "gcp": "gcp:container/nodePool:NodePool",
@@ -71,7 +83,9 @@ def expected_mandatory(s: StackSettings, report: dict[str, Any], profile: str) -
 
 def _is_gpu_pool(resource: dict[str, Any]) -> bool:
     inputs = resource["inputs"]
-    taints = inputs.get("taints") or inputs.get("nodeTaints") or inputs.get("nodeConfig", {}).get("taints") or []
+    taints = (
+        inputs.get("taints") or inputs.get("nodeTaints") or inputs.get("nodeConfig", {}).get("taints") or []
+    )
     return any("nvidia.com/gpu" in str(t) for t in taints)
 
 
@@ -99,6 +113,15 @@ def check_plan(file: StackFile, s: StackSettings, report: dict[str, Any]) -> Non
     assert not wrong, f"protect should be {protect} for {wrong}"
     if not protect:
         assert not [r["name"] for r in resources if r["protect"]]
+    for r in resources:
+        if r["type"] in CLOUD_DELETION_FLAGS:
+            key, protected = CLOUD_DELETION_FLAGS[r["type"]]
+            guarded = (
+                settings_.resolved.deletion_protection
+                if key == "deletionProtection"
+                else not settings_.resolved.force_destroy
+            )
+            assert r["inputs"].get(key, False) == (protected if guarded else not protected), (r["name"], key)
 
     for key, value in report["outputs"].items():
         if key.endswith("Kubeconfig"):
@@ -113,7 +136,9 @@ def check_plan(file: StackFile, s: StackSettings, report: dict[str, Any]) -> Non
             continue
         assert f"{cloud}Kubeconfig" in report["outputs"]
         pools = [r for r in resources if r["type"] == GPU_POOL_TYPES[cloud] and _is_gpu_pool(r)]
-        assert sorted(_scaling(r) for r in pools) == sorted((p.min_nodes, p.max_nodes) for p in section.gpu_pools)
+        assert sorted(_scaling(r) for r in pools) == sorted(
+            (p.min_nodes, p.max_nodes) for p in section.gpu_pools
+        )
         stack_prefix = f"mlplat-{settings_.environment}-{cloud}-gpu-stack"
         in_stack = Counter(r["type"] for r in resources if r["name"].startswith(stack_prefix))
         assert in_stack["kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor"] == len(section.gpu_pools)
@@ -127,10 +152,20 @@ def check_plan(file: StackFile, s: StackSettings, report: dict[str, Any]) -> Non
 @settings(max_examples=PLAN_EXAMPLES)
 @given(data=st.data())
 def test_any_valid_stack_file_plans_with_only_the_verdicts_it_asks_for(
-    clouds: tuple[str, ...], data: st.DataObject
+    clouds: tuple[Cloud, ...], data: st.DataObject
 ) -> None:
     file = data.draw(stack_files(clouds=clouds), label="stack file")
     preview = data.draw(st.booleans(), label="preview")
     s = settings_of(file.stack, file.document)
     report = plan_stack(ROOT, stack_config(file.stack, file.document), s, preview=preview)
     check_plan(file, s, report)
+
+
+def test_a_stack_without_its_own_policy_config_is_judged_by_its_profile(tmp_path: Any) -> None:
+    from mlplat.engine.plan import policy_config_file
+
+    pack = ROOT / "policies"
+    assert policy_config_file(pack, "prod", "prod") == pack / "config" / "prod.json"
+    assert policy_config_file(pack, "sandbox", "dev") == pack / "config" / "dev.json"
+    assert policy_config_file(pack, "staging", "prod") == pack / "config" / "prod.json"
+    assert policy_config_file(tmp_path, "sandbox", "dev") is None
