@@ -74,9 +74,14 @@ class Kubernetes(Model):
 
 
 class Workspace(Model):
+    """What every cloud's workspace takes; each cloud adds only the keys it acts on."""
+
     enabled: bool = True
     users: list[User] = Field(default_factory=list)
-    root_access: bool = False
+
+
+class AwsWorkspace(Workspace):
+    root_access: bool = False  # False: a lifecycle configuration revokes sudo at app start
     docker_access: bool = False
 
 
@@ -117,7 +122,7 @@ class AwsKubernetes(Kubernetes):
 class AwsSettings(Model):
     network: AwsNetwork = AwsNetwork()
     buckets: list[DnsLabel] = Field(default_factory=lambda: ["data"], min_length=1)
-    workspace: Workspace = Workspace()
+    workspace: AwsWorkspace = AwsWorkspace()
     kubernetes: AwsKubernetes = AwsKubernetes()
     gpu_pools: list[GpuPool] = Field(default_factory=list)
 
@@ -140,6 +145,7 @@ class GcpKubernetes(Kubernetes):
 
 
 class GcpWorkspace(Workspace):
+    root_access: bool = False  # False: Workbench metadata notebook-disable-root
     machine_type: GcpMachineType = "e2-standard-4"
     data_disk_size_gb: int = Field(default=100, ge=10, le=64000)
 

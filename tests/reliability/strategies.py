@@ -114,7 +114,24 @@ def cloud_section(draw: st.DrawFn, cloud: Cloud, profile: str, az_count: int) ->
         section["buckets"] = draw(st.lists(dns_labels, min_size=1, max_size=3, unique=True))
     if cloud == "azure" and draw(st.booleans()):
         workspace["computeMaxNodes"] = draw(st.integers(1, 16))
+    if cloud in ("aws", "gcp") and draw(st.booleans()):
+        workspace["rootAccess"] = draw(st.booleans())
+    if cloud == "aws" and draw(st.booleans()):
+        workspace["dockerAccess"] = False
     return section
+
+
+@st.composite
+def guardrail_exceptions(draw: st.DrawFn, config: dict[str, Any], cloud: Cloud) -> None:
+    """Settings that only a relaxed policy config allows: a warm GPU pool, no flow logs, Docker in Studio."""
+    section = config[f"mlplat:{cloud}"]
+    pools = section.get("gpuPools", [])
+    if pools and draw(st.booleans()):
+        pools[draw(st.integers(0, len(pools) - 1))]["minNodes"] = 1
+    if cloud in ("aws", "gcp") and draw(st.booleans()):
+        section.setdefault("network", {})["flowLogs"] = False
+    if cloud == "aws" and draw(st.booleans()):
+        section["workspace"]["dockerAccess"] = True
 
 
 @dataclass(frozen=True)
@@ -139,8 +156,12 @@ _SAFE_OVERRIDES: dict[str, st.SearchStrategy[Any]] = {
 
 @st.composite
 def stack_files(
-    draw: st.DrawFn, profiles: tuple[str, ...] = ("dev", "prod"), clouds: tuple[Cloud, ...] | None = None
+    draw: st.DrawFn,
+    profiles: tuple[str, ...] = ("dev", "prod"),
+    clouds: tuple[Cloud, ...] | None = None,
+    exceptions: bool = False,
 ) -> StackFile:
+    """A valid stack file; with `exceptions`, some settings the guardrails block unless relaxed."""
     stack, profile_key = draw(st.sampled_from([s for s in STACKS if (s[1] or s[0]) in profiles]))
     profile = profile_key or stack
     base = stack_document(profile)["config"]
@@ -161,6 +182,8 @@ def stack_files(
         clouds = tuple(draw(st.sets(st.sampled_from(CLOUDS), min_size=1).map(sorted)))
     for cloud in clouds:
         config[f"mlplat:{cloud}"] = draw(cloud_section(cloud, profile, az_count))
+        if exceptions:
+            draw(guardrail_exceptions(config, cloud))
         for key in ("aws:region", "gcp:project", "gcp:region", "azure-native:location"):
             if key.split(":")[0].split("-")[0] == cloud:
                 config[key] = base[key]

@@ -1,4 +1,4 @@
-"""Any valid stack file plans: no crash, only the violations its settings ask for, protection by profile.
+"""Any valid stack file plans: no crash, exactly the verdicts its settings ask for, protection by profile.
 
 Each example runs the real program under the mocks and the real pack over the analyzer protocol
 (several seconds), so the examples are few; half of them run in preview mode, where computed
@@ -69,15 +69,37 @@ GPU_POOL_TYPES = {
 }
 
 
+SCALE_TO_ZERO_RULES = {
+    "aws": "eks-gpu-node-group-scales-to-zero",
+    "gcp": "gke-gpu-pool-scales-to-zero",
+    "azure": "azure-aks-gpu-pool",
+}
+FLOW_LOG_RULES = {"aws": "vpc-flow-logs-enabled", "gcp": "subnet-flow-logs-enabled"}
+
+
 def expected_mandatory(s: StackSettings, report: dict[str, Any], profile: str) -> set[str]:
-    """The only mandatory verdicts valid settings may earn: over budget (prod), on-demand GPUs (dev)."""
+    """The mandatory verdicts valid settings earn: exactly the ones they ask for, nothing else.
+
+    Over budget (prod), on-demand GPUs (dev), and the guardrail exceptions a relaxed policy config
+    would allow: a warm GPU pool, flow logs off, Docker in SageMaker Studio, root on Workbench.
+    """
+    settings_ = s.settings
     expected: set[str] = set()
-    if profile == "prod" and report["cost"]["idleMonthly"] > s.settings.budget.monthly_usd:
+    if profile == "prod" and report["cost"]["idleMonthly"] > settings_.budget.monthly_usd:
         expected.add("cost-idle-within-budget")
-    if profile == "dev":
-        for cloud in s.settings.clouds:
-            if any(p.spot is False for p in getattr(s.settings, cloud).gpu_pools):
-                expected.add(SPOT_RULES[cloud])
+    for cloud in settings_.clouds:
+        section = getattr(settings_, cloud)
+        if profile == "dev" and any(p.spot is False for p in section.gpu_pools):
+            expected.add(SPOT_RULES[cloud])
+        if any(p.min_nodes > 0 for p in section.gpu_pools):
+            expected.add(SCALE_TO_ZERO_RULES[cloud])
+        if cloud in FLOW_LOG_RULES and not section.network.flow_logs:
+            expected.add(FLOW_LOG_RULES[cloud])
+    aws, gcp = settings_.aws, settings_.gcp
+    if aws and aws.workspace.enabled and aws.workspace.docker_access:
+        expected.add("sagemaker-domain-docker-access-disabled")
+    if gcp and gcp.workspace.enabled and gcp.workspace.users and gcp.workspace.root_access:
+        expected.add("workbench-hardened")
     return expected
 
 
@@ -154,7 +176,7 @@ def check_plan(file: StackFile, s: StackSettings, report: dict[str, Any]) -> Non
 def test_any_valid_stack_file_plans_with_only_the_verdicts_it_asks_for(
     clouds: tuple[Cloud, ...], data: st.DataObject
 ) -> None:
-    file = data.draw(stack_files(clouds=clouds), label="stack file")
+    file = data.draw(stack_files(clouds=clouds, exceptions=data.draw(st.booleans())), label="stack file")
     preview = data.draw(st.booleans(), label="preview")
     s = settings_of(file.stack, file.document)
     report = plan_stack(ROOT, stack_config(file.stack, file.document), s, preview=preview)
