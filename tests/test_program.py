@@ -65,3 +65,28 @@ def test_the_offline_engine_refuses_a_duplicate_urn_like_the_engine() -> None:
 
     with pytest.raises(DuplicateUrnError, match=r"Duplicate resource URN '.*\$mlplat:test:Thing::same'"):
         run_in_mock_engine(body, stack="dev", config={})
+
+
+def test_preview_answers_echo_inputs_and_leave_what_the_provider_fills_in_unknown() -> None:
+    from pulumi.output import Unknown
+    from pulumi.runtime.rpc import UNKNOWN
+
+    from mlplat.engine.fakes import MockContext
+    from mlplat.engine.mocks import preview_outputs
+
+    ctx = MockContext()
+    vault = preview_outputs(
+        "azure-native:keyvault:Vault",
+        "kv",
+        {"vaultName": "kv-dev", "properties": {"enablePurgeProtection": True}},
+        ctx,
+    )
+    assert vault == {
+        "vaultName": "kv-dev",
+        "properties": {"enablePurgeProtection": True, "vaultUri": UNKNOWN},
+    }
+    identity = {"type": "UserAssigned", "userAssignedIdentities": [Unknown()]}
+    account = preview_outputs("azure-native:storage:StorageAccount", "st", {"identity": identity}, ctx)
+    assert account["identity"]["userAssignedIdentities"] == UNKNOWN  # a list in, a map out: unknown
+    bucket = preview_outputs("aws:s3/bucket:Bucket", "data", {"forceDestroy": False}, ctx)
+    assert bucket == {"forceDestroy": False}  # no arn, no bucket name: unknown until created
