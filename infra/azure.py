@@ -2,8 +2,8 @@
 
 The resolved profile maps onto explicit component arguments here, and only here:
 `publicWorkspaceAccess: false` also closes the public endpoints of Key Vault, storage and the registry
-(and so turns on etcd encryption, which needs the private vault); `privateClusterEndpoint` makes AKS
-private behind API server VNet integration; `azCount` 3 makes storage, the registry and the system
+(and so turns on etcd encryption, which needs the private vault and API server VNet integration, on
+for a public cluster too); `privateClusterEndpoint` makes AKS private behind VNet integration; `azCount` 3 makes storage, the registry and the system
 pool zone-redundant.
 """
 
@@ -88,7 +88,10 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
     )
     private_services = not profile.public_workspace_access
     zone_redundant = profile.az_count >= 3
-    etcd_encryption = kube.enabled and private_services and private_cluster
+    etcd_encryption = kube.enabled and private_services
+    # The KMS plugin reaches the private vault through API server VNet integration, so a cluster with
+    # encrypted etcd gets the delegated subnet even when its endpoint is public (allow-listed).
+    vnet_integration = kube.enabled and (private_cluster or etcd_encryption)
     protect = profile.deletion_protection
 
     rg_name = physical_name("azure-resource-group", "rg", prefix)
@@ -107,7 +110,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
         "compute": str(n.compute_subnet_cidr),
         "endpoints": str(n.endpoints_subnet_cidr),
     }
-    if kube.enabled and private_cluster:
+    if vnet_integration:
         subnets["apiserver"] = str(n.api_server_subnet_cidr)
     network = Network(
         f"{prefix}-net",
@@ -247,7 +250,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                     if private_cluster
                     else (
                         *[str(c) for c in kube.public_access_cidrs],
-                        network.nat_public_ip.apply(lambda ip: f"{ip}/32"),
+                        *(() if vnet_integration else (network.nat_public_ip.apply(lambda ip: f"{ip}/32"),)),
                     )
                 ),
                 admin_group_object_ids=[str(g) for g in kube.admin_group_object_ids],

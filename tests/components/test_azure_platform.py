@@ -16,8 +16,9 @@ from infra.azure import _unique_names, build_azure
 from infra.settings import StackSettings, load_settings
 from mlplat.engine.program import run_in_mock_engine
 from mlplat.engine.stackfile import load_stack_config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stack_document
 from tests.plans import Plan, record
+from tests.reliability.stackfiles import settings_of, stack_config
 
 STORAGE = "azure-native:storage:StorageAccount"
 VAULT = "azure-native:keyvault:Vault"
@@ -29,8 +30,12 @@ def settings(stack: str) -> tuple[StackSettings, dict[str, str]]:
     return load_settings(stack, config.config, config.secret_keys), dict(config.config)
 
 
-def build(stack: str) -> tuple[Plan, dict[str, Any]]:
-    loaded, config = settings(stack)
+def build(stack: str, document: dict[str, Any] | None = None) -> tuple[Plan, dict[str, Any]]:
+    if document is None:
+        loaded, config = settings(stack)
+    else:
+        config = dict(stack_config(stack, document).config)
+        loaded = settings_of(stack, document)
     s = loaded.settings
     assert s.azure is not None
     tags = platform_tags(environment=s.environment, owner=s.owner, cost_center=s.cost_center, stack=stack)
@@ -131,6 +136,19 @@ def test_prod_closes_public_endpoints_and_encrypts_etcd_while_dev_stays_reachabl
     assert p.one(CLUSTER).inputs["apiServerAccessProfile"]["enablePrivateCluster"] is True
     assert d.one(STORAGE).inputs["publicNetworkAccess"] == "Enabled"
     assert "azureKeyVaultKms" not in d.one(CLUSTER).inputs["securityProfile"]
+
+
+def test_a_public_prod_cluster_keeps_etcd_encrypted_through_vnet_integration() -> None:
+    document = stack_document("prod")
+    document["config"]["mlplat:azure"]["kubernetes"].update(
+        privateEndpoint=False, publicAccessCidrs=["203.0.113.0/24"]
+    )
+    cluster = build("prod", document)[0].one(CLUSTER).inputs
+    assert cluster["securityProfile"]["azureKeyVaultKms"]["enabled"] is True
+    access = cluster["apiServerAccessProfile"]
+    assert access["enablePrivateCluster"] is False and access["enableVnetIntegration"] is True
+    assert access["subnetId"].endswith("/subnets/snet-apiserver")
+    assert access["authorizedIPRanges"] == ["203.0.113.0/24"]  # nodes reach the API inside the VNet
 
 
 def test_dev_cluster_allow_list_adds_the_nat_egress_address_to_the_settings(

@@ -123,8 +123,12 @@ def cloud_section(draw: st.DrawFn, cloud: Cloud, profile: str, az_count: int) ->
 
 @st.composite
 def guardrail_exceptions(draw: st.DrawFn, config: dict[str, Any], cloud: Cloud) -> None:
-    """Settings that only a relaxed policy config allows: a warm GPU pool, no flow logs, Docker in Studio."""
+    """Settings only a relaxed policy config allows: a warm GPU pool, no flow logs, Docker in Studio, a
+    public API endpoint (allow-listed) where the profile makes it private."""
     section = config[f"mlplat:{cloud}"]
+    kube = section.setdefault("kubernetes", {})
+    if kube.get("enabled", True) and not kube.get("publicAccessCidrs") and draw(st.booleans()):
+        kube.update(privateEndpoint=False, publicAccessCidrs=["203.0.113.0/24"])
     pools = section.get("gpuPools", [])
     if pools and draw(st.booleans()):
         pools[draw(st.integers(0, len(pools) - 1))]["minNodes"] = 1

@@ -75,13 +75,19 @@ SCALE_TO_ZERO_RULES = {
     "azure": "azure-aks-gpu-pool",
 }
 FLOW_LOG_RULES = {"aws": "vpc-flow-logs-enabled", "gcp": "subnet-flow-logs-enabled"}
+PRIVATE_ENDPOINT_RULES = {
+    "aws": "eks-cluster-endpoint-private",
+    "gcp": "gke-private-endpoint",
+    "azure": "azure-aks-private-cluster",
+}
 
 
 def expected_mandatory(s: StackSettings, report: dict[str, Any], profile: str) -> set[str]:
     """The mandatory verdicts valid settings earn: exactly the ones they ask for, nothing else.
 
     Over budget (prod), on-demand GPUs (dev), and the guardrail exceptions a relaxed policy config
-    would allow: a warm GPU pool, flow logs off, Docker in SageMaker Studio, root on Workbench.
+    would allow: a warm GPU pool, flow logs off, Docker in SageMaker Studio, root on Workbench, a
+    public cluster API in prod.
     """
     settings_ = s.settings
     expected: set[str] = set()
@@ -95,6 +101,9 @@ def expected_mandatory(s: StackSettings, report: dict[str, Any], profile: str) -
             expected.add(SCALE_TO_ZERO_RULES[cloud])
         if cloud in FLOW_LOG_RULES and not section.network.flow_logs:
             expected.add(FLOW_LOG_RULES[cloud])
+        kube = section.kubernetes
+        if profile == "prod" and kube.enabled and kube.private_endpoint is False:
+            expected.add(PRIVATE_ENDPOINT_RULES[cloud])
     aws, gcp = settings_.aws, settings_.gcp
     if aws and aws.workspace.enabled and aws.workspace.docker_access:
         expected.add("sagemaker-domain-docker-access-disabled")
