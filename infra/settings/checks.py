@@ -166,6 +166,9 @@ def _budget(s: Settings) -> Iterator[Problem]:
             yield Problem(
                 f"mlplat:budget.thresholds[{i}]", f"must be a percentage between 1 and 1000, got {t}"
             )
+        elif t in b.thresholds[:i]:
+            # AWS refuses two identical notifications; Azure would keep only one of them.
+            yield Problem(f"mlplat:budget.thresholds[{i}]", f"{t} is listed more than once")
     if b.start_date is not None and b.start_date.day != 1:
         yield Problem("mlplat:budget.startDate", f"must be the first day of a month, got {b.start_date}")
     if s.azure and b.start_date is None:

@@ -482,6 +482,15 @@ def _contradiction(draw: st.DrawFn, file: StackFile) -> Mistake | None:
             _set(file.document, ("mlplat:budget", "perCloud"), {first_cloud: monthly + 1}),
         )
     )
+    thresholds = config["mlplat:budget"].get("thresholds", [50, 80, 100])
+    repeated = [*thresholds[:3], thresholds[0]]  # at most 4: an Azure budget's limit besides the forecast
+    options.append(
+        Mistake(
+            "duplicate threshold",
+            f"mlplat:budget.thresholds[{len(repeated) - 1}]",
+            _set(file.document, ("mlplat:budget", "thresholds"), repeated),
+        )
+    )
     options.append(
         Mistake(
             "budget start mid-month",
