@@ -3,8 +3,8 @@
 The resolved profile maps onto explicit component arguments here, and only here:
 `publicWorkspaceAccess: false` also closes the public endpoints of Key Vault, storage and the registry
 (and so turns on etcd encryption, which needs the private vault and API server VNet integration, on
-for a public cluster too); `privateClusterEndpoint` makes AKS private behind VNet integration; `azCount` 3 makes storage, the registry and the system
-pool zone-redundant.
+for a public cluster too); `privateClusterEndpoint` makes AKS private behind VNet integration;
+`azCount` 3 makes storage, the registry and the system pool zone-redundant.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import subprocess
@@ -53,12 +54,18 @@ def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return doc
 
 
-def write_stack(directory: Path, stack: str, document: dict[str, Any]) -> Path:
-    path = directory / f"Pulumi.{stack}.yaml"
+def yaml_text(document: dict[str, Any]) -> str:
+    """A stack document as block-style YAML, as `pulumi config set` writes it."""
     yaml = YAML()
     yaml.default_flow_style = False
-    with path.open("w") as f:
-        yaml.dump(document, f)
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def write_stack(directory: Path, stack: str, document: dict[str, Any]) -> Path:
+    path = directory / f"Pulumi.{stack}.yaml"
+    path.write_text(yaml_text(document))
     return path
 
 

@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from components.common.naming import validate_physical_name
+
 _K8S_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _K8S_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _K8S_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
@@ -17,8 +19,6 @@ _GCP_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _GCP_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _AWS_TAG = re.compile(r"^[\w .:/=+@-]*$")
 _AZURE_TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")
-_AKS_POOL = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-_GKE_POOL = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 
 
 def kubernetes_label_problems(labels: dict[str, Any]) -> Iterator[str]:
@@ -70,8 +70,8 @@ def _resource_problems(resource: dict[str, Any]) -> Iterator[str]:
         yield from _azure_tags(_dicts(inputs, "tags"))
         if typ == "azure-native:containerservice:AgentPool":
             yield from kubernetes_label_problems(_dicts(inputs, "nodeLabels"))
-            if not _AKS_POOL.match(str(inputs.get("agentPoolName"))):
-                yield f"AKS agent pool name {inputs.get('agentPoolName')!r} is invalid (a-z0-9, at most 12)"
+            if not validate_physical_name("azure-agent-pool", str(inputs.get("agentPoolName"))):
+                yield f"AKS agent pool name {inputs.get('agentPoolName')!r} is invalid"
     elif package == "gcp":
         # A notification channel's `labels` are its settings (an email address), not resource labels.
         if typ not in (
@@ -83,8 +83,8 @@ def _resource_problems(resource: dict[str, Any]) -> Iterator[str]:
         if typ == "gcp:container/nodePool:NodePool":
             yield from kubernetes_label_problems(_dicts(inputs, "nodeConfig", "labels"))
             yield from _gcp_labels(_dicts(inputs, "nodeConfig", "resourceLabels"))
-            if not _GKE_POOL.match(str(inputs.get("name"))):
-                yield f"GKE node pool name {inputs.get('name')!r} is invalid (at most 40)"
+            if not validate_physical_name("gke-node-pool", str(inputs.get("name"))):
+                yield f"GKE node pool name {inputs.get('name')!r} is invalid"
         if typ == "gcp:container/cluster:Cluster":
             yield from _gcp_labels(_dicts(inputs, "resourceLabels"))
     elif package == "kubernetes":

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from infra.settings import StackSettings, load_settings
 from mlplat.engine.stackfile import StackConfig, parse_stack_config
-
-
-def yaml_text(document: dict[str, Any]) -> str:
-    yaml = YAML()
-    yaml.default_flow_style = False
-    out = io.StringIO()
-    yaml.dump(document, out)
-    return out.getvalue()
+from tests.conftest import yaml_text
 
 
 def stack_config(stack: str, document: dict[str, Any]) -> StackConfig:

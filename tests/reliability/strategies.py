@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from components.catalog import Cloud, accelerators
-from tests.conftest import stack_document
+from tests.conftest import DELETE, set_path, stack_document
 
 CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure")
 SECURE = {"secure": "v1:bWxwbGF0LXRlc3Q=:c2VjcmV0"}  # a `pulumi config set --secret` value in the file
@@ -270,21 +270,12 @@ def render(path: Path) -> str:
 
 
 def _set(document: dict[str, Any], path: Path, value: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(document)
-    node: Any = doc["config"]
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] = value
-    return doc
+    """A changed copy (`set_path` with the path's parts dotted; no walked key contains a dot)."""
+    return set_path(document, ".".join(map(str, path)), value)
 
 
 def _delete(document: dict[str, Any], path: Path) -> dict[str, Any]:
-    doc = copy.deepcopy(document)
-    node: Any = doc["config"]
-    for part in path[:-1]:
-        node = node[part]
-    del node[path[-1]]
-    return doc
+    return _set(document, path, DELETE)
 
 
 def _wrong_type(value: Any) -> Any:

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from infra.settings import SettingsError
 from mlplat.engine.mocks import PlatformMocks, RecordingMonitor
 from mlplat.engine.program import run_program
-from tests.conftest import ROOT, mlplat
-from tests.reliability.stackfiles import settings_of, stack_config, yaml_text
+from tests.conftest import ROOT, mlplat, yaml_text
+from tests.reliability.stackfiles import settings_of, stack_config
 from tests.reliability.strategies import Mistake, StackFile, mistakes, stack_files
 
 
