@@ -51,7 +51,8 @@ def load_settings(stack: str, config: Mapping[str, str], secret_keys: Iterable[s
     try:
         settings = Settings.model_validate(ours)
     except ValidationError as error:
-        raise SettingsError(file, [_problem(e, secrets) for e in error.errors()]) from None
+        errors = _without_renamed(error.errors())
+        raise SettingsError(file, [_problem(e, secrets) for e in errors]) from None
 
     providers = ProviderSettings(**{field: config.get(key) for key, field in PROVIDER_KEYS.items()})
     stack_settings = StackSettings(stack=stack, settings=settings, providers=providers)
@@ -69,6 +70,18 @@ def _decode(raw: str) -> Any:
         except json.JSONDecodeError:
             return raw
     return raw
+
+
+def _without_renamed(errors: list[Any]) -> list[Any]:
+    """A misspelt key shows as an unknown key and a missing one; keep only the unknown key (with its hint)."""
+    unknown = {(tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"}
+
+    def renamed(e: Any) -> bool:
+        parent, key = tuple(e["loc"][:-1]), str(e["loc"][-1])
+        typos = [k for p, k in unknown if p == parent]
+        return e["type"] == "missing" and bool(difflib.get_close_matches(key, typos, n=1))
+
+    return [e for e in errors if not renamed(e)]
 
 
 def _problem(error: Any, secrets: set[str]) -> Problem:

@@ -332,12 +332,16 @@ def mistakes(draw: st.DrawFn) -> tuple[StackFile, Mistake]:
 
 
 def _unknown_key(draw: st.DrawFn, file: StackFile) -> Mistake:
+    """A key the model does not have: added beside the known ones, or a known one misspelt (renamed)."""
     places = [(p, v) for p, v in _nodes(file.config) if isinstance(v, dict) and p[-1] not in _FREE_FORM]
     path, node = draw(st.sampled_from(places))
-    known = next(iter(node), "name")
-    key = draw(st.sampled_from([f"{known}s", f"{known}_", f"x{str(known).capitalize()}"]))
+    known = str(draw(st.sampled_from(sorted(node)))) if node else "name"
+    key = draw(st.sampled_from([f"{known}s", f"{known}_", f"x{known.capitalize()}"]))
     if key in node:
         key = f"unknown{key}"
+    if node and draw(st.booleans()):
+        renamed = {(key if k == known else k): v for k, v in node.items()}
+        return Mistake("misspelt key", render((*path, key)), _set(file.document, path, renamed))
     return Mistake("unknown key", render((*path, key)), _set(file.document, (*path, key), 1))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.settings import SettingsError, StackSettings
-from tests.conftest import DELETE
+from tests.conftest import DELETE, stack_document
 
 LoadChanged = Callable[..., StackSettings]
 
@@ -150,3 +150,13 @@ def test_environment_outside_the_profiles_must_name_one(load_changed: LoadChange
 def test_several_problems_report_the_first_and_count_the_rest(load_changed: LoadChanged) -> None:
     message = error_for(load_changed, "dev", {"mlplat:owner": DELETE, "mlplat:costCenter": DELETE})
     assert message.endswith("(and 1 more problem)")
+
+
+def test_a_misspelt_required_key_is_named_as_the_typo_not_as_missing(load_changed: LoadChanged) -> None:
+    prod = stack_document("prod")
+    pool = prod["config"]["mlplat:aws"]["gpuPools"][0]
+    pool["maxNode"] = pool.pop("maxNodes")
+    message = error_for(load_changed, "prod", {"mlplat:aws.gpuPools.0": pool})
+    assert message == (
+        "Pulumi.prod.yaml: mlplat:aws.gpuPools[0].maxNode: unknown key 'maxNode' (did you mean 'maxNodes'?)"
+    )
