@@ -8,7 +8,7 @@ default, and skips (never guesses) values that are unknown during preview.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -24,10 +24,18 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.catalog import find_by_instance_type
-from components.common.gpu import GPU_TAINT_KEY, GPU_TAINT_VALUE
-from components.common.tags import REQUIRED_TAG_KEYS
-from policies.common import UNKNOWN, Unknown, elements, entries, has_key, linked_through, of_type, prop
+from policies.common import (
+    UNKNOWN,
+    Unknown,
+    elements,
+    entries,
+    has_key,
+    judges,
+    linked_through,
+    of_type,
+    prop,
+)
+from policies.facts import AWS_GPUS_PER_INSTANCE, GPU_TAINT_KEY, GPU_TAINT_VALUE, PLATFORM_TAG_KEYS
 
 # Type tokens; the V2 names are pulumi-aws's deprecated aliases of the same AWS resources.
 BUCKET = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -210,7 +218,7 @@ def _validate_required_tags(args: ResourceValidationArgs, report_violation: Repo
     if isinstance(tags, Unknown):
         return
     problems: list[str] = []
-    missing = [key for key in REQUIRED_TAG_KEYS if tags.get(key) in (None, "")]
+    missing = [key for key in PLATFORM_TAG_KEYS if tags.get(key) in (None, "")]
     if missing:
         problems.append(f"missing tags: {', '.join(missing)}")
     managed_by = tags.get("managed-by")
@@ -248,52 +256,67 @@ def _validate_vpc_flow_logs(args: StackValidationArgs, report_violation: ReportV
         report_violation(f'VPC {vpc.name} flow logs do not capture trafficType "ALL" ({shown}).', vpc.urn)
 
 
-s3_public_access_block_enabled = ResourceValidationPolicy(
-    name="s3-public-access-block-enabled",
-    description=(
-        "S3 public access blocks must set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and "
-        "restrictPublicBuckets to true, so no ACL or bucket policy can expose ML data."
+s3_public_access_block_enabled = judges(
+    ResourceValidationPolicy(
+        name="s3-public-access-block-enabled",
+        description=(
+            "S3 public access blocks must set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and "
+            "restrictPublicBuckets to true, so no ACL or bucket policy can expose ML data."
+        ),
+        validate=_validate_public_access_block,
+        enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    validate=_validate_public_access_block,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    PUBLIC_ACCESS_BLOCK,
 )
 
-s3_bucket_encrypted_with_kms = ResourceValidationPolicy(
-    name="s3-bucket-encrypted-with-kms",
-    description=(
-        "S3 bucket encryption must use SSE-KMS (aws:kms or aws:kms:dsse) with the platform's KMS key and "
-        "S3 Bucket Keys, so reading data needs key access and KMS request costs stay low."
+s3_bucket_encrypted_with_kms = judges(
+    ResourceValidationPolicy(
+        name="s3-bucket-encrypted-with-kms",
+        description=(
+            "S3 bucket encryption must use SSE-KMS (aws:kms or aws:kms:dsse) with the platform's KMS key and "
+            "S3 Bucket Keys, so reading data needs key access and KMS request costs stay low."
+        ),
+        validate=_validate_bucket_encryption,
+        enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    validate=_validate_bucket_encryption,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    BUCKET_ENCRYPTION,
 )
 
-s3_bucket_versioning_enabled = ResourceValidationPolicy(
-    name="s3-bucket-versioning-enabled",
-    description=(
-        "S3 bucket versioning must be Enabled, so overwritten or deleted datasets and models can be recovered."
+s3_bucket_versioning_enabled = judges(
+    ResourceValidationPolicy(
+        name="s3-bucket-versioning-enabled",
+        description=(
+            "S3 bucket versioning must be Enabled, so overwritten or deleted datasets and models can be recovered."
+        ),
+        validate=_validate_bucket_versioning,
+        enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    validate=_validate_bucket_versioning,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    BUCKET_VERSIONING,
 )
 
-s3_bucket_force_destroy_disabled = ResourceValidationPolicy(
-    name="s3-bucket-force-destroy-disabled",
-    description=(
-        "S3 buckets must not set forceDestroy, which lets a stack destroy delete all objects without recovery."
+s3_bucket_force_destroy_disabled = judges(
+    ResourceValidationPolicy(
+        name="s3-bucket-force-destroy-disabled",
+        description=(
+            "S3 buckets must not set forceDestroy, which lets a stack destroy delete all objects without recovery."
+        ),
+        validate=_validate_force_destroy,
+        enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    validate=_validate_force_destroy,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    BUCKET,
 )
 
-required_tags = ResourceValidationPolicy(
-    name="required-tags",
-    description=(
-        f"AWS resources must carry the platform tags ({', '.join(REQUIRED_TAG_KEYS)}) with "
-        'managed-by "pulumi", so every cost and resource has an owner.'
+required_tags = judges(
+    ResourceValidationPolicy(
+        name="required-tags",
+        description=(
+            f"AWS resources must carry the platform tags ({', '.join(PLATFORM_TAG_KEYS)}) with "
+            'managed-by "pulumi", so every cost and resource has an owner.'
+        ),
+        validate=_validate_required_tags,
+        enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    validate=_validate_required_tags,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    ("aws:*",),
 )
 
 s3_bucket_has_public_access_block = StackValidationPolicy(
@@ -825,9 +848,9 @@ DEFAULT_MAX_GPUS_PER_POOL = 64
 def gpu_count(props: Mapping[str, Any]) -> int | None:
     """GPUs per node of a node group, if it is a GPU node group (by AMI, catalog instance type or label)."""
     for instance_type in _known(elements(props, "instanceTypes")):
-        found = find_by_instance_type("aws", str(instance_type))
-        if found is not None:
-            return found[1].gpus
+        gpus = AWS_GPUS_PER_INSTANCE.get(str(instance_type))
+        if gpus is not None:
+            return gpus
     ami = prop(props, "amiType")
     labels = entries(props, "labels")
     labelled = not isinstance(labels, Unknown) and labels.get("nvidia.com/gpu.present") == "true"
@@ -1140,13 +1163,18 @@ def _validate_domain_endpoints(args: StackValidationArgs, report_violation: Repo
 # --- the policies ----------------------------------------------------------------------------------------
 
 
-def _resource(name: str, description: str, validate: Any, **extra: Any) -> ResourceValidationPolicy:
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        **extra,
+def _resource(
+    name: str, description: str, validate: Any, types: Iterable[str], **extra: Any
+) -> ResourceValidationPolicy:
+    return judges(
+        ResourceValidationPolicy(
+            name=name,
+            description=description,
+            validate=validate,
+            enforcement_level=EnforcementLevel.MANDATORY,
+            **extra,
+        ),
+        types,
     )
 
 
@@ -1161,124 +1189,151 @@ vpc_endpoint_private_dns = _resource(
     "Interface VPC endpoints must enable private DNS and carry a security group, so AWS SDKs in the VPC use "
     "them without configuration.",
     _validate_vpc_endpoint,
+    VPC_ENDPOINT,
 )
 security_group_no_public_ingress = _resource(
     "security-group-no-public-ingress",
     "Security groups must not accept traffic from 0.0.0.0/0 or ::/0.",
     _validate_no_public_ingress,
+    (*SECURITY_GROUP, *INGRESS_RULE),
 )
 kms_key_rotation_enabled = _resource(
-    "kms-key-rotation-enabled", "Customer-managed KMS keys must rotate automatically.", _validate_kms_rotation
+    "kms-key-rotation-enabled",
+    "Customer-managed KMS keys must rotate automatically.",
+    _validate_kms_rotation,
+    KMS_KEY,
 )
 cloudwatch_log_group_encrypted_with_retention = _resource(
     "cloudwatch-log-group-encrypted-with-retention",
     "CloudWatch log groups must be encrypted with the platform's KMS key and expire.",
     _validate_log_group,
+    LOG_GROUP,
 )
 iam_policy_no_admin_wildcards = _resource(
     "iam-policy-no-admin-wildcards",
     'IAM policies must not allow "*" or "<service>:*" on every resource.',
     _validate_iam_policy_document,
+    IAM_POLICY_DOCUMENTS,
 )
 iam_no_broad_managed_policies = _resource(
     "iam-no-broad-managed-policies",
     f"Roles must not get broad AWS managed policies ({', '.join(sorted(BROAD_MANAGED_POLICIES))}).",
     _validate_iam_attachment,
+    IAM_ATTACHMENTS,
 )
 iam_oidc_provider_audience = _resource(
     "iam-oidc-provider-audience",
     "OIDC providers for EKS must accept only the sts.amazonaws.com audience.",
     _validate_oidc_provider,
+    OIDC_PROVIDER,
 )
 sagemaker_domain_vpc_only = _resource(
     "sagemaker-domain-vpc-only",
     "SageMaker domains must use VpcOnly network access, so notebooks reach nothing the VPC does not allow.",
     _validate_domain_network,
+    SAGEMAKER_DOMAIN,
 )
 sagemaker_domain_encrypted_with_kms = _resource(
     "sagemaker-domain-encrypted-with-kms",
     "SageMaker domains must encrypt home EFS and space volumes with the platform's KMS key.",
     _validate_domain_kms,
+    SAGEMAKER_DOMAIN,
 )
 sagemaker_domain_security_groups = _resource(
     "sagemaker-domain-security-groups",
     "SageMaker domains must set security groups in both the default user settings and default space settings.",
     _validate_domain_security_groups,
+    SAGEMAKER_DOMAIN,
 )
 sagemaker_domain_idle_shutdown = _resource(
     "sagemaker-domain-idle-shutdown",
     "SageMaker domains must shut idle JupyterLab apps down (app lifecycle management) for users and spaces.",
     _validate_domain_idle_shutdown,
+    SAGEMAKER_DOMAIN,
 )
 sagemaker_domain_docker_access_disabled = _resource(
     "sagemaker-domain-docker-access-disabled",
     "SageMaker domains must keep Docker access disabled.",
     _validate_domain_docker,
+    SAGEMAKER_DOMAIN,
 )
 sagemaker_domain_retains_home_storage = _resource(
     "sagemaker-domain-retains-home-storage",
     "SageMaker domains must retain the home EFS file system when deleted.",
     _validate_domain_retention,
+    SAGEMAKER_DOMAIN,
 )
 sagemaker_user_profile_keeps_domain_hardening = _resource(
     "sagemaker-user-profile-keeps-domain-hardening",
     "SageMaker user profiles must not drop the domain's security groups or turn idle shutdown off.",
     _validate_user_profile,
+    SAGEMAKER_USER_PROFILE,
 )
 eks_cluster_endpoint_restricted = _resource(
     "eks-cluster-endpoint-restricted",
     "EKS clusters must enable the private endpoint and never open a public endpoint to 0.0.0.0/0.",
     _validate_cluster_endpoint_restricted,
+    EKS_CLUSTER,
 )
 eks_cluster_endpoint_private = _resource(
     "eks-cluster-endpoint-private",
     "EKS cluster API endpoints must be private (dev may allow-list networks).",
     _validate_cluster_endpoint_private,
+    EKS_CLUSTER,
 )
 eks_cluster_secrets_encrypted = _resource(
     "eks-cluster-secrets-encrypted",
     "EKS clusters must envelope-encrypt Kubernetes secrets with a customer-managed KMS key.",
     _validate_cluster_secrets,
+    EKS_CLUSTER,
 )
 eks_cluster_control_plane_logging = _resource(
     "eks-cluster-control-plane-logging",
     f"EKS clusters must send {', '.join(REQUIRED_CONTROL_PLANE_LOGS)} control-plane logs to CloudWatch.",
     _validate_cluster_logging,
+    EKS_CLUSTER,
 )
 eks_cluster_access_entries = _resource(
     "eks-cluster-access-entries",
     "EKS clusters must authenticate through access entries only (API mode) without a hidden creator admin.",
     _validate_cluster_access,
+    EKS_CLUSTER,
 )
 eks_cluster_deletion_protection = _resource(
     "eks-cluster-deletion-protection",
     "EKS clusters must have deletion protection on.",
     _validate_cluster_deletion_protection,
+    EKS_CLUSTER,
 )
 eks_node_group_hardened = _resource(
     "eks-node-group-hardened",
     "EKS node groups must use the platform's launch template and must not open SSH.",
     _validate_node_group,
+    EKS_NODE_GROUP,
 )
 ec2_launch_template_hardened = _resource(
     "ec2-launch-template-hardened",
     "Launch templates must require IMDSv2 with hop limit 1 and encrypted gp3 volumes under a customer key.",
     _validate_launch_template,
+    LAUNCH_TEMPLATE,
 )
 eks_gpu_node_group_tainted = _resource(
     "eks-gpu-node-group-tainted",
     f"GPU node groups must carry the {GPU_TAINT_KEY}={GPU_TAINT_VALUE}:{GPU_TAINT_EKS_EFFECT} taint.",
     _gpu_only(_gpu_tainted),
+    EKS_NODE_GROUP,
 )
 eks_gpu_node_group_scales_to_zero = _resource(
     "eks-gpu-node-group-scales-to-zero",
     "GPU node groups must have a minimum size of 0, so idle GPUs cost nothing.",
     _gpu_only(_gpu_scales_to_zero),
+    EKS_NODE_GROUP,
 )
 eks_gpu_node_group_capped = _resource(
     "eks-gpu-node-group-capped",
     "GPU node groups must cap their GPUs (maxSize x GPUs per node) at the configured maxGpusPerPool.",
     _gpu_only(_gpu_capped),
+    EKS_NODE_GROUP,
     config_schema=PolicyConfigSchema(
         properties={"maxGpusPerPool": {"type": "integer", "minimum": 1, "default": DEFAULT_MAX_GPUS_PER_POOL}}
     ),
@@ -1287,22 +1342,26 @@ eks_gpu_node_group_capacity_type = _resource(
     "eks-gpu-node-group-capacity-type",
     "GPU node groups must run on spot capacity where the stack's policy config sets requireSpot (dev).",
     _gpu_only(_gpu_capacity_type),
+    EKS_NODE_GROUP,
     config_schema=PolicyConfigSchema(properties={"requireSpot": {"type": "boolean", "default": False}}),
 )
 sns_topic_encrypted_with_kms = _resource(
     "sns-topic-encrypted-with-kms",
     "SNS topics must be encrypted with a customer-managed KMS key.",
     _validate_topic_encryption,
+    SNS_TOPIC,
 )
 sns_topic_policy_not_public = _resource(
     "sns-topic-policy-not-public",
     "SNS topic policies must not allow anyone without a condition.",
     _validate_topic_policy,
+    SNS_TOPIC_POLICY,
 )
 aws_budget_alerts = _resource(
     "aws-budget-alerts",
     "AWS budgets must alert on actual and forecast spend to a subscriber, and tag filters must use user: keys.",
     _validate_budget,
+    BUDGET,
 )
 aws_stack_has_budget = _stack(
     "aws-stack-has-budget",

@@ -22,14 +22,12 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from components.catalog import find_by_instance_type
-from components.common.gpu import GPU_TAINT_KEY
-from components.common.tags import REQUIRED_TAG_KEYS
 from policies.common import Props, Unknown, elements, entries, linked_through, of_type, prop
 from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
 from policies.common import stack_rule as _stack_rule
+from policies.facts import AZURE_GPUS_PER_INSTANCE, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
 
@@ -358,10 +356,7 @@ def is_gpu_vm_size(vm_size: object) -> bool:
     """A GPU size from the accelerator catalog, or any N-series size (Azure's GPU families)."""
     if not isinstance(vm_size, str):
         return False
-    return (
-        find_by_instance_type("azure", vm_size) is not None
-        or re.match(r"(?i)^standard_n", vm_size) is not None
-    )
+    return vm_size in AZURE_GPUS_PER_INSTANCE or re.match(r"(?i)^standard_n", vm_size) is not None
 
 
 def _gpu_pools(args: ResourceValidationArgs) -> list[tuple[str, Props]]:
@@ -497,7 +492,7 @@ def _required_tags(args: ResourceValidationArgs) -> list[str]:
     if isinstance(tags, Unknown):
         return []
     problems: list[str] = []
-    missing = [key for key in REQUIRED_TAG_KEYS if tags.get(key) in (None, "")]
+    missing = [key for key in PLATFORM_TAG_KEYS if tags.get(key) in (None, "")]
     if missing:
         problems.append(f"missing tags: {', '.join(missing)}")
     managed_by = tags.get("managed-by")
@@ -745,7 +740,7 @@ azure_budget_pinned = _props_rule(
 )
 azure_required_tags = _resource_rule(
     "azure-required-tags",
-    f"Azure resources must carry the platform tags ({', '.join(REQUIRED_TAG_KEYS)}) with managed-by "
+    f"Azure resources must carry the platform tags ({', '.join(PLATFORM_TAG_KEYS)}) with managed-by "
     '"pulumi", so every cost and resource has an owner.',
     TAGGABLE,
     _required_tags,

@@ -152,6 +152,24 @@ def show(value: object) -> str:
     return json.dumps(value) if isinstance(value, bool | int | float | str) else repr(value)
 
 
+# The attribute that names the resource types a resource rule judges (see `judges` and policies/server.py).
+JUDGED_TYPES: Final = "mlplat_judged_types"
+
+
+def judges(policy: ResourceValidationPolicy, types: Iterable[str]) -> ResourceValidationPolicy:
+    """Declare the type tokens `policy` judges, so the pack calls it for those resources only.
+
+    A token ending in `:*` stands for a whole package (`aws:*`). A rule without a declaration meets
+    every resource, as the SDK would call it.
+    """
+    setattr(policy, JUDGED_TYPES, frozenset(types))
+    return policy
+
+
+def judged_types(policy: object) -> frozenset[str] | None:
+    return getattr(policy, JUDGED_TYPES, None)
+
+
 def resource_rule(
     name: str,
     description: str,
@@ -169,12 +187,15 @@ def resource_rule(
         if problems:
             report_violation("; ".join(problems) + ".", None)
 
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=config_schema,
+    return judges(
+        ResourceValidationPolicy(
+            name=name,
+            description=description,
+            validate=validate,
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=config_schema,
+        ),
+        wanted,
     )
 
 

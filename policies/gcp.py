@@ -21,11 +21,11 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.common.tags import REQUIRED_TAG_KEYS, gcp_labels
 from policies.common import Props, Unknown, elements, entries, linked_through, of_type, prop
 from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
+from policies.facts import GCP_GPU_MACHINE_PREFIXES, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
 
@@ -78,7 +78,8 @@ LABELS_AT: dict[str, tuple[str, ...]] = {
 # Resources that hold data or keep a cluster alive: protected against `pulumi destroy` in prod.
 DATA_STORES = (BUCKET, KEY_RING, CRYPTO_KEY, CLUSTER, METADATA_STORE, TENSORBOARD, REPOSITORY, WORKBENCH)
 
-REQUIRED_LABEL_KEYS = tuple(gcp_labels(dict.fromkeys(REQUIRED_TAG_KEYS, "x")))
+# The platform tag keys are already valid GCP label keys (lowercase, digits, "_", "-").
+REQUIRED_LABEL_KEYS = PLATFORM_TAG_KEYS
 PUBLIC_PRINCIPALS = ("allUsers", "allAuthenticatedUsers")
 BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
 # Project-wide roles that let a workload account become someone else or administer everything.
@@ -92,10 +93,9 @@ ESCALATING_ROLES = (
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 MAX_ROTATION_SECONDS = 90 * 86400
 MAX_IDLE_SECONDS = 24 * 3600
-GPU_TAINT = ("nvidia.com/gpu", "NO_SCHEDULE")
+GPU_TAINT = (GPU_TAINT_KEY, "NO_SCHEDULE")
 GPU_DRIVER_VERSIONS = ("DEFAULT", "LATEST", "INSTALLATION_DISABLED")
 # Machine families whose GPUs come with the machine type.
-GPU_MACHINE_PREFIXES = ("a2-", "a3-", "a4-", "g2-", "g4-")
 COMPUTE_DEFAULT_ACCOUNT_SUFFIX = "-compute@developer.gserviceaccount.com"
 CONTROL_PLANE_LOGS = ("SYSTEM_COMPONENTS", "APISERVER")
 
@@ -725,7 +725,7 @@ def _is_gpu_pool(props: Props) -> bool | None:
         return True
     if not _known(machine):
         return None
-    return isinstance(machine, str) and machine.startswith(GPU_MACHINE_PREFIXES)
+    return isinstance(machine, str) and machine.startswith(GCP_GPU_MACHINE_PREFIXES)
 
 
 def _pool_hardening(props: Props) -> list[str]:

@@ -16,8 +16,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.common.gpu import GPU_TAINT_EFFECT, GPU_TAINT_KEY
-from policies.common import UNKNOWN, elements, entries, linked_through, of_type, prop
+from policies.common import UNKNOWN, elements, entries, judges, linked_through, of_type, prop
+from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -108,18 +108,24 @@ def _local_queues_target_a_cluster_queue(
             )
 
 
-helm_release_version_pinned = ResourceValidationPolicy(
-    name="helm-release-version-pinned",
-    description="Charts are pinned to exact versions, so what dev proved is what prod gets.",
-    validate=[_release_pinned],
-    enforcement_level=EnforcementLevel.MANDATORY,
+helm_release_version_pinned = judges(
+    ResourceValidationPolicy(
+        name="helm-release-version-pinned",
+        description="Charts are pinned to exact versions, so what dev proved is what prod gets.",
+        validate=[_release_pinned],
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    [RELEASE],
 )
 
-gpu_daemons_tolerate_gpu_taint = ResourceValidationPolicy(
-    name="gpu-daemons-tolerate-gpu-taint",
-    description="GPU device plugins, operators and exporters tolerate the GPU pools' taint, or GPUs stay invisible.",
-    validate=[_gpu_daemons_tolerate],
-    enforcement_level=EnforcementLevel.MANDATORY,
+gpu_daemons_tolerate_gpu_taint = judges(
+    ResourceValidationPolicy(
+        name="gpu-daemons-tolerate-gpu-taint",
+        description="GPU device plugins, operators and exporters tolerate the GPU pools' taint, or GPUs stay invisible.",
+        validate=[_gpu_daemons_tolerate],
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    [RELEASE],
 )
 
 team_namespace_has_gpu_quota = StackValidationPolicy(

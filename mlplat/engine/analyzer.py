@@ -10,6 +10,7 @@ behaves here as it does under `pulumi preview --policy-pack policies`.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -108,24 +109,60 @@ def run_policy_pack(
     Raises `PolicyConfigError` for a bad config file and `PolicyPackError` when the pack fails to
     start or a call fails (with the pack's stderr in the message).
     """
-    pack_dir = pack_dir.resolve()
-    manifest = _load_manifest(pack_dir)
-    file_config = _load_config_file(config_file) if config_file is not None else {}
-    for name, properties in (plan_config or {}).items():
-        given = file_config.get(name, _PolicyConfig(None))
-        file_config[name] = _PolicyConfig(given.level, {**given.properties, **properties})
-    env = {
-        **os.environ,
-        "PULUMI_PROJECT": project,
-        "PULUMI_STACK": stack,
-        "PULUMI_DRY_RUN": "true" if dry_run else "false",
-        "PULUMI_ORGANIZATION": organization,
-        "PULUMI_CONFIG": "{}",
-    }
-    process = _PackProcess(manifest.python, pack_dir, env)
-    channel: grpc.Channel | None = None
-    try:
-        port = process.wait_for_port(STARTUP_TIMEOUT_SECONDS)
+    with PackSession(
+        pack_dir, stack=stack, project=project, organization=organization, dry_run=dry_run
+    ) as session:
+        return session.analyze(resources, config_file=config_file, plan_config=plan_config)
+
+
+class PackSession:
+    """One running pack process, started at once and reused for any number of analyses.
+
+    The process's environment (project, stack, organization, dry run) is fixed when it starts, as it
+    is for the engine's analyzer plugin; each analysis sends ConfigureStack, GetAnalyzerInfo and
+    Configure again before its Analyze calls, so nothing of one analysis leaks into the next.
+    """
+
+    def __init__(
+        self,
+        pack_dir: Path,
+        *,
+        stack: str,
+        project: str,
+        organization: str = "organization",
+        dry_run: bool = True,
+    ) -> None:
+        self.pack_dir = pack_dir.resolve()
+        self.manifest = _load_manifest(self.pack_dir)
+        self.stack, self.project, self.organization, self.dry_run = stack, project, organization, dry_run
+        env = {
+            **os.environ,
+            "PULUMI_PROJECT": project,
+            "PULUMI_STACK": stack,
+            "PULUMI_DRY_RUN": "true" if dry_run else "false",
+            "PULUMI_ORGANIZATION": organization,
+            "PULUMI_CONFIG": "{}",
+        }
+        # Popen returns at once: the pack loads while the caller does other work (runs the program).
+        self._process = _PackProcess(self.manifest.python, self.pack_dir, env)
+        self._channel: grpc.Channel | None = None
+        self._stub: agrpc.AnalyzerStub | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> PackSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._process.alive
+
+    def _connect(self) -> agrpc.AnalyzerStub:
+        if self._stub is not None:
+            return self._stub
+        port = self._process.wait_for_port(STARTUP_TIMEOUT_SECONDS)
         channel = grpc.insecure_channel(
             f"127.0.0.1:{port}",
             options=[
@@ -133,30 +170,82 @@ def run_policy_pack(
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
             ],
         )
+        self._channel = channel
         try:
             grpc.channel_ready_future(channel).result(timeout=STARTUP_TIMEOUT_SECONDS)
         except grpc.FutureTimeoutError:
             raise _PackFailure(f"could not connect to the policy pack on port {port}") from None
-        stub = agrpc.AnalyzerStub(channel)
-        return _drive(
-            stub,
-            resources,
-            pack_dir=pack_dir,
-            manifest=manifest,
-            file_config=file_config,
-            config_source=str(config_file) if config_file is not None else "policy config",
-            stack=stack,
-            project=project,
-            organization=organization,
-            dry_run=dry_run,
-        )
-    except _PackFailure as failure:
-        process.stop()
-        raise PolicyPackError(f"policy pack in {pack_dir}: {failure}{process.stderr_suffix()}") from None
-    finally:
-        if channel is not None:
-            channel.close()
-        process.stop()
+        self._stub = agrpc.AnalyzerStub(channel)
+        return self._stub
+
+    def analyze(
+        self,
+        resources: Sequence[RecordedResource],
+        *,
+        config_file: Path | None,
+        plan_config: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> PolicyReport:
+        """Judge `resources`; see `run_policy_pack`. A failed pack is stopped and cannot be reused."""
+        file_config = _load_config_file(config_file) if config_file is not None else {}
+        for name, properties in (plan_config or {}).items():
+            given = file_config.get(name, _PolicyConfig(None))
+            file_config[name] = _PolicyConfig(given.level, {**given.properties, **properties})
+        with self._lock:
+            try:
+                return _drive(
+                    self._connect(),
+                    resources,
+                    pack_dir=self.pack_dir,
+                    manifest=self.manifest,
+                    file_config=file_config,
+                    config_source=str(config_file) if config_file is not None else "policy config",
+                    stack=self.stack,
+                    project=self.project,
+                    organization=self.organization,
+                    dry_run=self.dry_run,
+                )
+            except _PackFailure as failure:
+                self.close()
+                raise PolicyPackError(
+                    f"policy pack in {self.pack_dir}: {failure}{self._process.stderr_suffix()}"
+                ) from None
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        self._stub = None
+        self._process.stop()
+
+
+_SESSIONS: dict[tuple[Path, str, str, str, bool], PackSession] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def shared_pack(
+    pack_dir: Path, *, stack: str, project: str, organization: str = "organization", dry_run: bool = True
+) -> PackSession:
+    """The running pack for this folder and environment, started on first use and kept for the process.
+
+    Starting a pack costs more than judging a stack with it, so one process serves every plan of the
+    same stack (tests plan a stack many times); it stops when this process exits.
+    """
+    key = (pack_dir.resolve(), stack, project, organization, dry_run)
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(key)
+        if session is None or not session.alive:
+            session = _SESSIONS[key] = PackSession(
+                pack_dir, stack=stack, project=project, organization=organization, dry_run=dry_run
+            )
+        return session
+
+
+@atexit.register
+def _close_shared_packs() -> None:
+    with _SESSIONS_LOCK:
+        for session in _SESSIONS.values():
+            session.close()
+        _SESSIONS.clear()
 
 
 _Response = TypeVar("_Response")
@@ -519,6 +608,10 @@ class _PackProcess:
                 f"printed {line.decode(errors='replace').strip()!r} instead of its port "
                 "(nothing may print to stdout while the pack loads)"
             ) from None
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
 
     def stop(self) -> None:
         """Terminate the child (idempotent) and wait for it and its pipe readers."""

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.settings import StackSettings
-from mlplat.engine.analyzer import run_policy_pack
+from mlplat.engine.analyzer import shared_pack
 from mlplat.engine.cost import estimate
 from mlplat.engine.program import PROJECT, run_program
 from mlplat.engine.report import build_report, struct_to_dict
@@ -34,6 +34,9 @@ def plan_stack(
     preview: bool = False,
 ) -> dict[str, Any]:
     """Plan `config`; `preview=True` leaves computed outputs unknown, as in `pulumi preview` of a new stack."""
+    pack_dir = project_dir / "policies"
+    # Started first, the pack loads on the other core while the program runs.
+    pack = shared_pack(pack_dir, stack=config.stack, project=PROJECT) if run_policies else None
     run = run_program(project_dir, config, preview=preview)
     providers = settings.providers
     regions = {
@@ -43,7 +46,7 @@ def plan_stack(
     }
     cost = estimate(run.resources, regions)
     policy = None
-    if run_policies:
+    if pack is not None:
         idle, peak = cost.total()
         budget = settings.settings.budget
         estimate_config = {
@@ -52,15 +55,9 @@ def plan_stack(
             "budgetMonthly": budget.monthly_usd,
             "peakFactor": budget.peak_factor,
         }
-        pack_dir = project_dir / "policies"
         config_file = policy_config_file(pack_dir, config.stack, settings.settings.profile_name)
-        policy = run_policy_pack(
-            run.resources,
-            pack_dir=pack_dir,
-            stack=config.stack,
-            project=PROJECT,
-            config_file=config_file,
-            plan_config=dict.fromkeys(COST_POLICIES, estimate_config),
+        policy = pack.analyze(
+            run.resources, config_file=config_file, plan_config=dict.fromkeys(COST_POLICIES, estimate_config)
         )
     outputs = struct_to_dict(run.stack_outputs) if run.stack_outputs is not None else {}
     return build_report(
