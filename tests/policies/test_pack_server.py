@@ -106,7 +106,10 @@ def test_the_servicer_runs_only_the_rules_for_the_analysed_type_and_every_undecl
     properties = struct_pb2.Struct()
     properties.update({"bucket": "data"})
     request = apb.AnalyzeRequest(
-        urn=urn_of("aws:s3/bucket:Bucket", "data"), type="aws:s3/bucket:Bucket", name="data", properties=properties
+        urn=urn_of("aws:s3/bucket:Bucket", "data"),
+        type="aws:s3/bucket:Bucket",
+        name="data",
+        properties=properties,
     )
 
     response = servicer.Analyze(request, None)
