@@ -8,17 +8,19 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 from ruamel.yaml import YAML
+from typer.testing import CliRunner
 
 from infra.settings import StackSettings, load_settings
-from mlplat.engine.stackfile import load_stack_config
+from mlplat.engine.program import ProgramRun
+from mlplat.engine.stackfile import StackConfig, load_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,21 +97,76 @@ DELETE = _DELETE
 
 
 def mlplat(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run the command line in this interpreter, as `mlplat ARGS` in `cwd`: exit status, stdout, stderr.
+
+    The same application object, argument parsing and exit codes as the installed command; an
+    unexpected exception propagates and fails the test (where a process would print a traceback).
+    `mlplat_process` runs a fresh interpreter for the tests about what a real process prints.
+    """
+    from mlplat.cli import app
+
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(["mlplat", *args], result.exit_code, result.stdout, result.stderr)
+
+
+def mlplat_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a fresh interpreter, as users and CI do."""
     return subprocess.run(
         [sys.executable, "-m", "mlplat", *args], cwd=cwd, capture_output=True, text=True, timeout=300
     )
 
 
+_PROGRAM_RUNS: OrderedDict[tuple[Any, ...], ProgramRun] = OrderedDict()
+_PROGRAM_RUNS_KEPT = 24
+
+
+@pytest.fixture(scope="session", autouse=True)
+def memoised_program_runs() -> Iterator[None]:
+    """Plans in one test process run each program once per settings and mode.
+
+    The program is the same code for the whole session, so its registrations depend only on the
+    stack's config, secret keys, the program folder and preview mode; every later stage (cost, the
+    policy pack, the report) still runs for each plan.
+    """
+    from mlplat.engine import plan as plan_module
+
+    original = plan_module.run_program
+
+    def run(
+        project_dir: Path, stack: StackConfig, *, preview: bool = False, monitor: Any = None
+    ) -> ProgramRun:
+        if monitor is not None:
+            return original(project_dir, stack, preview=preview, monitor=monitor)
+        key = (
+            str((project_dir / "infra").resolve()),
+            stack.stack,
+            json.dumps(stack.config, sort_keys=True),
+            tuple(sorted(stack.secret_keys)),
+            preview,
+        )
+        found = _PROGRAM_RUNS.get(key)
+        if found is None:
+            found = _PROGRAM_RUNS[key] = original(project_dir, stack, preview=preview)
+            while len(_PROGRAM_RUNS) > _PROGRAM_RUNS_KEPT:
+                _PROGRAM_RUNS.popitem(last=False)
+        else:
+            _PROGRAM_RUNS.move_to_end(key)
+        return found
+
+    plan_module.run_program = run
+    yield
+    plan_module.run_program = original
+
+
 @pytest.fixture(scope="session")
 def reports() -> dict[str, tuple[subprocess.CompletedProcess[str], dict[str, Any]]]:
-    """`mlplat plan <stack> --json` for dev and prod, run once per session (in parallel)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = dict(
-            zip(
-                ("dev", "prod"), pool.map(lambda s: mlplat("plan", s, "--json"), ("dev", "prod")), strict=True
-            )
-        )
+    """`mlplat plan <stack> --json` for dev and prod, run once per test process."""
+    done = {stack: mlplat("plan", stack, "--json") for stack in ("dev", "prod")}
     return {
         stack: (proc, json.loads(proc.stdout) if proc.returncode in (0, 1) else {})
         for stack, proc in done.items()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, mlplat, set_path, stack_document, write_stack
+from tests.conftest import ROOT, mlplat, mlplat_process, set_path, stack_document, write_stack
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -100,7 +100,7 @@ def test_markdown_output_is_a_pr_comment_with_verdict_and_cost(reports: dict[str
 def test_invalid_settings_exit_2_with_one_line_naming_file_and_key(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     write_stack(tmp_path, "prod", set_path(stack_document("prod"), "mlplat:aws.gpuPools.1.maxNodes", -2))
-    proc = mlplat("plan", "prod", "--json", cwd=tmp_path)
+    proc = mlplat_process("plan", "prod", "--json", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()

@@ -158,27 +158,80 @@ def _plan_json(project_dir: Path, stack: str, *, code_root: Path | None = None) 
     return json.loads(proc.stdout)
 
 
+# What makes a plan besides the stack file: when none of it differs, both sides run with this code.
+PROGRAM_PATHS = ("Pulumi.yaml", "pyproject.toml", "infra", "components", "policies", "mlplat")
+
+
+def _same_program(repo: Path, commit: str, relative: Path) -> bool:
+    """Whether the working tree's program is the base commit's (tracked changes and untracked files)."""
+    paths = [str(relative / p) for p in PROGRAM_PATHS]
+    changed = subprocess.run(["git", "-C", str(repo), "diff", "--quiet", commit, "--", *paths])
+    untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "--", *paths)
+    return changed.returncode == 0 and not untracked
+
+
+def _plan_here(project_dir: Path, stack: str, stack_text: str | None) -> dict[str, Any]:
+    """Plan `stack_text` (the stack file at some revision) with this interpreter's program."""
+    if stack_text is None:
+        return EMPTY_REPORT
+    from infra.settings import SettingsError, load_settings
+    from mlplat.engine.plan import plan_stack
+    from mlplat.engine.stackfile import parse_stack_config
+
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    try:
+        config = parse_stack_config(stack_text, stack, path)
+        settings = load_settings(stack, config.config, config.secret_keys)
+    except SettingsError as error:
+        raise DiffError(f"planning {stack} in {project_dir} failed: {error}") from None
+    return plan_stack(project_dir, config, settings)
+
+
 def diff_against(project_dir: Path, stack: str, base_rev: str) -> PlanDiff:
-    """Plan STACK at `base_rev` (temporary worktree) and in the working tree, and compare them."""
+    """Plan STACK at `base_rev` and in the working tree, and compare them.
+
+    When the program (code, pack, pins) is the same at both revisions, only the stack file differs
+    and both plans run here, one after the other; otherwise the base is checked out in a temporary
+    worktree and planned with its own code in a fresh interpreter, beside the working tree's plan.
+    """
     repo = Path(_git(project_dir, "rev-parse", "--show-toplevel"))
     commit = _git(repo, "rev-parse", "--verify", f"{base_rev}^{{commit}}")
     relative = project_dir.resolve().relative_to(repo.resolve())
-    with tempfile.TemporaryDirectory(prefix="mlplat-diff-") as tmp:
-        worktree = Path(tmp) / "base"
-        _git(repo, "worktree", "add", "--detach", "--force", str(worktree), commit)
-        try:
-            base_dir = worktree / relative
-            has_stack = (base_dir / f"Pulumi.{stack}.yaml").is_file()
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                base_job = pool.submit(_plan_json, base_dir, stack, code_root=base_dir) if has_stack else None
-                head_job = pool.submit(_plan_json, project_dir, stack)
-                base = base_job.result() if base_job else EMPTY_REPORT
-                head = head_job.result()
-        finally:
-            _git(repo, "worktree", "remove", "--force", str(worktree))
+    if _same_program(repo, commit, relative):
+        stack_file = (relative / f"Pulumi.{stack}.yaml").as_posix()
+        listed = _git(repo, "ls-tree", "--name-only", commit, "--", stack_file)
+        base_text = _git_text(repo, "show", f"{commit}:{stack_file}") if listed else None
+        head_path = project_dir / f"Pulumi.{stack}.yaml"
+        head_text = head_path.read_text() if head_path.is_file() else None
+        base = _plan_here(project_dir, stack, base_text)
+        head = _plan_here(project_dir, stack, head_text)
+    else:
+        with tempfile.TemporaryDirectory(prefix="mlplat-diff-") as tmp:
+            worktree = Path(tmp) / "base"
+            _git(repo, "worktree", "add", "--detach", "--force", str(worktree), commit)
+            try:
+                base_dir = worktree / relative
+                has_stack = (base_dir / f"Pulumi.{stack}.yaml").is_file()
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    base_job = (
+                        pool.submit(_plan_json, base_dir, stack, code_root=base_dir) if has_stack else None
+                    )
+                    head_job = pool.submit(_plan_json, project_dir, stack)
+                    base = base_job.result() if base_job else EMPTY_REPORT
+                    head = head_job.result()
+            finally:
+                _git(repo, "worktree", "remove", "--force", str(worktree))
     return diff_reports(
         base, head, stack=stack, base_label=f"{base_rev} ({commit[:7]})", head_label="working tree"
     )
+
+
+def _git_text(repo: Path, *args: str) -> str:
+    """Like `_git`, but the output exactly as git printed it (a file's text keeps its last newline)."""
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DiffError(f"git {' '.join(args)}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
 
 
 _SIGN = {"add": "+", "remove": "-", "change": "~"}

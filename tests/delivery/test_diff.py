@@ -106,3 +106,28 @@ def test_a_secret_change_is_never_shown_in_clear() -> None:
     }
     d = diff_reports(report, report, stack="dev", base_label="a", head_label="b")
     assert d.changes == [] and d.unchanged == 1
+
+
+def test_a_change_to_the_program_plans_the_base_with_its_own_code(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """When code differs, the base runs from a worktree in its own interpreter; the result is the same diff."""
+    repo = tmp_path_factory.mktemp("code-change")
+    for name in git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard").splitlines():
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    program = repo / "infra" / "__main__.py"
+    program.write_text(program.read_text() + "\n# a reviewed change to the program\n")
+    prod = repo / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("      - artifacts\n", "      - models\n"))
+
+    proc = mlplat("diff", "--base", "main", "prod", "--json", "--cwd", str(repo))
+
+    assert proc.returncode == 0, proc.stderr
+    changes = {(c["kind"], c["name"]) for c in json.loads(proc.stdout)["changes"]}
+    assert {("add", "mlplat-prod-models"), ("remove", "mlplat-prod-artifacts")} <= changes
+    assert len(git(repo, "worktree", "list").splitlines()) == 1

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from infra.settings import SettingsError
 from mlplat.engine.mocks import PlatformMocks, RecordingMonitor
 from mlplat.engine.program import run_program
-from tests.conftest import ROOT, mlplat, yaml_text
+from tests.conftest import ROOT, mlplat_process, yaml_text
 from tests.reliability.stackfiles import settings_of, stack_config
 from tests.reliability.strategies import Mistake, StackFile, mistakes, stack_files
 
@@ -63,7 +63,7 @@ def test_the_command_line_exits_2_with_one_line_and_no_traceback(case: tuple[Sta
         project = Path(tmp)
         (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
         (project / f"Pulumi.{file.stack}.yaml").write_text(yaml_text(mistake.document))
-        proc = mlplat("plan", file.stack, "--cwd", str(project))
+        proc = mlplat_process("plan", file.stack, "--cwd", str(project))
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
