@@ -17,6 +17,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ _STACK_TYPE = "pulumi:pulumi:Stack"
 _PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 _MAX_MESSAGE_BYTES = 400 * 1024 * 1024  # the SDK's own gRPC limit
 _STDERR_TAIL_CHARS = 4000
+_ANALYZE_IN_FLIGHT = 8
 
 _LEVEL_TO_PROTO: dict[str, apb.EnforcementLevel.ValueType] = {
     "advisory": apb.ADVISORY,
@@ -314,21 +316,27 @@ def _drive(
     by_urn = {r.urn: r for r in resources}
     judged = [r for r in resources if _is_judged(r)]
     violations: list[Violation] = []
-    for resource in judged:
-        response: apb.AnalyzeResponse = _call(
-            f"Analyze({resource.urn})",
-            stub.Analyze,
-            apb.AnalyzeRequest(
+    # Like the engine, which analyses resources as its steps run in parallel, several calls are in flight.
+    pending: deque[tuple[RecordedResource, grpc.Future]] = deque()
+    for resource in [*judged, None]:
+        if resource is not None:
+            request = apb.AnalyzeRequest(
                 urn=resource.urn,
                 type=resource.type,
                 name=resource.name,
                 properties=resource.inputs,
                 options=_options(resource),
                 provider=_provider(resource, by_urn),
-            ),
-        )
-        # Per-resource diagnostics always belong to the resource being analyzed.
-        violations.extend(_violations(response, known_urns=(), fallback_urn=resource.urn))
+            )
+            pending.append((resource, stub.Analyze.future(request, timeout=RPC_TIMEOUT_SECONDS)))
+        while pending and (resource is None or len(pending) >= _ANALYZE_IN_FLIGHT):
+            done, future = pending.popleft()
+            try:
+                response: apb.AnalyzeResponse = future.result()
+            except grpc.RpcError as error:
+                raise _PackFailure(f"Analyze({done.urn}) failed: {_rpc_error_text(error)}") from None
+            # Per-resource diagnostics always belong to the resource being analyzed.
+            violations.extend(_violations(response, known_urns=(), fallback_urn=done.urn))
 
     stack_urn = next(
         (r.urn for r in resources if r.type == _STACK_TYPE),

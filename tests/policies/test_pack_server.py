@@ -117,3 +117,46 @@ def test_the_servicer_runs_only_the_rules_for_the_analysed_type_and_every_undecl
     assert seen == ["for-buckets", "for-all-aws", "undeclared"]
     assert [d.policyName for d in response.diagnostics] == seen
     assert {d.enforcementLevel for d in response.diagnostics} == {apb.MANDATORY}
+
+
+def test_the_servicer_judges_a_stack_exactly_as_the_sdks_own_servicer() -> None:
+    """Same Configure, same requests: the SDK's servicer and the pack's give the same diagnostics."""
+    from pulumi_policy import policy as sdk
+
+    from mlplat.engine import analyzer
+    from mlplat.engine import plan as plan_module
+    from tests.conftest import ROOT
+    from tests.reliability.stackfiles import stack_config
+    from tests.reliability.test_preview_secrets_scale import weakened_prod
+
+    run = plan_module.run_program(ROOT, stack_config("prod", weakened_prod()))
+    by_urn = {r.urn: r for r in run.resources}
+    requests = [
+        apb.AnalyzeRequest(
+            urn=r.urn,
+            type=r.type,
+            name=r.name,
+            properties=r.inputs,
+            options=analyzer._options(r),
+            provider=analyzer._provider(r, by_urn),
+        )
+        for r in run.resources
+        if analyzer._is_judged(r)
+    ]
+    stack = apb.AnalyzeStackRequest(resources=[analyzer._stack_resource(r, by_urn) for r in run.resources])
+    configure = apb.ConfigureAnalyzerRequest(
+        policyConfig={"vpc-flow-logs-enabled": apb.PolicyConfig(enforcementLevel=apb.ADVISORY)}
+    )
+
+    def diagnostics(servicer: Any) -> list[tuple[str, str, str, int]]:
+        servicer.Configure(configure, None)
+        responses = [servicer.Analyze(r, None) for r in requests] + [servicer.AnalyzeStack(stack, None)]
+        return [
+            (d.policyName, d.urn, d.message, d.enforcementLevel) for x in responses for d in x.diagnostics
+        ]
+
+    stock = diagnostics(sdk._PolicyAnalyzerServicer("pack", "0.0.1", POLICIES, EnforcementLevel.MANDATORY))
+    ours = diagnostics(TypeDispatchServicer("pack", "0.0.1", POLICIES, EnforcementLevel.MANDATORY))
+
+    assert len({d[0] for d in stock}) > 5  # the weakened stack breaks many rules, resource and stack ones
+    assert ours == stock
