@@ -41,7 +41,14 @@ typecheck: setup
 unit: setup $(LINTER)
 	$(BIN)/pytest -q -n 2
 
-test: lint typecheck unit
+# Lint first (seconds); then the type check runs beside the tests, and both must pass.
+test: lint $(LINTER)
+	@$(BIN)/pyright > $(VENV)/pyright.log 2>&1 & checker=$$!; \
+	$(BIN)/pytest -q -n 2; tests=$$?; \
+	wait $$checker; types=$$?; \
+	echo "pyright: $$(tail -n 1 $(VENV)/pyright.log)"; \
+	if [ $$types -ne 0 ]; then cat $(VENV)/pyright.log; fi; \
+	exit $$((tests || types))
 
 # Re-record the reviewed plan inventories under tests/inventory/ (review the diff before committing).
 inventory: setup

@@ -1,6 +1,8 @@
-"""`make bench`: plan time against the import floor, analyzer throughput, and growth with stack size.
+"""`make bench`: plan time against the import floor, the pack's start and throughput, growth with size.
 
-A benchmark, not a test: it prints figures and never fails on them.
+A benchmark, not a test: it prints each figure beside its target and never fails on them. Wall time
+is what a user waits; CPU time (user + system, the pack's process included) is printed beside it
+because it stays meaningful on a machine that is busy with other work.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEATS = 3
+# Targets (issue "Fast feedback"): plan within 1.3x its import floor; the pack starts within 0.8 s and
+# then judges at least 1,000 resources a second.
+PLAN_RATIO_TARGET = 1.3
+PACK_START_TARGET_S = 0.8
+PACK_RATE_TARGET = 1000.0
 
 _LIST_MODULES = """
 import json, sys
@@ -43,29 +50,35 @@ for name in json.loads(sys.argv[1]):
 _ANALYZER_THROUGHPUT = """
 import json, sys, time
 from pathlib import Path
-from infra.settings import load_settings
-from mlplat.engine.analyzer import run_policy_pack
+from mlplat.engine.analyzer import PackSession
 from mlplat.engine.program import run_program
 from mlplat.engine.stackfile import load_stack_config
 root = Path(sys.argv[1]); stack = sys.argv[2]
 config = load_stack_config(root, stack)
 run = run_program(root, config)
 judged = [r for r in run.resources if r.custom and not r.type.startswith("pulumi:")]
+config_file = root / "policies" / "config" / f"{stack}.json"
 start = time.perf_counter()
-report = run_policy_pack(run.resources, pack_dir=root / "policies", stack=stack, project="mlplat",
-                         config_file=root / "policies" / "config" / f"{stack}.json")
-elapsed = time.perf_counter() - start
-print(json.dumps({"resources": len(judged), "seconds": elapsed, "policies": len(report.policies)}))
+with PackSession(root / "policies", stack=stack, project="mlplat") as pack:
+    pack._connect()
+    started = time.perf_counter() - start
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        report = pack.analyze(run.resources, config_file=config_file)
+        times.append(time.perf_counter() - t)
+print(json.dumps({"resources": len(judged), "start": started, "seconds": sorted(times)[1],
+                  "policies": len(report.policies)}))
 """
 
 
-def _timed(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process (ru_maxrss of this child alone)."""
+def _timed(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (with the child's own children) and peak RSS (MiB) of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(proc.pid, 0)
     proc.returncode = 0  # reaped by wait4
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def _sdk_modules(stack: str) -> list[str]:
@@ -77,15 +90,22 @@ def _sdk_modules(stack: str) -> list[str]:
 
 
 def plan_vs_floor() -> None:
-    print(f"mlplat plan vs. import floor ({REPEATS} runs each, median wall time)")
-    print(f"{'stack':<8}{'plan s':>9}{'floor s':>9}{'ratio':>8}{'plan peak MiB':>15}{'modules':>9}")
+    print(f"mlplat plan vs. import floor ({REPEATS} runs each, medians; target ratio <= {PLAN_RATIO_TARGET})")
+    print(
+        f"{'stack':<8}{'plan s':>9}{'floor s':>9}{'ratio':>8}{'plan cpu':>10}{'floor cpu':>11}"
+        f"{'cpu ratio':>11}{'peak MiB':>10}{'modules':>9}"
+    )
     for stack in ("dev", "prod"):
         modules = _sdk_modules(stack)
         plan = [_timed([sys.executable, "-m", "mlplat", "plan", stack, "--json"]) for _ in range(REPEATS)]
         floor = [_timed([sys.executable, "-c", _IMPORT_FLOOR, json.dumps(modules)]) for _ in range(REPEATS)]
-        p, f = statistics.median(t for t, _ in plan), statistics.median(t for t, _ in floor)
-        peak = max(m for _, m in plan)
-        print(f"{stack:<8}{p:>9.2f}{f:>9.2f}{p / f:>8.2f}{peak:>15.0f}{len(modules):>9}")
+        p, f = statistics.median(t for t, _, _ in plan), statistics.median(t for t, _, _ in floor)
+        pc, fc = statistics.median(c for _, c, _ in plan), statistics.median(c for _, c, _ in floor)
+        peak = max(m for _, _, m in plan)
+        print(
+            f"{stack:<8}{p:>9.2f}{f:>9.2f}{p / f:>8.2f}{pc:>10.2f}{fc:>11.2f}{pc / fc:>11.2f}"
+            f"{peak:>10.0f}{len(modules):>9}"
+        )
 
 
 def analyzer_throughput() -> None:
@@ -98,8 +118,9 @@ def analyzer_throughput() -> None:
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     rate = result["resources"] / result["seconds"]
     print(
-        f"\npolicy pack over the prod plan: {result['resources']} resources, {result['policies']} policies, "
-        f"{result['seconds']:.2f} s incl. pack start = {rate:.0f} resources/s"
+        f"\npolicy pack over the prod plan ({result['resources']} resources, {result['policies']} policies):\n"
+        f"  start      {result['start']:>8.2f} s      target <= {PACK_START_TARGET_S} s\n"
+        f"  throughput {rate:>8.0f} /s     target >= {PACK_RATE_TARGET:.0f} /s (median of 3 analyses)"
     )
 
 
@@ -144,7 +165,7 @@ def growth() -> None:
                 "-c",
                 f"import sys; sys.stdout = open({str(out)!r}, 'w'); from mlplat.cli import main; sys.argv = ['mlplat', 'plan', 'prod', '--json', '--cwd', {str(project)!r}]; main()",
             ]
-            seconds, peak = _timed(cmd, cwd=project)
+            seconds, _, peak = _timed(cmd, cwd=project)
             try:
                 resources = json.loads(out.read_text())["summary"]["resources"]
             except (json.JSONDecodeError, KeyError, FileNotFoundError):

@@ -171,3 +171,24 @@ def reports() -> dict[str, tuple[subprocess.CompletedProcess[str], dict[str, Any
         stack: (proc, json.loads(proc.stdout) if proc.returncode in (0, 1) else {})
         for stack, proc in done.items()
     }
+
+
+# Test modules that plan whole stacks many times or start servers: scheduled first, so the two
+# workers finish together instead of one running a long module alone at the end.
+HEAVY_FIRST = (
+    "tests/reliability/test_plan_properties.py",
+    "tests/reliability/test_preview_secrets_scale.py",
+    "tests/reliability/test_settings_properties.py",
+    "tests/delivery/test_diff.py",
+    "tests/delivery/test_promote.py",
+    "tests/ops/test_end_to_end.py",
+    "tests/test_cost.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return HEAVY_FIRST.index(path) if path in HEAVY_FIRST else len(HEAVY_FIRST)
+
+    items.sort(key=rank)
