@@ -63,8 +63,38 @@ def test_the_offline_engine_refuses_a_duplicate_urn_like_the_engine() -> None:
         pulumi.ComponentResource("mlplat:test:Thing", "same")
         pulumi.ComponentResource("mlplat:test:Thing", "same")
 
-    with pytest.raises(DuplicateUrnError, match=r"Duplicate resource URN '.*\$mlplat:test:Thing::same'"):
+    with pytest.raises(
+        DuplicateUrnError, match=r"^Duplicate resource URN 'urn:pulumi:dev::mlplat::mlplat:test:Thing::same'"
+    ):
         run_in_mock_engine(body, stack="dev", config={})
+
+
+def test_urns_carry_the_whole_chain_of_component_types_as_the_engine_builds_them() -> None:
+    """urn:pulumi:STACK::PROJECT::Outer$Mid$Leaf::name; top-level types have no stack prefix."""
+    from mlplat.engine.program import run_in_mock_engine
+
+    def body() -> None:
+        for outer_type, outer_name in (("mlplat:test:Left", "left"), ("mlplat:test:Right", "right")):
+            outer = pulumi.ComponentResource(outer_type, outer_name)
+            mid = pulumi.ComponentResource(
+                "mlplat:test:Mid", f"{outer_name}-mid", opts=pulumi.ResourceOptions(parent=outer)
+            )
+            # Same type and name under both: the engine keeps them apart by the outer type.
+            pulumi.ComponentResource("mlplat:test:Leaf", "leaf", opts=pulumi.ResourceOptions(parent=mid))
+
+    run = run_in_mock_engine(body, stack="dev", config={})
+
+    assert sorted(r.urn for r in run.resources if r.type != "pulumi:pulumi:Stack") == sorted(
+        [
+            "urn:pulumi:dev::mlplat::mlplat:test:Left::left",
+            "urn:pulumi:dev::mlplat::mlplat:test:Left$mlplat:test:Mid::left-mid",
+            "urn:pulumi:dev::mlplat::mlplat:test:Left$mlplat:test:Mid$mlplat:test:Leaf::leaf",
+            "urn:pulumi:dev::mlplat::mlplat:test:Right::right",
+            "urn:pulumi:dev::mlplat::mlplat:test:Right$mlplat:test:Mid::right-mid",
+            "urn:pulumi:dev::mlplat::mlplat:test:Right$mlplat:test:Mid$mlplat:test:Leaf::leaf",
+        ]
+    )
+    assert run.stack_urn == "urn:pulumi:dev::mlplat::pulumi:pulumi:Stack::mlplat-dev"
 
 
 def test_preview_answers_echo_inputs_and_leave_what_the_provider_fills_in_unknown() -> None:

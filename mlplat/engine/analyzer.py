@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from jsonschema import Draft7Validator
 from pulumi.runtime.proto import analyzer_pb2 as apb
 from pulumi.runtime.proto import analyzer_pb2_grpc as agrpc
 from ruamel.yaml import YAML
@@ -538,12 +539,8 @@ def _reconcile_config(
         name: _PolicyConfig(_PROTO_TO_LEVEL.get(c.enforcementLevel), json_format.MessageToDict(c.properties))
         for name, c in info.initialConfig.items()
     }
-    unknown = sorted(set(file_config) - set(result) - {"all"})
-    if unknown:
-        raise PolicyConfigError(
-            f"{source}: unknown polic{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)} "
-            f"(pack {info.name} has: {', '.join(sorted(result))})"
-        )
+    # Like the CLI, a config entry for a policy the pack does not have is ignored (a pack may drop a
+    # rule that older config files still name); tests keep the repository's files free of such names.
     for layer in (initial, file_config):
         everything = layer.get("all")
         if everything is not None and everything.level is not None:
@@ -556,7 +553,29 @@ def _reconcile_config(
             result[name] = _PolicyConfig(
                 given.level or current.level, {**current.properties, **given.properties}
             )
+    _validate_properties(info, result, source)
     return result
+
+
+def _validate_properties(info: apb.AnalyzerInfo, config: Mapping[str, _PolicyConfig], source: str) -> None:
+    """Refuse config that breaks a policy's config schema, as the CLI does before it starts an update.
+
+    The CLI validates each policy's properties against the JSON schema the pack declares
+    (pulumi/pulumi `pkg/engine` policy config validation, `resource/plugin.ValidatePolicyPackConfig`).
+    """
+    problems: list[str] = []
+    for policy in info.policies:
+        schema = {
+            "type": "object",
+            "properties": json_format.MessageToDict(policy.configSchema.properties),
+            "required": list(policy.configSchema.required),
+        }
+        properties = config[policy.name].properties if policy.name in config else {}
+        for error in sorted(Draft7Validator(schema).iter_errors(properties), key=lambda e: list(e.path)):
+            where = ".".join(str(p) for p in error.absolute_path)
+            problems.append(f"{policy.name}{'.' + where if where else ''}: {error.message}")
+    if problems:
+        raise PolicyConfigError(f"{source}: validating policy config for {info.name}: {'; '.join(problems)}")
 
 
 class _PackProcess:

@@ -29,6 +29,7 @@ from mlplat.engine.fakes import gcp as gcp_fakes
 from mlplat.engine.fakes import kubernetes as kubernetes_fakes
 from mlplat.engine.recording import RecordedResource
 
+_ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 _BY_PACKAGE: dict[str, ModuleType] = {
     "aws": aws_fakes,
     "gcp": gcp_fakes,
@@ -115,6 +116,21 @@ class RecordingMonitor(MockMonitor):
         self.recorded: list[RecordedResource] = []
         self._urns: set[str] = set()
         self.resource_outputs: dict[str, struct_pb2.Struct] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives a registration: the whole chain of parent types, the root stack left out.
+
+        Follows pulumi/pulumi `pkg/resource/deploy/source_eval.go` (RegisterResource takes the parent's
+        qualified type unless the parent is the root stack) and `sdk/go/common/resource/urn.go`
+        (`NewURN` joins the parent type and the type with `$`). The SDK's mock monitor keeps only the
+        immediate parent's type and prefixes top-level types with the stack's, which the engine does not.
+        """
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != _ROOT_STACK_TYPE:
+                qualified = f"{parent_type}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)

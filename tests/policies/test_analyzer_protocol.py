@@ -23,6 +23,7 @@ from mlplat.engine.analyzer import (
     run_policy_pack,
 )
 from mlplat.engine.recording import RecordedResource
+from policies.pack import POLICIES
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = ROOT / "policies"
@@ -267,13 +268,29 @@ def test_violations_are_sorted_mandatory_first(prod_report: PolicyReport, dev_re
         assert keys == sorted(keys)
 
 
-def test_unknown_policy_name_in_config_file_is_a_clear_error(tmp_path: Path) -> None:
-    config = tmp_path / "typo.json"
-    config.write_text(json.dumps({"s3-bucket-versoning-enabled": "advisory"}))
+def test_a_config_entry_for_a_policy_the_pack_lacks_is_ignored_as_the_cli_does(tmp_path: Path) -> None:
+    config = tmp_path / "old.json"
+    config.write_text(json.dumps({"a-rule-this-pack-dropped": "advisory"}))
+    assert run([*platform(), *bucket_set("models")], config).violations == []
+
+
+def test_the_repository_policy_configs_name_only_policies_of_the_pack() -> None:
+    names = {p.name for p in POLICIES}
+    files = sorted((ROOT / "policies" / "config").glob("*.json"))
+    assert files
+    for path in files:
+        assert set(json.loads(path.read_text())) - names - {"all"} == set(), path.name
+
+
+def test_config_that_breaks_a_policys_schema_is_refused_before_any_analysis(tmp_path: Path) -> None:
+    config = tmp_path / "bad-value.json"
+    config.write_text(json.dumps({"eks-gpu-node-group-capped": {"maxGpusPerPool": "lots"}}))
     with pytest.raises(
-        PolicyConfigError, match=r"typo\.json: unknown policy s3-bucket-versoning-enabled \(pack"
+        PolicyConfigError,
+        match=r"bad-value\.json: validating policy config for mlplat-guardrails: "
+        r"eks-gpu-node-group-capped\.maxGpusPerPool: 'lots' is not of type 'integer'",
     ):
-        run([*platform(), *bucket_set("models")], config)
+        run([], config)
 
 
 def test_invalid_enforcement_level_in_config_file_is_a_clear_error(tmp_path: Path) -> None:
