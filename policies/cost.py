@@ -1,8 +1,10 @@
 """Stack rules on cost: the plan's estimate against the stack's budget.
 
-The estimate reaches the pack as policy config (`mlplat plan` computes it from the price
-catalog and passes it with the stack's policy config); without it the rules have nothing to
-judge and stay silent, so a `pulumi preview` without an estimate is not blocked by a guess.
+The estimate reaches the pack as policy config, the same way on both paths: `mlplat plan` passes
+it with the stack's policy config, and `mlplat plan STACK --policy-config-out FILE` writes that
+merged config for `pulumi preview --policy-pack policies --policy-pack-config FILE`. Where the
+stack's config sets `requireEstimate` (the repository's dev and prod do), a run without an
+estimate is itself a finding, so a real preview can never pass the budget rules by silence.
 """
 
 from __future__ import annotations
@@ -26,7 +28,16 @@ _ESTIMATE_SCHEMA = {
         "description": "the stack's monthly budget (mlplat:budget.monthlyUsd)",
     },
     "peakFactor": {"type": "number", "default": 3.0, "description": "how far above budget peak may go"},
+    "requireEstimate": {
+        "type": "boolean",
+        "default": False,
+        "description": "report a run that received no estimate (the preview was not given mlplat's config)",
+    },
 }
+_NO_ESTIMATE = (
+    "no cost estimate reached this rule, so the budget cannot be judged; run `mlplat plan STACK "
+    "--policy-config-out FILE` and pass FILE to `pulumi preview --policy-pack-config`"
+)
 
 
 def _numbers(config: Mapping[str, Any], *keys: str) -> list[float] | None:
@@ -37,8 +48,11 @@ def _numbers(config: Mapping[str, Any], *keys: str) -> list[float] | None:
 
 
 def _idle_within_budget(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    found = _numbers(args.get_config(), "idleMonthly", "budgetMonthly")
+    config = args.get_config()
+    found = _numbers(config, "idleMonthly", "budgetMonthly")
     if found is None:
+        if config.get("requireEstimate") is True:
+            report_violation(_NO_ESTIMATE, None)
         return
     idle, budget = found
     if idle > budget:
@@ -50,8 +64,11 @@ def _idle_within_budget(args: StackValidationArgs, report_violation: ReportViola
 
 
 def _peak_within_budget(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    found = _numbers(args.get_config(), "peakMonthly", "budgetMonthly", "peakFactor")
+    config = args.get_config()
+    found = _numbers(config, "peakMonthly", "budgetMonthly", "peakFactor")
     if found is None:
+        if config.get("requireEstimate") is True:
+            report_violation(_NO_ESTIMATE, None)
         return
     peak, budget, factor = found
     if peak > budget * factor:

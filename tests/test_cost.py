@@ -307,9 +307,12 @@ def test_peak_within_budget_times_factor_passes_and_above_is_a_violation() -> No
     assert "exceeds 3 x the budget ($3,000.00/month)" in message
 
 
-def test_budget_rules_stay_silent_without_an_estimate() -> None:
+def test_budget_rules_stay_silent_without_an_estimate_unless_the_config_requires_one() -> None:
     assert judge(cost_idle_within_budget, {}) == []
     assert judge(cost_peak_within_budget_factor, {"budgetMonthly": 1.0}) == []
+    for rule in (cost_idle_within_budget, cost_peak_within_budget_factor):
+        (message,) = judge(rule, {"requireEstimate": True})
+        assert message.startswith("no cost estimate reached this rule")
 
 
 def test_budget_rules_default_to_mandatory_idle_and_advisory_peak() -> None:
@@ -345,3 +348,36 @@ def test_raising_a_prod_gpu_pool_minimum_past_the_budget_blocks_the_plan(tmp_pat
     report = json.loads(proc.stdout)
     mandatory = [v["policy"] for v in report["policy"]["violations"] if v["level"] == "mandatory"]
     assert "cost-idle-within-budget" in mandatory
+
+
+def test_the_budget_rule_fires_in_a_real_preview_given_the_config_mlplat_plan_writes(tmp_path: Path) -> None:
+    """`mlplat plan --policy-config-out F`, then the pack as `pulumi preview --policy-pack-config F` runs it."""
+    from mlplat.engine import plan as plan_module
+    from mlplat.engine.analyzer import run_policy_pack
+    from mlplat.engine.stackfile import load_stack_config
+
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    for folder in ("infra", "policies"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    budget = {**stack_document("prod")["config"]["mlplat:budget"], "monthlyUsd": 100}
+    budget.pop("perCloud", None)
+    write_stack(tmp_path, "prod", set_path(stack_document("prod"), "mlplat:budget", budget))
+    written = tmp_path / "policy-config.json"
+
+    proc = mlplat("plan", "prod", "--json", "--policy-config-out", str(written), "--cwd", str(tmp_path))
+
+    assert proc.returncode == 1, proc.stderr
+    run = plan_module.run_program(tmp_path, load_stack_config(tmp_path, "prod"))
+
+    def budget_verdicts(config_file: Path) -> list[tuple[str, str, str]]:
+        report = run_policy_pack(
+            run.resources, pack_dir=ROOT / "policies", stack="prod", project="mlplat", config_file=config_file
+        )
+        return [(v.policy, v.level, v.message) for v in report.violations if v.policy.startswith("cost-")]
+
+    (idle,) = [v for v in budget_verdicts(written) if v[0] == "cost-idle-within-budget"]
+    assert idle[1] == "mandatory" and "exceeds the budget of $100.00/month" in idle[2]
+    # Given only the stack's own file, a preview cannot judge the budget, and says so instead of passing.
+    without = budget_verdicts(ROOT / "policies" / "config" / "prod.json")
+    assert ("cost-idle-within-budget", "mandatory") in {(p, level) for p, level, _ in without}
+    assert all(message.startswith("no cost estimate reached this rule") for _, _, message in without)

@@ -29,10 +29,19 @@ def plan(
     cwd: Annotated[
         Path | None, typer.Option("--cwd", help="Project directory (default: search upwards)")
     ] = None,
+    policy_config_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-config-out",
+            help="Write the policy config this plan used (with the cost estimate) for `pulumi preview --policy-pack-config`",
+        ),
+    ] = None,
 ) -> None:
     """Show what `pulumi preview` would create for STACK, with policy verdicts and cost, offline."""
     if as_json and markdown:
         fail("choose one of --json and --markdown")
+    if no_policy and policy_config_out is not None:
+        fail("--policy-config-out needs the policy pack; drop --no-policy")
     project_dir = find_project_dir((cwd or Path.cwd()).resolve())
     # Settings are checked before the SDKs load: a mistake costs a fraction of a second.
     from mlplat.engine.stackfile import load_stack_config
@@ -49,7 +58,14 @@ def plan(
 
     try:
         with Progress(f"Planning {stack} offline..."):
-            report = plan_stack(project_dir, config, settings, run_policies=not no_policy, preview=preview)
+            report = plan_stack(
+                project_dir,
+                config,
+                settings,
+                run_policies=not no_policy,
+                preview=preview,
+                policy_config_out=policy_config_out.resolve() if policy_config_out else None,
+            )
     except DuplicateUrnError as error:  # the engine would refuse the preview the same way
         fail(f"{config.path.name}: {error}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,16 @@ def policy_config_file(pack_dir: Path, stack: str, profile: str) -> Path | None:
     return None
 
 
+def preview_policy_config(config_file: Path | None, estimate: dict[str, Any]) -> dict[str, Any]:
+    """The `--policy-pack-config` for a real preview: the stack's file with the estimate for the budget rules."""
+    merged: dict[str, Any] = json.loads(config_file.read_text()) if config_file is not None else {}
+    for name in COST_POLICIES:
+        given = merged.get(name)
+        entry = {"enforcementLevel": given} if isinstance(given, str) else dict(given or {})
+        merged[name] = {**entry, **estimate}
+    return merged
+
+
 def plan_stack(
     project_dir: Path,
     config: StackConfig,
@@ -32,8 +43,13 @@ def plan_stack(
     *,
     run_policies: bool = True,
     preview: bool = False,
+    policy_config_out: Path | None = None,
 ) -> dict[str, Any]:
-    """Plan `config`; `preview=True` leaves computed outputs unknown, as in `pulumi preview` of a new stack."""
+    """Plan `config`; `preview=True` leaves computed outputs unknown, as in `pulumi preview` of a new stack.
+
+    `policy_config_out` receives the policy config this plan judged with (the stack's file plus the
+    cost estimate), for `pulumi preview --policy-pack-config`, so the real preview judges the same.
+    """
     pack_dir = project_dir / "policies"
     # Started first, the pack loads on the other core while the program runs.
     pack = shared_pack(pack_dir, stack=config.stack, project=PROJECT) if run_policies else None
@@ -56,6 +72,9 @@ def plan_stack(
             "peakFactor": budget.peak_factor,
         }
         config_file = policy_config_file(pack_dir, config.stack, settings.settings.profile_name)
+        if policy_config_out is not None:
+            merged = preview_policy_config(config_file, estimate_config)
+            policy_config_out.write_text(json.dumps(merged, indent=2) + "\n")
         policy = pack.analyze(
             run.resources, config_file=config_file, plan_config=dict.fromkeys(COST_POLICIES, estimate_config)
         )

@@ -175,9 +175,20 @@ def mixed_stack() -> list[RecordedResource]:
     ]
 
 
+# What `mlplat plan` hands the budget rules with the stack's config: an estimate within budget.
+WITHIN_BUDGET = {"idleMonthly": 100.0, "peakMonthly": 200.0, "budgetMonthly": 1000.0, "peakFactor": 3.0}
+
+
 def run(resources: list[RecordedResource], config_file: Path | None) -> PolicyReport:
     return run_policy_pack(
-        resources, pack_dir=PACK_DIR, stack=STACK, project=PROJECT, config_file=config_file
+        resources,
+        pack_dir=PACK_DIR,
+        stack=STACK,
+        project=PROJECT,
+        config_file=config_file,
+        plan_config=dict.fromkeys(
+            ("cost-idle-within-budget", "cost-peak-within-budget-factor"), WITHIN_BUDGET
+        ),
     )
 
 
