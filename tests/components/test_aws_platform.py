@@ -155,8 +155,12 @@ def test_stack_exports_network_buckets_workspace_cluster_and_pools(prod: Plan) -
     assert out["awsVpcId"].startswith("vpc-")
     assert len(out["awsPrivateSubnetIds"]) == 3
     assert set(out["awsBuckets"]) == {"data", "artifacts"}
-    assert out["awsSagemakerDomainId"].startswith("d-")
-    assert out["awsSagemakerStudioUrl"].endswith(".studio.us-east-1.sagemaker.aws")
+    # The exports are the domain's own outputs (what CreateDomain returns), not strings the program builds.
+    [domain] = [r for r in prod.run.resources if r.type == "aws:sagemaker/domain:Domain"]
+    domain_outputs = json_format.MessageToDict(domain.outputs)
+    assert domain_outputs["id"] and domain_outputs["url"]
+    assert out["awsSagemakerDomainId"] == domain_outputs["id"]
+    assert out["awsSagemakerStudioUrl"] == domain_outputs["url"]
     assert out["awsClusterName"] == "mlplat-prod"
     assert out["awsClusterEndpoint"].startswith("https://")
     assert set(out["awsGpuPools"]) == {"a10g", "a100"}

@@ -394,6 +394,27 @@ def test_every_resource_rule_has_compliant_and_non_compliant_cases() -> None:
     assert {case[1].name for case in NON_COMPLIANT} == rules
 
 
+# The on-demand pool is compliant only where the stack does not ask for spot; its twin needs that config.
+TWINS_ELSEWHERE = {
+    ("azure-aks-gpu-pool-spot", "GPU_POOL_OK"): "test_dev_requires_gpu_pools_on_spot_through_policy_config"
+}
+
+
+def test_every_compliant_case_has_a_violating_twin_from_the_same_resource() -> None:
+    """A compliant case alone passes against a rule that does nothing; its twin is what can fail."""
+    bases = {id(value): name for name, value in globals().items() if name.endswith("_OK")}
+    twins = {(case[1].name, case[2], id(case[3])) for case in NON_COMPLIANT}
+    lonely = [
+        (policy.name, bases[id(props)])
+        for policy, resource_type, props in COMPLIANT
+        if (policy.name, resource_type, id(props)) not in twins
+    ]
+    assert COMPLIANT
+    assert {case: TWINS_ELSEWHERE.get(case) for case in lonely} == {
+        case: test for case, test in TWINS_ELSEWHERE.items() if test in globals()
+    }
+
+
 def test_dev_requires_gpu_pools_on_spot_through_policy_config() -> None:
     assert (
         check(azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, config={"requireSpot": True})
@@ -415,11 +436,15 @@ def test_gpu_pool_cap_comes_from_policy_config() -> None:
         )
         == []
     )
+    over = changed(GPU_POOL_OK, ("maxCount",), 40)
+    assert len(check(azure.azure_aks_gpu_pool, azure.AGENT_POOL, over, config={"maxNodes": 39})) == 1
 
 
 def test_cpu_pools_are_not_judged_as_gpu_pools() -> None:
     cpu = {**GPU_POOL_OK, "vmSize": "Standard_D8ds_v5", "nodeTaints": [], "minCount": 2}
     assert check(azure.azure_aks_gpu_pool, azure.AGENT_POOL, cpu) == []
+    warm_untainted_gpu = {**cpu, "vmSize": GPU_POOL_OK["vmSize"]}
+    assert len(check(azure.azure_aks_gpu_pool, azure.AGENT_POOL, warm_untainted_gpu)) == 1
     assert azure.is_gpu_vm_size("Standard_ND96isr_H100_v5") and not azure.is_gpu_vm_size("Standard_D4ds_v5")
 
 
@@ -437,15 +462,22 @@ def test_unknown_values_never_crash_and_never_hide_a_known_bad_value() -> None:
     assert "allowSharedKeyAccess is true" in message and "minimumTlsVersion" not in message
     unknown_ranges = changed(PUBLIC_AKS_OK, ("apiServerAccessProfile", "authorizedIPRanges"), ENGINE_UNKNOWN)
     assert check(azure.azure_aks_cluster_hardened, azure.CLUSTER, unknown_ranges) == []
+    open_ranges = changed(PUBLIC_AKS_OK, ("apiServerAccessProfile", "authorizedIPRanges"), ["0.0.0.0/0"])
+    assert len(check(azure.azure_aks_cluster_hardened, azure.CLUSTER, open_ranges)) == 1
     unknown_notifications = changed(BUDGET_OK, ("notifications",), ENGINE_UNKNOWN)
     assert check(azure.azure_budget_pinned, azure.BUDGET, unknown_notifications) == []
+    no_notifications = changed(BUDGET_OK, ("notifications",), {})
+    assert len(check(azure.azure_budget_pinned, azure.BUDGET, no_notifications)) == 1
     everything_unknown = {k: ENGINE_UNKNOWN for k in AKS_OK}
+    untainted_gpu_pool = {"name": "gpu", "mode": "User", "vmSize": "Standard_NC4as_T4_v3", "nodeTaints": []}
+    everything_bad = {"agentPoolProfiles": [untainted_gpu_pool]}  # every other property unset
     for policy in (
         azure.azure_aks_cluster_hardened,
         azure.azure_aks_gpu_pool,
         azure.azure_aks_etcd_encryption,
     ):
         assert check(policy, azure.CLUSTER, everything_unknown) == []
+        assert len(check(policy, azure.CLUSTER, everything_bad)) == 1
 
 
 # --- stack rules -------------------------------------------------------------------------------------------
@@ -544,6 +576,8 @@ def test_a_budget_scoped_elsewhere_leaves_the_resource_group_unwatched() -> None
 def test_stacks_without_azure_resources_need_no_azure_budget() -> None:
     other = resource("aws:s3/bucket:Bucket", "b", {})
     assert check_stack(azure.azure_stack_has_budget, [other]) == []
+    group = resource(azure.RESOURCE_GROUP, "rg", {"tags": TAGS})
+    assert len(check_stack(azure.azure_stack_has_budget, [other, group])) == 1
 
 
 # --- the pack and its configs ------------------------------------------------------------------------------
