@@ -158,8 +158,9 @@ def test_stack_exports_network_buckets_workspace_cluster_and_pools(prod: Plan) -
     # The exports are the domain's own outputs (what CreateDomain returns), not strings the program builds.
     [domain] = [r for r in prod.run.resources if r.type == "aws:sagemaker/domain:Domain"]
     domain_outputs = json_format.MessageToDict(domain.outputs)
-    assert domain_outputs["id"] and domain_outputs["url"]
-    assert out["awsSagemakerDomainId"] == domain_outputs["id"]
+    assert domain_outputs["arn"] and domain_outputs["url"]
+    # A domain's ARN is arn:aws:sagemaker:<region>:<account>:domain/<domain-id> (SageMaker API, DescribeDomain).
+    assert domain_outputs["arn"].endswith(f":domain/{out['awsSagemakerDomainId']}")
     assert out["awsSagemakerStudioUrl"] == domain_outputs["url"]
     assert out["awsClusterName"] == "mlplat-prod"
     assert out["awsClusterEndpoint"].startswith("https://")
