@@ -17,8 +17,8 @@ from components.azure import (
     StorageAccount,
     StorageAccountArgs,
 )
-from components.azure.private_link import PRIVATE_DNS_ZONES
-from components.azure.roles import ROLES
+from tests.components.provider_facts import AZURE_BUILT_IN_ROLES as ROLES
+from tests.components.provider_facts import AZURE_PRIVATE_DNS_ZONES as PRIVATE_DNS_ZONES
 from tests.plans import Plan, Seen, record
 
 TAGS = {"environment": "prod", "owner": "ml", "cost-center": "cc", "managed-by": "pulumi", "stack": "prod"}
