@@ -220,7 +220,9 @@ def _validate_required_tags(args: ResourceValidationArgs, report_violation: Repo
         report_violation("; ".join(problems) + ".", None)
 
 
-def _bucket_has(companion_types: tuple[str, ...], companion: str) -> StackValidation:
+def _bucket_has(
+    companion_types: tuple[str, ...], companion: str
+) -> StackValidation:  # pragma: no mutate block
     """A stack check: every bucket has a `companion` whose `bucket` input depends on it."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -838,7 +840,7 @@ def gpu_count(props: Mapping[str, Any]) -> int | None:
 
 def _gpu_only(
     check: Callable[[ResourceValidationArgs, int], str | None],
-) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:  # pragma: no mutate block
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in EKS_NODE_GROUP:
             return
@@ -1140,7 +1142,9 @@ def _validate_domain_endpoints(args: StackValidationArgs, report_violation: Repo
 # --- the policies ----------------------------------------------------------------------------------------
 
 
-def _resource(name: str, description: str, validate: Any, **extra: Any) -> ResourceValidationPolicy:
+def _resource(
+    name: str, description: str, validate: Any, **extra: Any
+) -> ResourceValidationPolicy:  # pragma: no mutate block
     return ResourceValidationPolicy(
         name=name,
         description=description,
@@ -1150,7 +1154,9 @@ def _resource(name: str, description: str, validate: Any, **extra: Any) -> Resou
     )
 
 
-def _stack(name: str, description: str, validate: StackValidation) -> StackValidationPolicy:
+def _stack(
+    name: str, description: str, validate: StackValidation
+) -> StackValidationPolicy:  # pragma: no mutate block
     return StackValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=EnforcementLevel.MANDATORY
     )

@@ -517,7 +517,7 @@ def _protected(args: ResourceValidationArgs) -> list[str]:
 
 def _every(
     targets: Iterable[str], companions: Iterable[str], property_name: str, missing: str
-) -> Callable[[StackValidationArgs, ReportViolation], None]:
+) -> Callable[[StackValidationArgs, ReportViolation], None]:  # pragma: no mutate block
     """A stack check: every resource of `targets` has a companion whose `property_name` depends on it."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:

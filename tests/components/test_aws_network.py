@@ -64,7 +64,7 @@ def test_per_az_nat_routes_each_private_subnet_through_its_own_zone() -> None:
 def test_without_nat_private_subnets_have_no_route_to_the_internet() -> None:
     plan = network("none")
     private_tables = [r for r in plan.of_type("aws:ec2/routeTable:RouteTable") if "private" in r.name]
-    assert all(r.inputs.get("routes", []) == [] for r in private_tables)
+    assert private_tables and all(r.inputs.get("routes", []) == [] for r in private_tables)
 
 
 def test_no_subnet_assigns_public_ips_on_launch() -> None:
@@ -77,6 +77,7 @@ def test_subnets_carry_kubernetes_load_balancer_role_tags() -> None:
     subnets = network("single").of_type("aws:ec2/subnet:Subnet")
     public = [s for s in subnets if "public" in s.name]
     private = [s for s in subnets if "private" in s.name]
+    assert public and private
     assert all(s.inputs["tags"]["kubernetes.io/role/elb"] == "1" for s in public)
     assert all(s.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in private)
 

@@ -129,7 +129,8 @@ def test_one_key_per_purpose_each_rotating(prod: Plan) -> None:
         f"alias/mlplat-prod-{p}"
         for p in ("alerts", "data", "eks-secrets", "eks-volumes", "logs", "sagemaker")
     ]
-    assert all(k.inputs["enableKeyRotation"] is True for k in prod.of_type("aws:kms/key:Key"))
+    keys = prod.of_type("aws:kms/key:Key")
+    assert len(keys) == len(aliases) and all(k.inputs["enableKeyRotation"] is True for k in keys)
 
 
 def test_budget_is_the_stacks_aws_share_scoped_to_its_environment(prod: Plan) -> None:

@@ -306,7 +306,7 @@ def test_prod_data_is_protected_retained_and_locked_in_azure(prod: Plan) -> None
         resource = prod.one(token)
         assert resource.protect and resource.retain_on_delete, token
         assert locked(prod, resource), token
-    assert all(k.protect for k in prod.of_type(KEY))
+    assert prod.of_type(KEY) and all(k.protect for k in prod.of_type(KEY))
     assert prod.one(REGISTRY).protect
     assert prod.one("azure-native:operationalinsights:Workspace").protect
 

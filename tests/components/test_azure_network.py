@@ -73,7 +73,8 @@ def test_every_security_group_denies_inbound_traffic_from_the_internet(plan: Pla
 
 
 def test_subnets_have_no_implicit_outbound_internet_access(plan: Plan) -> None:
-    assert all(s.inputs["defaultOutboundAccess"] is False for s in plan.of_type(SUBNET))
+    subnets = plan.of_type(SUBNET)
+    assert subnets and all(s.inputs["defaultOutboundAccess"] is False for s in subnets)
 
 
 def test_nat_gateway_with_one_static_standard_ip_serves_the_aks_and_compute_subnets(plan: Plan) -> None:

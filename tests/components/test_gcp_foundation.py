@@ -104,7 +104,7 @@ def test_lazily_created_service_agents_are_created_after_their_apis(plan: Plan) 
     ]
     services = {s.urn for s in plan.of_type("gcp:projects/service:Service")}
     by_urn = {r.urn: r for r in plan.run.resources}
-    assert all(services <= set(by_urn[i.urn].dependencies) for i in identities)
+    assert services and all(services <= set(by_urn[i.urn].dependencies) for i in identities)
 
 
 # --- keys -------------------------------------------------------------------------------------------------

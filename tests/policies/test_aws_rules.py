@@ -171,6 +171,7 @@ def test_prod_config_names_every_rule_dev_relaxes_as_mandatory() -> None:
 
 def test_prod_config_keeps_everything_mandatory() -> None:
     config = json.loads((POLICY_DIR / "config" / "prod.json").read_text())
+    assert config, "prod.json names no rule"
     assert set(config.values()) <= {"mandatory"}
     assert set(config) <= {p.name for p in POLICIES}
 

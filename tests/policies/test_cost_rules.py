@@ -13,7 +13,8 @@ from policies.cost import cost_idle_within_budget, cost_peak_within_budget_facto
 def judge(policy: StackValidationPolicy, config: dict[str, Any]) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     policy.validate(
-        StackValidationArgs(resources=[], config=config), lambda message, urn=None: found.append((message, urn))
+        StackValidationArgs(resources=[], config=config),
+        lambda message, urn=None: found.append((message, urn)),
     )
     return found
 
@@ -70,7 +71,9 @@ def test_idle_rule_judges_only_numbers_it_was_given(config: dict[str, Any]) -> N
 )
 def test_peak_rule_judges_only_numbers_it_was_given(config: dict[str, Any]) -> None:
     assert judge(cost_peak_within_budget_factor, config) == []
-    assert len(judge(cost_peak_within_budget_factor, {**config, "budgetMonthly": 1.0, "peakFactor": 3.0})) == 1
+    assert (
+        len(judge(cost_peak_within_budget_factor, {**config, "budgetMonthly": 1.0, "peakFactor": 3.0})) == 1
+    )
 
 
 def test_idle_over_budget_blocks_and_peak_over_the_factor_only_advises() -> None:

@@ -247,6 +247,7 @@ def stack_resource(resource_type: str, name: str, props: Mapping[str, Any]) -> P
 
 
 def test_every_gcp_rule_is_mandatory_by_default_and_named_in_kebab_case() -> None:
+    assert gcp.POLICIES
     assert all(
         p.enforcement_level is not None and p.enforcement_level.value == "mandatory" for p in gcp.POLICIES
     )
