@@ -35,6 +35,7 @@ from components.azure import (
 from components.common.tags import platform_tags
 from mlplat.engine.analyzer import run_policy_pack
 from policies import azure
+from policies.common import show
 from policies.pack import POLICIES
 from tests.plans import record
 from tests.policies.harness import REMOVE as _REMOVE
@@ -383,6 +384,74 @@ def test_one_insecure_property_is_reported(
 ) -> None:
     [message] = check(policy, resource_type, changed(base, path, value))
     assert fragment in message, message
+
+
+# What Azure does with each property a rule requires, from the ARM API references: the values the rule
+# accepts, Azure's value when the property is unset (None: the property is required), and one refused value.
+# Storage: learn.microsoft.com/azure/templates/microsoft.storage/storageaccounts and .../blobservices;
+# Key Vault: .../microsoft.keyvault/vaults; registry: .../microsoft.containerregistry/registries;
+# Azure ML: .../microsoft.machinelearningservices/workspaces; AKS: .../microsoft.containerservice/managedclusters;
+# subnets: .../microsoft.network/virtualnetworks/subnets.
+REQUIRED_SETTINGS = [
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "kind", ["StorageV2"], None, "Storage"),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "minimumTlsVersion", ["TLS1_2", "TLS1_3"], "TLS1_0", "TLS1_1"),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "enableHttpsTrafficOnly", [True], True, False),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "allowBlobPublicAccess", [False], False, True),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "allowSharedKeyAccess", [False], True, True),
+    (azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK, "encryption.keySource", ["Microsoft.Keyvault"], "Microsoft.Storage", "Microsoft.Storage"),
+    (azure.azure_storage_public_network_disabled, azure.STORAGE, STORAGE_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK, "isVersioningEnabled", [True], False, False),
+    (azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK, "deleteRetentionPolicy.enabled", [True], False, False),
+    (azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK, "containerDeleteRetentionPolicy.enabled", [True], False, False),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, "properties.enableRbacAuthorization", [True], False, False),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, "properties.enablePurgeProtection", [True], False, False),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, "properties.enableSoftDelete", [True], True, False),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, "properties.networkAcls.defaultAction", ["Deny"], "Allow", "Allow"),
+    (azure.azure_key_vault_public_network_disabled, azure.VAULT, VAULT_OK, "properties.publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, "adminUserEnabled", [False], False, True),
+    (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, "anonymousPullEnabled", [False], False, True),
+    (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, "sku.name", ["Premium"], None, "Standard"),
+    (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, "systemDatastoresAuthMode", ["Identity"], "AccessKey", "AccessKey"),
+    (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, "managedNetwork.isolationMode", ["AllowOnlyApprovedOutbound"], "Disabled", "AllowInternetOutbound"),
+    (azure.azure_aks_private_cluster, azure.CLUSTER, AKS_OK, "apiServerAccessProfile.enablePrivateCluster", [True], False, False),
+    (azure.azure_aks_etcd_encryption, azure.CLUSTER, AKS_OK, "securityProfile.azureKeyVaultKms.enabled", [True], False, False),
+    (azure.azure_aks_standard_tier, azure.CLUSTER, AKS_OK, "sku.tier", ["Standard", "Premium"], "Free", "Free"),
+    (azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, "defaultOutboundAccess", [False], True, True),
+]  # fmt: skip
+
+
+def _expected(path: str, shown: str, allowed: list[Any]) -> str:
+    return f"{path} is {shown}, expected {' or '.join(show(v) for v in allowed)}."
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "base", "path", "allowed", "default", "refused"),
+    REQUIRED_SETTINGS,
+    ids=[f"{case[0].name}-{case[3]}" for case in REQUIRED_SETTINGS],
+)
+def test_each_required_setting_accepts_its_values_refuses_others_and_judges_unset_as_azure_does(
+    policy: ResourceValidationPolicy,
+    resource_type: str,
+    base: dict[str, Any],
+    path: str,
+    allowed: list[Any],
+    default: Any,
+    refused: Any,
+) -> None:
+    at = tuple(path.split("."))
+    for value in allowed:
+        assert check(policy, resource_type, changed(base, at, value)) == [], value
+    assert check(policy, resource_type, changed(base, at, refused)) == [
+        _expected(path, show(refused), allowed)
+    ]
+    unset = check(policy, resource_type, changed(base, at, _REMOVE))
+    if default in allowed:
+        assert unset == []
+    else:
+        shown = "unset" if default is None else f"unset (Azure default {show(default)})"
+        assert unset == [_expected(path, shown, allowed)]
 
 
 def test_every_resource_rule_has_compliant_and_non_compliant_cases() -> None:

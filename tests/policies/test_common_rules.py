@@ -31,7 +31,9 @@ def test_a_resource_rule_judges_only_its_types_and_reports_every_problem_in_one_
 
 def test_a_props_rule_is_handed_the_resource_properties() -> None:
     seen: list[object] = []
-    rule = props_rule("props-rule", "Reads props.", [BUCKET], lambda props: seen.append(props["a"]) or ["bad"])
+    rule = props_rule(
+        "props-rule", "Reads props.", [BUCKET], lambda props: seen.append(props["a"]) or ["bad"]
+    )
     assert isinstance(rule, ResourceValidationPolicy)
     assert (rule.name, rule.description, rule.enforcement_level) == (
         "props-rule",
