@@ -1710,16 +1710,20 @@ JUDGED_BY_OWN_TESTS = {
 }
 
 
+def _rule_and_type(case: Any) -> tuple[str, str]:
+    return case.values[0].name, case.values[1]
+
+
 def test_every_compliant_case_has_a_violating_twin_of_the_same_rule_and_type() -> None:
     """A compliant case alone passes against a rule that does nothing; its twin is what can fail."""
-    compliant = {(case.values[0].name, case.values[1]) for case in COMPLIANT}
-    violating = {(case.values[0].name, case.values[1]) for case in VIOLATIONS}
+    compliant = {_rule_and_type(case) for case in COMPLIANT}
+    violating = {_rule_and_type(case) for case in VIOLATIONS}
     assert compliant, "no compliant cases collected"
     assert compliant - violating == set()
 
 
 def test_every_aws_rule_has_compliant_and_violating_cases() -> None:
-    tested_here = {case.values[0].name for case in COMPLIANT} | {case.values[0].name for case in VIOLATIONS}
+    tested_here = {_rule_and_type(case)[0] for case in [*COMPLIANT, *VIOLATIONS]}
     assert tested_here.isdisjoint(JUDGED_BY_OWN_TESTS)
     assert tested_here | set(JUDGED_BY_OWN_TESTS) == {p.name for p in aws.POLICIES}
     missing = [name for names in JUDGED_BY_OWN_TESTS.values() for name in names if name not in globals()]
