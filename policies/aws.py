@@ -228,7 +228,9 @@ def _validate_required_tags(args: ResourceValidationArgs, report_violation: Repo
         report_violation("; ".join(problems) + ".", None)
 
 
-def _bucket_has(companion_types: tuple[str, ...], companion: str) -> StackValidation:
+def _bucket_has(
+    companion_types: tuple[str, ...], companion: str
+) -> StackValidation:  # pragma: no mutate block
     """A stack check: every bucket has a `companion` whose `bucket` input depends on it."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -861,7 +863,7 @@ def gpu_count(props: Mapping[str, Any]) -> int | None:
 
 def _gpu_only(
     check: Callable[[ResourceValidationArgs, int], str | None],
-) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:  # pragma: no mutate block
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in EKS_NODE_GROUP:
             return
@@ -1165,7 +1167,7 @@ def _validate_domain_endpoints(args: StackValidationArgs, report_violation: Repo
 
 def _resource(
     name: str, description: str, validate: Any, types: Iterable[str], **extra: Any
-) -> ResourceValidationPolicy:
+) -> ResourceValidationPolicy:  # pragma: no mutate block
     return judges(
         ResourceValidationPolicy(
             name=name,
@@ -1178,7 +1180,9 @@ def _resource(
     )
 
 
-def _stack(name: str, description: str, validate: StackValidation) -> StackValidationPolicy:
+def _stack(
+    name: str, description: str, validate: StackValidation
+) -> StackValidationPolicy:  # pragma: no mutate block
     return StackValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=EnforcementLevel.MANDATORY
     )

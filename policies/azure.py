@@ -16,7 +16,6 @@ from typing import Any
 from pulumi_policy import (
     Policy,
     PolicyConfigSchema,
-    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     StackValidationArgs,
@@ -512,7 +511,7 @@ def _protected(args: ResourceValidationArgs) -> list[str]:
 
 def _every(
     targets: Iterable[str], companions: Iterable[str], property_name: str, missing: str
-) -> Callable[[StackValidationArgs, ReportViolation], None]:
+) -> Callable[[StackValidationArgs, ReportViolation], None]:  # pragma: no mutate block
     """A stack check: every resource of `targets` has a companion whose `property_name` depends on it."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -530,19 +529,16 @@ def _private_endpoints(args: StackValidationArgs, report_violation: ReportViolat
         if resource.urn in linked:
             continue
         # Storage and Key Vault always deny the public network; the others only when closed.
-        closed = resource.resource_type in (STORAGE, VAULT) or _public_access(resource) == "Disabled"
+        closed = (
+            resource.resource_type in (STORAGE, VAULT)
+            or prop(resource.props, "publicNetworkAccess") == "Disabled"
+        )
         if closed:
             report_violation(
                 f"{resource.name} has no private endpoint whose privateLinkServiceConnections point at it, "
                 "so nothing in the VNet can reach it.",
                 resource.urn,
             )
-
-
-def _public_access(resource: PolicyResource) -> object:
-    if resource.resource_type == VAULT:
-        return prop(resource.props, "properties", "publicNetworkAccess", default="Enabled")
-    return prop(resource.props, "publicNetworkAccess", default="Enabled")
 
 
 def _endpoints_in_dns(args: StackValidationArgs, report_violation: ReportViolation) -> None:

@@ -17,7 +17,7 @@ from pulumi_policy import (
 )
 
 from policies.common import UNKNOWN, elements, entries, judges, linked_through, of_type, prop
-from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY
+from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -51,16 +51,15 @@ def _release_pinned(args: ResourceValidationArgs, report_violation: ReportViolat
 
 
 def _tolerates_gpu_taint(tolerations: list[Any]) -> bool:
+    # kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration: operator defaults to Equal, which
+    # also needs the taint's value; Exists with an empty key matches every taint; an empty effect every effect.
     for t in tolerations:
-        if not isinstance(t, Mapping) or prop(t, "key") != GPU_TAINT_KEY:
+        if not isinstance(t, Mapping) or prop(t, "effect", default="") not in ("", GPU_TAINT_EFFECT):
             continue
-        # An empty effect tolerates every effect; operator defaults to Equal.
-        if prop(t, "effect", default="") in ("", GPU_TAINT_EFFECT) and prop(
-            t, "operator", default="Equal"
-        ) in (
-            "Exists",
-            "Equal",
-        ):
+        key, operator = prop(t, "key", default=""), prop(t, "operator", default="Equal")
+        if operator == "Exists" and key in ("", GPU_TAINT_KEY):
+            return True
+        if operator == "Equal" and key == GPU_TAINT_KEY and prop(t, "value", default="") == GPU_TAINT_VALUE:
             return True
     return False
 

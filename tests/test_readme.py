@@ -46,7 +46,7 @@ def test_readme_settings_reference_names_every_settings_key() -> None:
 def test_readme_commands_are_the_makefile_targets() -> None:
     readme = (ROOT / "README.md").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    for target in ("plan", "test", "setup", "bench", "inventory"):
+    for target in ("plan", "test", "setup", "bench", "inventory", "mutation"):
         assert f"make {target}" in readme
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
     assert "make test" in (ROOT / ".ci" / "run").read_text()

@@ -256,7 +256,8 @@ def test_ebs_csi_driver_uses_pod_identity_and_may_use_the_volume_key(prod: Plan)
     (association,) = addon.inputs["podIdentityAssociations"]
     assert association["serviceAccount"] == "ebs-csi-controller-sa"
     policy = next(r for r in prod.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "eks-ebs-csi")
-    assert all(s["Resource"] == [VOLUMES_KEY] for s in json.loads(policy.inputs["policy"])["Statement"])
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    assert statements and all(s["Resource"] == [VOLUMES_KEY] for s in statements)
 
 
 @pytest.mark.parametrize("component", ["eks-system", "eks-gpu-a10g"])

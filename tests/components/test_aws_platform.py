@@ -129,7 +129,8 @@ def test_one_key_per_purpose_each_rotating(prod: Plan) -> None:
         f"alias/mlplat-prod-{p}"
         for p in ("alerts", "data", "eks-secrets", "eks-volumes", "logs", "sagemaker")
     ]
-    assert all(k.inputs["enableKeyRotation"] is True for k in prod.of_type("aws:kms/key:Key"))
+    keys = prod.of_type("aws:kms/key:Key")
+    assert len(keys) == len(aliases) and all(k.inputs["enableKeyRotation"] is True for k in keys)
 
 
 def test_budget_is_the_stacks_aws_share_scoped_to_its_environment(prod: Plan) -> None:
@@ -155,8 +156,13 @@ def test_stack_exports_network_buckets_workspace_cluster_and_pools(prod: Plan) -
     assert out["awsVpcId"].startswith("vpc-")
     assert len(out["awsPrivateSubnetIds"]) == 3
     assert set(out["awsBuckets"]) == {"data", "artifacts"}
-    assert out["awsSagemakerDomainId"].startswith("d-")
-    assert out["awsSagemakerStudioUrl"].endswith(".studio.us-east-1.sagemaker.aws")
+    # The exports are the domain's own outputs (what CreateDomain returns), not strings the program builds.
+    [domain] = [r for r in prod.run.resources if r.type == "aws:sagemaker/domain:Domain"]
+    domain_outputs = json_format.MessageToDict(domain.outputs)
+    assert domain_outputs["arn"] and domain_outputs["url"]
+    # A domain's ARN is arn:aws:sagemaker:<region>:<account>:domain/<domain-id> (SageMaker API, DescribeDomain).
+    assert domain_outputs["arn"].endswith(f":domain/{out['awsSagemakerDomainId']}")
+    assert out["awsSagemakerStudioUrl"] == domain_outputs["url"]
     assert out["awsClusterName"] == "mlplat-prod"
     assert out["awsClusterEndpoint"].startswith("https://")
     assert set(out["awsGpuPools"]) == {"a10g", "a100"}

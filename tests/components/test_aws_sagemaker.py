@@ -177,7 +177,7 @@ def test_security_group_admits_only_studio_apps_of_the_same_group(prod: Plan) ->
 
 def test_approved_only_outbound_reaches_only_the_vpc_endpoints_s3_and_the_group(prod: Plan) -> None:
     egress = prod.one(SG).inputs["egress"]
-    assert all(r.get("cidrBlocks", []) in ([], ["10.20.0.0/16"]) for r in egress)
+    assert egress and all(r.get("cidrBlocks", []) in ([], ["10.20.0.0/16"]) for r in egress)
     assert any(r.get("prefixListIds") == ["pl-63a5400a"] and r["fromPort"] == 443 for r in egress)
 
 

@@ -11,9 +11,9 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from components.azure import AksCluster, AksClusterArgs, CustomerManagedKey, SystemPool
 from components.azure.cluster import GPU_TAINT, SPOT_TAINT, gpu_agent_pool_name
-from components.azure.roles import ROLES
 from components.common.gpu import ACCELERATOR_LABEL, POOL_LABEL, GpuPoolSpec
 from components.common.naming import validate_physical_name
+from tests.components.provider_facts import AZURE_BUILT_IN_ROLES as ROLES
 from tests.plans import Plan, Seen, record
 
 TAGS = {"environment": "prod", "owner": "ml", "cost-center": "cc", "managed-by": "pulumi", "stack": "prod"}

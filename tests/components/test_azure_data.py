@@ -17,8 +17,8 @@ from components.azure import (
     StorageAccount,
     StorageAccountArgs,
 )
-from components.azure.private_link import PRIVATE_DNS_ZONES
-from components.azure.roles import ROLES
+from tests.components.provider_facts import AZURE_BUILT_IN_ROLES as ROLES
+from tests.components.provider_facts import AZURE_PRIVATE_DNS_ZONES as PRIVATE_DNS_ZONES
 from tests.plans import Plan, Seen, record
 
 TAGS = {"environment": "prod", "owner": "ml", "cost-center": "cc", "managed-by": "pulumi", "stack": "prod"}
@@ -306,7 +306,7 @@ def test_prod_data_is_protected_retained_and_locked_in_azure(prod: Plan) -> None
         resource = prod.one(token)
         assert resource.protect and resource.retain_on_delete, token
         assert locked(prod, resource), token
-    assert all(k.protect for k in prod.of_type(KEY))
+    assert prod.of_type(KEY) and all(k.protect for k in prod.of_type(KEY))
     assert prod.one(REGISTRY).protect
     assert prod.one("azure-native:operationalinsights:Workspace").protect
 

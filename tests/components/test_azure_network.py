@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from components.azure import Network, NetworkArgs
-from components.azure.private_link import PRIVATE_DNS_ZONES
+from tests.components.provider_facts import AZURE_PRIVATE_DNS_ZONES
 from tests.plans import Plan, Seen, record
 
 TAGS = {"environment": "dev", "owner": "ml", "cost-center": "cc", "managed-by": "pulumi", "stack": "dev"}
@@ -73,7 +73,8 @@ def test_every_security_group_denies_inbound_traffic_from_the_internet(plan: Pla
 
 
 def test_subnets_have_no_implicit_outbound_internet_access(plan: Plan) -> None:
-    assert all(s.inputs["defaultOutboundAccess"] is False for s in plan.of_type(SUBNET))
+    subnets = plan.of_type(SUBNET)
+    assert subnets and all(s.inputs["defaultOutboundAccess"] is False for s in subnets)
 
 
 def test_nat_gateway_with_one_static_standard_ip_serves_the_aks_and_compute_subnets(plan: Plan) -> None:
@@ -89,10 +90,7 @@ def test_nat_gateway_with_one_static_standard_ip_serves_the_aks_and_compute_subn
 
 def test_private_dns_zones_cover_every_private_endpoint_kind_and_are_linked_to_the_vnet(plan: Plan) -> None:
     zones = plan.of_type("azure-native:privatedns:PrivateZone")
-    assert sorted(z.inputs["privateZoneName"] for z in zones) == sorted(PRIVATE_DNS_ZONES.values())
-    assert {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"} <= {
-        z.inputs["privateZoneName"] for z in zones
-    }
+    assert sorted(z.inputs["privateZoneName"] for z in zones) == sorted(AZURE_PRIVATE_DNS_ZONES.values())
     vnet = plan.one("azure-native:network:VirtualNetwork")
     links = plan.of_type("azure-native:privatedns:VirtualNetworkLink")
     assert len(links) == len(zones)

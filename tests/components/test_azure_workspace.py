@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.azure import ComputeCluster, ComputeInstanceUser, MlWorkspace, MlWorkspaceArgs, PrivateLink
-from components.azure.private_link import PRIVATE_DNS_ZONES
+from tests.components.provider_facts import AZURE_PRIVATE_DNS_ZONES as PRIVATE_DNS_ZONES
 from tests.plans import Plan, Seen, record
 
 TAGS = {"environment": "prod", "owner": "ml", "cost-center": "cc", "managed-by": "pulumi", "stack": "prod"}

@@ -105,11 +105,12 @@ def test_prod_protects_data_stores_and_the_cluster_and_dev_does_not(
         "gcp:artifactregistry/repository:Repository",
     )
     for token in protected_types:
-        assert all(r.protect for r in prod[1].of_type(token)), token
+        assert prod[1].of_type(token) and all(r.protect for r in prod[1].of_type(token)), token
         assert not any(r.protect for r in dev[1].of_type(token)), token
     assert prod[1].one(CLUSTER).inputs["deletionProtection"] is True
     assert dev[1].one(CLUSTER).inputs["deletionProtection"] is False
-    assert all(w.inputs["enableDeletionProtection"] for w in prod[1].of_type(WORKBENCH))
+    workbenches = prod[1].of_type(WORKBENCH)
+    assert workbenches and all(w.inputs["enableDeletionProtection"] for w in workbenches)
 
 
 def test_prod_buckets_are_versioned_and_never_force_destroyed_while_dev_buckets_are_disposable(

@@ -147,7 +147,7 @@ def test_each_team_gets_a_namespace_a_gpu_quota_limits_and_a_local_queue(aws: Pl
         "team-inference": {"requests.nvidia.com/gpu": "2"},
     }
     limits = aws.of_type("kubernetes:core/v1:LimitRange")
-    assert all(r.inputs["spec"]["limits"][0]["max"] == {"nvidia.com/gpu": "8"} for r in limits)
+    assert limits and all(r.inputs["spec"]["limits"][0]["max"] == {"nvidia.com/gpu": "8"} for r in limits)
     queues = {r.inputs["metadata"]["namespace"]: r.inputs["spec"] for r in custom(aws, "LocalQueue")}
     assert queues == {"team-research": {"clusterQueue": "gpu"}, "team-inference": {"clusterQueue": "gpu"}}
 

@@ -20,7 +20,6 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.common.tags import REQUIRED_TAG_KEYS, platform_tags
 from policies import aws
 from policies.common import UNKNOWN, elements, entries, prop
 from policies.pack import PACK_NAME, POLICIES
@@ -45,7 +44,15 @@ VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 
-TAGS = platform_tags(environment="dev", owner="ml-platform", cost_center="cc-ml-1234", stack="dev")
+# The platform's tag set, as DESIGN.md ("Components") names it; not the program's constant under test.
+REQUIRED_TAG_KEYS = ("environment", "owner", "cost-center", "managed-by", "stack")
+TAGS = {
+    "environment": "dev",
+    "owner": "ml-platform",
+    "cost-center": "cc-ml-1234",
+    "managed-by": "pulumi",
+    "stack": "dev",
+}
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-aaaa-bbbb-cccc-111122223333"
 
 BUCKET_OK: dict[str, Any] = {"bucketPrefix": "mlplat-dev-data-", "forceDestroy": False, "tags": TAGS}
@@ -164,6 +171,7 @@ def test_prod_config_names_every_rule_dev_relaxes_as_mandatory() -> None:
 
 def test_prod_config_keeps_everything_mandatory() -> None:
     config = json.loads((POLICY_DIR / "config" / "prod.json").read_text())
+    assert config, "prod.json names no rule"
     # An entry without a level (config properties only) changes no level.
     levels = {v if isinstance(v, str) else v.get("enforcementLevel") for v in config.values()} - {None}
     assert levels == {"mandatory"}
@@ -225,6 +233,7 @@ def test_public_access_block_with_only_an_unknown_flag_does_not_crash_or_report(
 
 
 def test_public_access_block_rule_ignores_other_resource_types() -> None:
+    assert check(aws.s3_public_access_block_enabled, PAB, {}) != []  # all four flags unset
     assert check(aws.s3_public_access_block_enabled, BUCKET, {}) == []
 
 
@@ -280,6 +289,8 @@ def test_bucket_encryption_with_unknown_rules_does_not_crash_or_report() -> None
 def test_bucket_encryption_with_secret_key_id_is_judged_by_its_value() -> None:
     props = changed(SSE_OK, (*SSE_DEFAULT, "kmsMasterKeyId"), secret(KEY_ARN))
     assert check(aws.s3_bucket_encrypted_with_kms, SSE, props) == []
+    empty = changed(SSE_OK, (*SSE_DEFAULT, "kmsMasterKeyId"), secret(""))
+    assert len(check(aws.s3_bucket_encrypted_with_kms, SSE, empty)) == 1
 
 
 # --- s3-bucket-versioning-enabled ------------------------------------------------------------------------
@@ -371,6 +382,7 @@ def test_untaggable_aws_type_without_tags_passes() -> None:
 
 def test_non_aws_resource_is_ignored_by_required_tags() -> None:
     assert check(aws.required_tags, "gcp:storage/bucket:Bucket", {"labels": {}}) == []
+    assert check(aws.required_tags, BUCKET, {"labels": {}}) != []
 
 
 def test_bucket_with_unknown_tags_does_not_crash_or_report() -> None:
@@ -383,15 +395,20 @@ def test_bucket_with_unknown_tag_value_counts_the_tag_as_present() -> None:
     assert check(aws.required_tags, BUCKET, props) == []
 
 
-def test_bucket_tagged_by_provider_default_tags_passes() -> None:
-    provider = PolicyProviderResource(
+def _aws_provider(default_tags: dict[str, str]) -> PolicyProviderResource:
+    return PolicyProviderResource(
         "pulumi:providers:aws",
-        as_engine_sends({"region": "us-east-1", "defaultTags": json.dumps({"tags": TAGS})}),
+        as_engine_sends({"region": "us-east-1", "defaultTags": json.dumps({"tags": default_tags})}),
         "urn:pulumi:dev::mlplat::pulumi:providers:aws::aws",
         "aws",
     )
+
+
+def test_bucket_tagged_by_provider_default_tags_passes() -> None:
     props = changed(BUCKET_OK, ("tags",), _REMOVE)
-    assert check(aws.required_tags, BUCKET, props, provider=provider) == []
+    assert check(aws.required_tags, BUCKET, props, provider=_aws_provider(TAGS)) == []
+    partial = _aws_provider(changed(TAGS, ("owner",), _REMOVE))
+    assert check(aws.required_tags, BUCKET, props, provider=partial) == ["missing tags: owner."]
 
 
 def test_bucket_tagged_through_tags_all_passes() -> None:
@@ -717,14 +734,6 @@ def test_platform_resource_as_the_components_build_it_passes(
     policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any]
 ) -> None:
     assert check(policy, resource_type, props, config={"requireSpot": True}) == []
-
-
-@pytest.mark.parametrize(("policy", "resource_type", "props"), COMPLIANT)
-def test_rule_ignores_every_other_resource_type(
-    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any]
-) -> None:
-    other = BUCKET if resource_type != BUCKET else VPC
-    assert check(policy, other, props) == []
 
 
 # Each case changes one property of a compliant resource; the message says what is wrong and why.
@@ -1110,104 +1119,213 @@ def test_one_insecure_change_is_reported_with_what_and_why(
     assert check(policy, resource_type, props, config={"requireSpot": True}) == [message]
 
 
+@pytest.mark.parametrize(("policy", "resource_type", "props", "message"), VIOLATIONS)
+def test_rule_ignores_every_other_resource_type(
+    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any], message: str
+) -> None:
+    # The same properties violate under the rule's own type, so only the type filter can keep this silent.
+    assert check(policy, resource_type, props, config={"requireSpot": True}) == [message]
+    other = BUCKET if resource_type != BUCKET else VPC
+    assert check(policy, other, props, config={"requireSpot": True}) == []
+
+
+# Each value unknown during preview, with its twin: a known bad value at the same path, which must report.
 UNKNOWN_CASES = [
-    pytest.param(aws.vpc_endpoint_private_dns, VPCE, VPCE_OK, ("privateDnsEnabled",), id="endpoint-dns"),
     pytest.param(
-        aws.security_group_no_public_ingress, SG, SG_OK, ("ingress", 0, "cidrBlocks"), id="sg-cidrs"
+        aws.vpc_endpoint_private_dns, VPCE, VPCE_OK, ("privateDnsEnabled",), False, id="endpoint-dns"
     ),
     pytest.param(
-        aws.kms_key_rotation_enabled, KMS_KEY, KMS_KEY_OK, ("enableKeyRotation",), id="key-rotation"
+        aws.security_group_no_public_ingress,
+        SG,
+        SG_OK,
+        ("ingress", 0, "cidrBlocks"),
+        ["0.0.0.0/0"],
+        id="sg-cidrs",
+    ),
+    pytest.param(
+        aws.kms_key_rotation_enabled, KMS_KEY, KMS_KEY_OK, ("enableKeyRotation",), False, id="key-rotation"
     ),
     pytest.param(
         aws.cloudwatch_log_group_encrypted_with_retention,
         LOG_GROUP,
         LOG_GROUP_OK,
         ("kmsKeyId",),
+        _REMOVE,
         id="log-key",
     ),
     pytest.param(
-        aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK, ("policy",), id="iam-policy"
+        aws.iam_policy_no_admin_wildcards,
+        ROLE_POLICY,
+        ROLE_POLICY_OK,
+        ("policy",),
+        json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        id="iam-policy",
     ),
     pytest.param(
-        aws.iam_no_broad_managed_policies, ATTACHMENT, ATTACHMENT_OK, ("policyArn",), id="attachment"
+        aws.iam_no_broad_managed_policies,
+        ATTACHMENT,
+        ATTACHMENT_OK,
+        ("policyArn",),
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        id="attachment",
     ),
-    pytest.param(aws.iam_oidc_provider_audience, OIDC, OIDC_OK, ("clientIdLists",), id="oidc"),
+    pytest.param(aws.iam_oidc_provider_audience, OIDC, OIDC_OK, ("clientIdLists",), ["my-app"], id="oidc"),
     pytest.param(
-        aws.sagemaker_domain_vpc_only, DOMAIN, DOMAIN_OK, ("appNetworkAccessType",), id="domain-vpc"
+        aws.sagemaker_domain_vpc_only,
+        DOMAIN,
+        DOMAIN_OK,
+        ("appNetworkAccessType",),
+        "PublicInternetOnly",
+        id="domain-vpc",
     ),
-    pytest.param(aws.sagemaker_domain_encrypted_with_kms, DOMAIN, DOMAIN_OK, ("kmsKeyId",), id="domain-key"),
+    pytest.param(
+        aws.sagemaker_domain_encrypted_with_kms, DOMAIN, DOMAIN_OK, ("kmsKeyId",), _REMOVE, id="domain-key"
+    ),
     pytest.param(
         aws.sagemaker_domain_security_groups,
         DOMAIN,
         DOMAIN_OK,
         ("defaultUserSettings", "securityGroups"),
+        [],
         id="domain-sgs",
     ),
     pytest.param(
-        aws.sagemaker_domain_idle_shutdown, DOMAIN, DOMAIN_OK, ("defaultSpaceSettings",), id="domain-idle"
+        aws.sagemaker_domain_idle_shutdown,
+        DOMAIN,
+        DOMAIN_OK,
+        ("defaultSpaceSettings",),
+        {"executionRole": ROLE_ARN},
+        id="domain-idle",
     ),
     pytest.param(
-        aws.sagemaker_domain_docker_access_disabled, DOMAIN, DOMAIN_OK, ("domainSettings",), id="docker"
+        aws.sagemaker_domain_docker_access_disabled,
+        DOMAIN,
+        DOMAIN_OK,
+        ("domainSettings",),
+        {"dockerSettings": {"enableDockerAccess": "ENABLED"}},
+        id="docker",
     ),
     pytest.param(
-        aws.sagemaker_domain_retains_home_storage, DOMAIN, DOMAIN_OK, ("retentionPolicy",), id="domain-retain"
+        aws.sagemaker_domain_retains_home_storage,
+        DOMAIN,
+        DOMAIN_OK,
+        ("retentionPolicy",),
+        {"homeEfsFileSystem": "Delete"},
+        id="domain-retain",
     ),
     pytest.param(
         aws.sagemaker_user_profile_keeps_domain_hardening,
         PROFILE,
         PROFILE_OK,
         ("userSettings",),
+        {"executionRole": ROLE_ARN, "securityGroups": []},
         id="profile",
     ),
-    pytest.param(aws.eks_cluster_endpoint_restricted, CLUSTER, CLUSTER_OK, ("vpcConfig",), id="eks-vpc"),
+    pytest.param(
+        aws.eks_cluster_endpoint_restricted,
+        CLUSTER,
+        CLUSTER_OK,
+        ("vpcConfig",),
+        {"subnetIds": ["subnet-a"], "endpointPublicAccess": True},
+        id="eks-vpc",
+    ),
     pytest.param(
         aws.eks_cluster_endpoint_private,
         CLUSTER,
         CLUSTER_OK,
         ("vpcConfig", "endpointPublicAccess"),
+        True,
         id="eks-public",
     ),
     pytest.param(
-        aws.eks_cluster_secrets_encrypted, CLUSTER, CLUSTER_OK, ("encryptionConfig",), id="eks-secrets"
+        aws.eks_cluster_secrets_encrypted,
+        CLUSTER,
+        CLUSTER_OK,
+        ("encryptionConfig",),
+        _REMOVE,
+        id="eks-secrets",
     ),
     pytest.param(
-        aws.eks_cluster_control_plane_logging, CLUSTER, CLUSTER_OK, ("enabledClusterLogTypes",), id="eks-logs"
+        aws.eks_cluster_control_plane_logging,
+        CLUSTER,
+        CLUSTER_OK,
+        ("enabledClusterLogTypes",),
+        [],
+        id="eks-logs",
     ),
-    pytest.param(aws.eks_cluster_access_entries, CLUSTER, CLUSTER_OK, ("accessConfig",), id="eks-access"),
     pytest.param(
-        aws.eks_cluster_deletion_protection, CLUSTER, CLUSTER_OK, ("deletionProtection",), id="eks-protect"
+        aws.eks_cluster_access_entries, CLUSTER, CLUSTER_OK, ("accessConfig",), _REMOVE, id="eks-access"
     ),
-    pytest.param(aws.eks_node_group_hardened, NODE_GROUP, GPU_GROUP_OK, ("launchTemplate",), id="node-lt"),
+    pytest.param(
+        aws.eks_cluster_deletion_protection,
+        CLUSTER,
+        CLUSTER_OK,
+        ("deletionProtection",),
+        False,
+        id="eks-protect",
+    ),
+    pytest.param(
+        aws.eks_node_group_hardened, NODE_GROUP, GPU_GROUP_OK, ("launchTemplate",), _REMOVE, id="node-lt"
+    ),
     pytest.param(
         aws.ec2_launch_template_hardened,
         LAUNCH_TEMPLATE,
         LAUNCH_TEMPLATE_OK,
         ("blockDeviceMappings",),
+        [],
         id="lt-ebs",
     ),
-    pytest.param(aws.eks_gpu_node_group_tainted, NODE_GROUP, GPU_GROUP_OK, ("taints",), id="gpu-taints"),
+    pytest.param(aws.eks_gpu_node_group_tainted, NODE_GROUP, GPU_GROUP_OK, ("taints",), [], id="gpu-taints"),
     pytest.param(
-        aws.eks_gpu_node_group_scales_to_zero, NODE_GROUP, GPU_GROUP_OK, ("scalingConfig",), id="gpu-min"
+        aws.eks_gpu_node_group_scales_to_zero,
+        NODE_GROUP,
+        GPU_GROUP_OK,
+        ("scalingConfig",),
+        {"minSize": 1, "maxSize": 4, "desiredSize": 1},
+        id="gpu-min",
     ),
-    pytest.param(aws.eks_gpu_node_group_capped, NODE_GROUP, GPU_GROUP_OK, ("scalingConfig",), id="gpu-max"),
     pytest.param(
-        aws.eks_gpu_node_group_capacity_type, NODE_GROUP, GPU_GROUP_OK, ("capacityType",), id="gpu-capacity"
+        aws.eks_gpu_node_group_capped,
+        NODE_GROUP,
+        GPU_GROUP_OK,
+        ("scalingConfig",),
+        {"minSize": 0, "maxSize": 65, "desiredSize": 0},
+        id="gpu-max",
     ),
-    pytest.param(aws.sns_topic_encrypted_with_kms, TOPIC, TOPIC_OK, ("kmsMasterKeyId",), id="topic-key"),
     pytest.param(
-        aws.sns_topic_policy_not_public, TOPIC_POLICY, TOPIC_POLICY_OK, ("policy",), id="topic-policy"
+        aws.eks_gpu_node_group_capacity_type,
+        NODE_GROUP,
+        GPU_GROUP_OK,
+        ("capacityType",),
+        "ON_DEMAND",
+        id="gpu-capacity",
     ),
-    pytest.param(aws.aws_budget_alerts, BUDGET_TYPE, BUDGET_OK, ("notifications",), id="budget"),
+    pytest.param(
+        aws.sns_topic_encrypted_with_kms, TOPIC, TOPIC_OK, ("kmsMasterKeyId",), _REMOVE, id="topic-key"
+    ),
+    pytest.param(
+        aws.sns_topic_policy_not_public,
+        TOPIC_POLICY,
+        TOPIC_POLICY_OK,
+        ("policy",),
+        json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sns:Publish"}]}),
+        id="topic-policy",
+    ),
+    pytest.param(aws.aws_budget_alerts, BUDGET_TYPE, BUDGET_OK, ("notifications",), [], id="budget"),
 ]
 
 
-@pytest.mark.parametrize(("policy", "resource_type", "props", "path"), UNKNOWN_CASES)
+@pytest.mark.parametrize(("policy", "resource_type", "props", "path", "bad"), UNKNOWN_CASES)
 def test_value_unknown_during_preview_neither_crashes_nor_reports(
-    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any], path: tuple[str | int, ...]
+    policy: ResourceValidationPolicy,
+    resource_type: str,
+    props: dict[str, Any],
+    path: tuple[str | int, ...],
+    bad: object,
 ) -> None:
-    assert (
-        check(policy, resource_type, changed(props, path, ENGINE_UNKNOWN), config={"requireSpot": True}) == []
-    )
+    config = {"requireSpot": True}
+    assert check(policy, resource_type, changed(props, path, ENGINE_UNKNOWN), config=config) == []
+    assert len(check(policy, resource_type, changed(props, path, bad), config=config)) == 1
 
 
 def test_unknown_value_does_not_hide_a_known_bad_one_on_the_same_cluster() -> None:
@@ -1221,19 +1339,20 @@ def test_unknown_value_does_not_hide_a_known_bad_one_on_the_same_cluster() -> No
 
 
 def test_cpu_node_groups_are_not_held_to_the_gpu_rules() -> None:
-    cpu = changed(changed(CPU_GROUP, ("taints",), []), ("scalingConfig", "minSize"), 2)
+    def warm_untainted_on_demand(group: dict[str, Any]) -> dict[str, Any]:
+        warm = changed(changed(group, ("taints",), []), ("scalingConfig", "minSize"), 2)
+        return changed(changed(warm, ("scalingConfig", "maxSize"), 65), ("capacityType",), "ON_DEMAND")
+
+    config = {"requireSpot": True}
     for policy in (
         aws.eks_gpu_node_group_tainted,
         aws.eks_gpu_node_group_scales_to_zero,
         aws.eks_gpu_node_group_capped,
         aws.eks_gpu_node_group_capacity_type,
     ):
-        assert (
-            check(
-                policy, NODE_GROUP, changed(cpu, ("capacityType",), "ON_DEMAND"), config={"requireSpot": True}
-            )
-            == []
-        )
+        assert check(policy, NODE_GROUP, warm_untainted_on_demand(CPU_GROUP), config=config) == []
+        # The same changes on a GPU group break each rule, so only the GPU test keeps CPU groups out.
+        assert len(check(policy, NODE_GROUP, warm_untainted_on_demand(GPU_GROUP_OK), config=config)) == 1
 
 
 def test_gpu_node_group_is_recognised_by_gpu_operator_label_even_on_a_standard_ami() -> None:
@@ -1251,6 +1370,8 @@ def test_on_demand_gpu_pools_pass_where_spot_is_not_required() -> None:
         check(aws.eks_gpu_node_group_capacity_type, NODE_GROUP, on_demand, config={"requireSpot": False})
         == []
     )
+    spot_required = {"requireSpot": True}
+    assert len(check(aws.eks_gpu_node_group_capacity_type, NODE_GROUP, on_demand, config=spot_required)) == 1
 
 
 def test_gpu_cap_follows_the_policy_config() -> None:
@@ -1264,6 +1385,8 @@ def test_gpu_cap_follows_the_policy_config() -> None:
 def test_gateway_endpoints_have_no_dns_or_security_group_to_check() -> None:
     gateway = {"vpcId": "vpc-0123", "serviceName": "com.amazonaws.us-east-1.s3", "vpcEndpointType": "Gateway"}
     assert check(aws.vpc_endpoint_private_dns, VPCE, gateway) == []
+    interface = changed(gateway, ("vpcEndpointType",), "Interface")
+    assert len(check(aws.vpc_endpoint_private_dns, VPCE, interface)) == 1
 
 
 def test_security_group_referencing_itself_or_a_prefix_list_is_not_public() -> None:
@@ -1271,10 +1394,18 @@ def test_security_group_referencing_itself_or_a_prefix_list_is_not_public() -> N
         SG_OK, ("ingress",), [{"protocol": "tcp", "fromPort": 2049, "toPort": 2049, "self": True}]
     )
     assert check(aws.security_group_no_public_ingress, SG, props) == []
+    also_open = changed(props, ("ingress", 0, "cidrBlocks"), ["0.0.0.0/0"])
+    assert len(check(aws.security_group_no_public_ingress, SG, also_open)) == 1
 
 
 def test_explicit_deny_and_scoped_wildcards_are_not_admin_grants() -> None:
     assert check(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK) == []
+    document = json.loads(ROLE_POLICY_OK["policy"])
+    document["Statement"][1]["Effect"] = "Allow"
+    allowed = changed(ROLE_POLICY_OK, ("policy",), json.dumps(document))
+    assert check(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, allowed) == [
+        "Deny allows sagemaker:* on every resource; name the actions and resources the workload needs."
+    ]
 
 
 def test_asymmetric_keys_are_not_asked_to_rotate() -> None:
@@ -1282,6 +1413,8 @@ def test_asymmetric_keys_are_not_asked_to_rotate() -> None:
         changed(KMS_KEY_OK, ("enableKeyRotation",), _REMOVE), ("customerMasterKeySpec",), "RSA_2048"
     )
     assert check(aws.kms_key_rotation_enabled, KMS_KEY, props) == []
+    symmetric = changed(props, ("customerMasterKeySpec",), "SYMMETRIC_DEFAULT")
+    assert len(check(aws.kms_key_rotation_enabled, KMS_KEY, symmetric)) == 1
 
 
 def test_user_profile_that_inherits_the_domain_settings_passes() -> None:
@@ -1293,6 +1426,8 @@ def test_user_profile_that_inherits_the_domain_settings_passes() -> None:
         )
         == []
     )
+    no_groups = changed(PROFILE_OK, ("userSettings", "securityGroups"), [])
+    assert len(check(aws.sagemaker_user_profile_keeps_domain_hardening, PROFILE, no_groups)) == 1
 
 
 # --- stack rules spanning resources ----------------------------------------------------------------------
@@ -1451,6 +1586,7 @@ def test_endpoint_without_private_dns_does_not_count_for_the_domain() -> None:
 
 def test_domain_in_a_vpc_outside_the_stack_is_not_judged() -> None:
     assert check_stack(aws.sagemaker_domain_has_private_endpoints, _studio_vpc({}, link_domain=False)) == []
+    assert len(check_stack(aws.sagemaker_domain_has_private_endpoints, _studio_vpc({}))) == 1
 
 
 ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
@@ -1548,3 +1684,49 @@ def test_platform_resource_with_the_platform_tags_passes_required_tags(resource_
 @pytest.mark.parametrize("resource_type", NEW_TAGGABLE)
 def test_platform_resource_without_tags_is_violation_of_required_tags(resource_type: str) -> None:
     assert check(aws.required_tags, resource_type, {}) == [f"missing tags: {', '.join(REQUIRED_TAG_KEYS)}."]
+
+
+# --- every case can fail ---------------------------------------------------------------------------------
+
+# Rules judged by the dedicated tests above, each with at least one passing and one violating case there.
+JUDGED_BY_OWN_TESTS = {
+    "s3-public-access-block-enabled": ("test_public_access_block_with_one_flag_off_is_violation",),
+    "s3-bucket-encrypted-with-kms": ("test_bucket_encryption_with_aes256_is_violation",),
+    "s3-bucket-versioning-enabled": ("test_bucket_versioning_suspended_is_violation",),
+    "s3-bucket-force-destroy-disabled": ("test_bucket_with_force_destroy_true_is_violation",),
+    "required-tags": ("test_bucket_missing_one_platform_tag_is_violation",),
+    "s3-bucket-has-public-access-block": ("test_bucket_without_companion_is_violation_on_the_bucket",),
+    "s3-bucket-has-encryption": ("test_bucket_without_companion_is_violation_on_the_bucket",),
+    "s3-bucket-has-versioning": ("test_bucket_without_companion_is_violation_on_the_bucket",),
+    "vpc-flow-logs-enabled": ("test_vpc_without_flow_log_is_violation_on_the_vpc",),
+    "sagemaker-domain-has-private-endpoints": ("test_vpc_only_domain_missing_the_sts_endpoint_is_violation",),
+    "eks-cluster-logs-retained": ("test_cluster_whose_log_group_eks_would_create_itself_is_violation",),
+    "eks-cluster-has-admin-access": ("test_cluster_nobody_can_administer_is_violation",),
+    "eks-cluster-has-core-addons": (
+        "test_cluster_skipping_self_managed_addons_without_coredns_is_violation",
+    ),
+    "eks-gpu-node-group-scales-from-zero": (
+        "test_gpu_group_from_zero_without_the_taint_template_tag_is_violation",
+    ),
+    "aws-stack-has-budget": ("test_stack_running_aws_compute_without_a_budget_is_violation",),
+}
+
+
+def _rule_and_type(case: Any) -> tuple[str, str]:
+    return case.values[0].name, case.values[1]
+
+
+def test_every_compliant_case_has_a_violating_twin_of_the_same_rule_and_type() -> None:
+    """A compliant case alone passes against a rule that does nothing; its twin is what can fail."""
+    compliant = {_rule_and_type(case) for case in COMPLIANT}
+    violating = {_rule_and_type(case) for case in VIOLATIONS}
+    assert compliant, "no compliant cases collected"
+    assert compliant - violating == set()
+
+
+def test_every_aws_rule_has_compliant_and_violating_cases() -> None:
+    tested_here = {_rule_and_type(case)[0] for case in [*COMPLIANT, *VIOLATIONS]}
+    assert tested_here.isdisjoint(JUDGED_BY_OWN_TESTS)
+    assert tested_here | set(JUDGED_BY_OWN_TESTS) == {p.name for p in aws.POLICIES}
+    missing = [name for names in JUDGED_BY_OWN_TESTS.values() for name in names if name not in globals()]
+    assert missing == []

@@ -35,6 +35,7 @@ from components.azure import (
 from components.common.tags import platform_tags
 from mlplat.engine.analyzer import run_policy_pack
 from policies import azure
+from policies.common import show
 from policies.pack import POLICIES
 from tests.plans import record
 from tests.policies.harness import REMOVE as _REMOVE
@@ -385,6 +386,74 @@ def test_one_insecure_property_is_reported(
     assert fragment in message, message
 
 
+# What Azure does with each property a rule requires, from the ARM API references: the values the rule
+# accepts, Azure's value when the property is unset (None: the property is required), and one refused value.
+# Storage: learn.microsoft.com/azure/templates/microsoft.storage/storageaccounts and .../blobservices;
+# Key Vault: .../microsoft.keyvault/vaults; registry: .../microsoft.containerregistry/registries;
+# Azure ML: .../microsoft.machinelearningservices/workspaces; AKS: .../microsoft.containerservice/managedclusters;
+# subnets: .../microsoft.network/virtualnetworks/subnets.
+REQUIRED_SETTINGS = [
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "kind", ["StorageV2"], None, "Storage"),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "minimumTlsVersion", ["TLS1_2", "TLS1_3"], "TLS1_0", "TLS1_1"),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "enableHttpsTrafficOnly", [True], True, False),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "allowBlobPublicAccess", [False], False, True),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "allowSharedKeyAccess", [False], True, True),
+    (azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK, "encryption.keySource", ["Microsoft.Keyvault"], "Microsoft.Storage", "Microsoft.Storage"),
+    (azure.azure_storage_public_network_disabled, azure.STORAGE, STORAGE_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK, "isVersioningEnabled", [True], False, False),
+    (azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK, "deleteRetentionPolicy.enabled", [True], False, False),
+    (azure.azure_blob_versioning_and_soft_delete, azure.BLOB_SERVICE, BLOB_OK, "containerDeleteRetentionPolicy.enabled", [True], False, False),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, "properties.enableRbacAuthorization", [True], False, False),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, "properties.enablePurgeProtection", [True], False, False),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, "properties.enableSoftDelete", [True], True, False),
+    (azure.azure_key_vault_secure, azure.VAULT, VAULT_OK, "properties.networkAcls.defaultAction", ["Deny"], "Allow", "Allow"),
+    (azure.azure_key_vault_public_network_disabled, azure.VAULT, VAULT_OK, "properties.publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, "adminUserEnabled", [False], False, True),
+    (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, "anonymousPullEnabled", [False], False, True),
+    (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, "sku.name", ["Premium"], None, "Standard"),
+    (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, "systemDatastoresAuthMode", ["Identity"], "AccessKey", "AccessKey"),
+    (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, "managedNetwork.isolationMode", ["AllowOnlyApprovedOutbound"], "Disabled", "AllowInternetOutbound"),
+    (azure.azure_aks_private_cluster, azure.CLUSTER, AKS_OK, "apiServerAccessProfile.enablePrivateCluster", [True], False, False),
+    (azure.azure_aks_etcd_encryption, azure.CLUSTER, AKS_OK, "securityProfile.azureKeyVaultKms.enabled", [True], False, False),
+    (azure.azure_aks_standard_tier, azure.CLUSTER, AKS_OK, "sku.tier", ["Standard", "Premium"], "Free", "Free"),
+    (azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, "defaultOutboundAccess", [False], True, True),
+]  # fmt: skip
+
+
+def _expected(path: str, shown: str, allowed: list[Any]) -> str:
+    return f"{path} is {shown}, expected {' or '.join(show(v) for v in allowed)}."
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "base", "path", "allowed", "default", "refused"),
+    REQUIRED_SETTINGS,
+    ids=[f"{case[0].name}-{case[3]}" for case in REQUIRED_SETTINGS],
+)
+def test_each_required_setting_accepts_its_values_refuses_others_and_judges_unset_as_azure_does(
+    policy: ResourceValidationPolicy,
+    resource_type: str,
+    base: dict[str, Any],
+    path: str,
+    allowed: list[Any],
+    default: Any,
+    refused: Any,
+) -> None:
+    at = tuple(path.split("."))
+    for value in allowed:
+        assert check(policy, resource_type, changed(base, at, value)) == [], value
+    assert check(policy, resource_type, changed(base, at, refused)) == [
+        _expected(path, show(refused), allowed)
+    ]
+    unset = check(policy, resource_type, changed(base, at, _REMOVE))
+    if default in allowed:
+        assert unset == []
+    else:
+        shown = "unset" if default is None else f"unset (Azure default {show(default)})"
+        assert unset == [_expected(path, shown, allowed)]
+
+
 def test_every_resource_rule_has_compliant_and_non_compliant_cases() -> None:
     # azure-resources-protected reads resource options, not properties: see its own test below.
     rules = {p.name for p in azure.POLICIES if isinstance(p, ResourceValidationPolicy)} - {
@@ -392,6 +461,27 @@ def test_every_resource_rule_has_compliant_and_non_compliant_cases() -> None:
     }
     assert {policy.name for policy, *_ in COMPLIANT} == rules
     assert {case[1].name for case in NON_COMPLIANT} == rules
+
+
+# The on-demand pool is compliant only where the stack does not ask for spot; its twin needs that config.
+TWINS_ELSEWHERE = {
+    ("azure-aks-gpu-pool-spot", "GPU_POOL_OK"): "test_dev_requires_gpu_pools_on_spot_through_policy_config"
+}
+
+
+def test_every_compliant_case_has_a_violating_twin_from_the_same_resource() -> None:
+    """A compliant case alone passes against a rule that does nothing; its twin is what can fail."""
+    bases = {id(value): name for name, value in globals().items() if name.endswith("_OK")}
+    twins = {(case[1].name, case[2], id(case[3])) for case in NON_COMPLIANT}
+    lonely = [
+        (policy.name, bases[id(props)])
+        for policy, resource_type, props in COMPLIANT
+        if (policy.name, resource_type, id(props)) not in twins
+    ]
+    assert COMPLIANT
+    assert {case: TWINS_ELSEWHERE.get(case) for case in lonely} == {
+        case: test for case, test in TWINS_ELSEWHERE.items() if test in globals()
+    }
 
 
 def test_dev_requires_gpu_pools_on_spot_through_policy_config() -> None:
@@ -415,11 +505,15 @@ def test_gpu_pool_cap_comes_from_policy_config() -> None:
         )
         == []
     )
+    over = changed(GPU_POOL_OK, ("maxCount",), 40)
+    assert len(check(azure.azure_aks_gpu_pool, azure.AGENT_POOL, over, config={"maxNodes": 39})) == 1
 
 
 def test_cpu_pools_are_not_judged_as_gpu_pools() -> None:
     cpu = {**GPU_POOL_OK, "vmSize": "Standard_D8ds_v5", "nodeTaints": [], "minCount": 2}
     assert check(azure.azure_aks_gpu_pool, azure.AGENT_POOL, cpu) == []
+    warm_untainted_gpu = {**cpu, "vmSize": GPU_POOL_OK["vmSize"]}
+    assert len(check(azure.azure_aks_gpu_pool, azure.AGENT_POOL, warm_untainted_gpu)) == 1
     assert azure.is_gpu_vm_size("Standard_ND96isr_H100_v5") and not azure.is_gpu_vm_size("Standard_D4ds_v5")
 
 
@@ -437,15 +531,22 @@ def test_unknown_values_never_crash_and_never_hide_a_known_bad_value() -> None:
     assert "allowSharedKeyAccess is true" in message and "minimumTlsVersion" not in message
     unknown_ranges = changed(PUBLIC_AKS_OK, ("apiServerAccessProfile", "authorizedIPRanges"), ENGINE_UNKNOWN)
     assert check(azure.azure_aks_cluster_hardened, azure.CLUSTER, unknown_ranges) == []
+    open_ranges = changed(PUBLIC_AKS_OK, ("apiServerAccessProfile", "authorizedIPRanges"), ["0.0.0.0/0"])
+    assert len(check(azure.azure_aks_cluster_hardened, azure.CLUSTER, open_ranges)) == 1
     unknown_notifications = changed(BUDGET_OK, ("notifications",), ENGINE_UNKNOWN)
     assert check(azure.azure_budget_pinned, azure.BUDGET, unknown_notifications) == []
+    no_notifications = changed(BUDGET_OK, ("notifications",), {})
+    assert len(check(azure.azure_budget_pinned, azure.BUDGET, no_notifications)) == 1
     everything_unknown = {k: ENGINE_UNKNOWN for k in AKS_OK}
+    untainted_gpu_pool = {"name": "gpu", "mode": "User", "vmSize": "Standard_NC4as_T4_v3", "nodeTaints": []}
+    everything_bad = {"agentPoolProfiles": [untainted_gpu_pool]}  # every other property unset
     for policy in (
         azure.azure_aks_cluster_hardened,
         azure.azure_aks_gpu_pool,
         azure.azure_aks_etcd_encryption,
     ):
         assert check(policy, azure.CLUSTER, everything_unknown) == []
+        assert len(check(policy, azure.CLUSTER, everything_bad)) == 1
 
 
 # --- stack rules -------------------------------------------------------------------------------------------
@@ -544,6 +645,8 @@ def test_a_budget_scoped_elsewhere_leaves_the_resource_group_unwatched() -> None
 def test_stacks_without_azure_resources_need_no_azure_budget() -> None:
     other = resource("aws:s3/bucket:Bucket", "b", {})
     assert check_stack(azure.azure_stack_has_budget, [other]) == []
+    group = resource(azure.RESOURCE_GROUP, "rg", {"tags": TAGS})
+    assert len(check_stack(azure.azure_stack_has_budget, [other, group])) == 1
 
 
 # --- the pack and its configs ------------------------------------------------------------------------------

@@ -197,11 +197,13 @@ BUDGET_OK: dict[str, Any] = {
     },
 }
 
+KEY_GRANT_OK: dict[str, Any] = {**IAM_OK, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter"}
+BUCKET_GRANT_OK: dict[str, Any] = {**IAM_OK, "role": "roles/storage.objectUser"}
 COMPLIANT: dict[str, list[dict[str, Any]]] = {
     gcp.SERVICE: [SERVICE_OK],
     gcp.PROJECT_IAM_MEMBER: [IAM_OK],
-    gcp.CRYPTO_KEY_IAM_MEMBER: [{**IAM_OK, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter"}],
-    gcp.BUCKET_IAM_MEMBER: [{**IAM_OK, "role": "roles/storage.objectUser"}],
+    gcp.CRYPTO_KEY_IAM_MEMBER: [KEY_GRANT_OK],
+    gcp.BUCKET_IAM_MEMBER: [BUCKET_GRANT_OK],
     gcp.KEY_RING: [KEY_RING_OK],
     gcp.CRYPTO_KEY: [CRYPTO_KEY_OK],
     gcp.BUCKET: [BUCKET_OK],
@@ -245,6 +247,7 @@ def stack_resource(resource_type: str, name: str, props: Mapping[str, Any]) -> P
 
 
 def test_every_gcp_rule_is_mandatory_by_default_and_named_in_kebab_case() -> None:
+    assert gcp.POLICIES
     assert all(
         p.enforcement_level is not None and p.enforcement_level.value == "mandatory" for p in gcp.POLICIES
     )
@@ -304,6 +307,25 @@ CASES: list[Any] = [
         "allUsers",
         'member is "allUsers", which grants "roles/logging.logWriter" to anyone.',
         id="iam-grant-to-all-users",
+    ),
+    pytest.param(
+        gcp.gcp_iam_no_public_principals,
+        gcp.CRYPTO_KEY_IAM_MEMBER,
+        KEY_GRANT_OK,
+        ("member",),
+        "allAuthenticatedUsers",
+        'member is "allAuthenticatedUsers", which grants "roles/cloudkms.cryptoKeyEncrypterDecrypter" to '
+        "anyone.",
+        id="key-grant-to-any-google-account",
+    ),
+    pytest.param(
+        gcp.gcp_iam_no_public_principals,
+        gcp.BUCKET_IAM_MEMBER,
+        BUCKET_GRANT_OK,
+        ("member",),
+        "allUsers",
+        'member is "allUsers", which grants "roles/storage.objectUser" to anyone.',
+        id="bucket-grant-to-all-users",
     ),
     pytest.param(
         gcp.gcp_iam_no_basic_roles,
@@ -974,15 +996,19 @@ def test_on_demand_gpu_pool_passes_where_the_stack_does_not_require_spot() -> No
     assert check(gcp.gke_gpu_pool_spot, gcp.NODE_POOL, on_demand, config={"requireSpot": False}) == []
     preemptible = changed(on_demand, ("nodeConfig", "preemptible"), True)
     assert check(gcp.gke_gpu_pool_spot, gcp.NODE_POOL, preemptible, config=SPOT) == []
+    assert len(check(gcp.gke_gpu_pool_spot, gcp.NODE_POOL, on_demand, config=SPOT)) == 1
 
 
 def test_gpu_pool_cap_follows_the_policy_config() -> None:
     big = changed(GPU_POOL_OK, ("autoscaling", "totalMaxNodeCount"), 40)
     assert check(gcp.gke_gpu_pool_capped, gcp.NODE_POOL, big, config={"maxNodes": 64}) == []
+    assert len(check(gcp.gke_gpu_pool_capped, gcp.NODE_POOL, big, config={"maxNodes": 39})) == 1
 
 
 def test_gpu_rules_leave_cpu_pools_alone() -> None:
     warm_cpu_pool = changed(SYSTEM_POOL_OK, ("autoscaling",), _REMOVE)
+    gpu_node = {k: GPU_POOL_OK["nodeConfig"][k] for k in ("machineType", "guestAccelerators")}
+    warm_gpu_pool = changed(warm_cpu_pool, ("nodeConfig",), {**warm_cpu_pool["nodeConfig"], **gpu_node})
     for policy in (
         gcp.gke_gpu_pool_tainted,
         gcp.gke_gpu_pool_scales_to_zero,
@@ -990,6 +1016,8 @@ def test_gpu_rules_leave_cpu_pools_alone() -> None:
         gcp.gke_gpu_pool_spot,
     ):
         assert check(policy, gcp.NODE_POOL, warm_cpu_pool, config=SPOT) == []
+        # The same pool with GPUs breaks each rule, so only the GPU test keeps CPU pools out.
+        assert len(check(policy, gcp.NODE_POOL, warm_gpu_pool, config=SPOT)) == 1
 
 
 def test_gpu_machine_families_count_as_gpu_pools_even_without_accelerators() -> None:
@@ -1006,6 +1034,16 @@ def test_ingress_from_tagged_sources_or_deny_rules_is_not_public() -> None:
     egress = changed(changed(FIREWALL_OK, ("direction",), "EGRESS"), ("sourceRanges",), ["0.0.0.0/0"])
     for props in (tagged, deny, egress):
         assert check(gcp.firewall_no_public_ingress, gcp.FIREWALL, props) == []
+    open_ingress = changed(FIREWALL_OK, ("sourceRanges",), ["0.0.0.0/0"])
+    assert len(check(gcp.firewall_no_public_ingress, gcp.FIREWALL, open_ingress)) == 1
+
+
+def test_every_compliant_resource_has_a_violating_twin_changed_from_it() -> None:
+    """A compliant resource alone passes against rules that do nothing; its twin is what can fail."""
+    twins = {(case.values[1], json.dumps(case.values[2], sort_keys=True)) for case in CASES}
+    compliant = [(t, json.dumps(props, sort_keys=True)) for t, ps in COMPLIANT.items() for props in ps]
+    assert compliant
+    assert [t for t, props in compliant if (t, props) not in twins] == []
 
 
 def test_every_gcp_rule_has_a_non_compliant_case() -> None:

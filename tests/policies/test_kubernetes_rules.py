@@ -35,10 +35,11 @@ def test_pinned_chart_passes() -> None:
 
 @pytest.mark.parametrize("version", ["latest", "^0.17", "0.17.x", ">=0.17.0", ""])
 def test_chart_without_an_exact_version_is_violation(version: str) -> None:
-    (message,) = check(
+    assert check(
         k8s.helm_release_version_pinned, k8s.RELEASE, changed(DEVICE_PLUGIN, ("version",), version)
-    )
-    assert "must be pinned to an exact version" in message
+    ) == [
+        f"chart nvidia-device-plugin must be pinned to an exact version (from mlplat:versions), got {version!r}"
+    ]
 
 
 def test_chart_with_no_version_at_all_is_violation_because_helm_takes_the_newest() -> None:
@@ -135,5 +136,76 @@ def test_local_queue_pointing_at_a_missing_cluster_queue_is_violation() -> None:
 
 def test_release_rules_ignore_every_other_resource_type() -> None:
     bucket = {"bucketPrefix": "data-", "version": "latest", "values": {}}
+    untolerated = {"chart": "gpu-operator"}
+    # The same properties on a Release break each rule, so only the type filter keeps them silent.
+    assert len(check(k8s.helm_release_version_pinned, k8s.RELEASE, bucket)) == 1
+    assert len(check(k8s.gpu_daemons_tolerate_gpu_taint, k8s.RELEASE, untolerated)) == 1
     assert check(k8s.helm_release_version_pinned, "aws:s3/bucket:Bucket", bucket) == []
-    assert check(k8s.gpu_daemons_tolerate_gpu_taint, "aws:s3/bucket:Bucket", {"chart": "gpu-operator"}) == []
+    assert check(k8s.gpu_daemons_tolerate_gpu_taint, "aws:s3/bucket:Bucket", untolerated) == []
+
+
+# How a toleration matches the GPU pools' taint nvidia.com/gpu=present:NoSchedule, as Kubernetes documents it
+# (kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration): operator defaults to Equal, which
+# needs the same value; Exists matches any value, and with an empty key every taint; an empty effect matches
+# every effect.
+TOLERATIONS = [
+    ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}, True),
+    ({"key": "nvidia.com/gpu", "operator": "Exists"}, True),
+    ({"operator": "Exists"}, True),
+    ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}, True),
+    ({"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}, True),
+    ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "absent", "effect": "NoSchedule"}, False),
+    ({"key": "nvidia.com/gpu", "effect": "NoSchedule"}, False),
+    ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "PreferNoSchedule"}, False),
+    ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoExecute"}, False),
+    ({"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}, False),
+    ({"operator": "Exists", "effect": "PreferNoSchedule"}, False),
+    ({"key": "nvidia.com/gpu", "operator": "Lt", "value": "present"}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("toleration", "tolerates"), TOLERATIONS, ids=[f"{i}-{t}" for i, (_, t) in enumerate(TOLERATIONS)]
+)
+@pytest.mark.parametrize(
+    ("chart", "path"),
+    [
+        ("nvidia-device-plugin", ("values", "tolerations")),
+        ("dcgm-exporter", ("values", "tolerations")),
+        ("gpu-operator", ("values", "daemonsets", "tolerations")),
+    ],
+)
+def test_gpu_daemon_tolerates_the_gpu_taint_exactly_as_kubernetes_matches_it(
+    toleration: dict[str, Any], tolerates: bool, chart: str, path: tuple[str, ...]
+) -> None:
+    values: dict[str, Any] = {}
+    node = values
+    for key in path[1:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = [{"key": "dedicated", "operator": "Exists"}, toleration]
+    release = {"chart": chart, "version": "1.0.0", "values": values}
+    expected = (
+        []
+        if tolerates
+        else [
+            f"{chart} runs on GPU nodes, which carry the nvidia.com/gpu:NoSchedule taint; "
+            f"{'.'.join(path)} must tolerate it"
+        ]
+    )
+    assert check(k8s.gpu_daemons_tolerate_gpu_taint, k8s.RELEASE, release) == expected
+
+
+def test_a_toleration_list_not_known_until_the_update_is_not_judged() -> None:
+    for unknown in (ENGINE_UNKNOWN, [ENGINE_UNKNOWN]):
+        release = changed(DEVICE_PLUGIN, ("values", "tolerations"), unknown)
+        assert check(k8s.gpu_daemons_tolerate_gpu_taint, k8s.RELEASE, release) == []
+    assert (
+        len(
+            check(
+                k8s.gpu_daemons_tolerate_gpu_taint,
+                k8s.RELEASE,
+                changed(DEVICE_PLUGIN, ("values", "tolerations"), []),
+            )
+        )
+        == 1
+    )

@@ -82,16 +82,16 @@ PRIVATE_ENDPOINT_RULES = {
 }
 
 
-def expected_mandatory(s: StackSettings, report: dict[str, Any], profile: str) -> set[str]:
+def expected_mandatory(s: StackSettings, profile: str, *, over_budget: bool) -> set[str]:
     """The mandatory verdicts valid settings earn: exactly the ones they ask for, nothing else.
 
-    Over budget (prod), on-demand GPUs (dev), and the guardrail exceptions a relaxed policy config
-    would allow: a warm GPU pool, flow logs off, Docker in SageMaker Studio, root on Workbench, a
-    public cluster API in prod.
+    Over budget (prod; decided by the test's choice of budget, never read back from the report), on-demand
+    GPUs (dev), and the guardrail exceptions a relaxed policy config would allow: a warm GPU pool, flow
+    logs off, Docker in SageMaker Studio, root on Workbench, a public cluster API in prod.
     """
     settings_ = s.settings
     expected: set[str] = set()
-    if profile == "prod" and report["cost"]["idleMonthly"] > settings_.budget.monthly_usd:
+    if profile == "prod" and over_budget:
         expected.add("cost-idle-within-budget")
     for cloud in settings_.clouds:
         section = getattr(settings_, cloud)
@@ -112,6 +112,31 @@ def expected_mandatory(s: StackSettings, report: dict[str, Any], profile: str) -
     return expected
 
 
+# Budgets on either side of any idle estimate, so the verdict is known before the plan runs.
+# Above: at most one warm GPU node per cloud here (p5.48xlarge, the dearest, lists at about $98/hour, so
+# under $72,000 a month each) plus fixed fees far below the rest of a million.
+GENEROUS_BUDGET = 1_000_000
+# Below: one EKS control plane ($0.10 per cluster-hour, aws.amazon.com/eks/pricing) or one AKS Standard-tier
+# cluster ($0.10 per cluster-hour, azure.microsoft.com/pricing/details/kubernetes-service) is $73 a month.
+TIGHT_BUDGET = 10
+
+
+def has_control_plane_fee(file: StackFile) -> bool:
+    """An EKS cluster, or an AKS cluster in prod (whose guardrails require the Standard tier)."""
+    clusters = [
+        c
+        for c in ("aws", "azure")
+        if file.config.get(f"mlplat:{c}", {}).get("kubernetes", {}).get("enabled", True)
+    ]
+    return "aws" in clusters or (file.profile == "prod" and "azure" in clusters)
+
+
+def set_budget(file: StackFile, monthly_usd: int) -> None:
+    budget = file.config["mlplat:budget"]
+    budget["monthlyUsd"] = monthly_usd
+    budget.pop("perCloud", None)
+
+
 def _is_gpu_pool(resource: dict[str, Any]) -> bool:
     inputs = resource["inputs"]
     taints = (
@@ -129,7 +154,9 @@ def _scaling(resource: dict[str, Any]) -> tuple[int, int]:
     return i["minCount"], i["maxCount"]
 
 
-def check_plan(file: StackFile, s: StackSettings, report: dict[str, Any]) -> None:
+def check_plan(
+    file: StackFile, s: StackSettings, report: dict[str, Any], *, over_budget: bool = False
+) -> None:
     settings_ = s.settings
     resources = report["resources"]
     by_type = Counter(r["type"] for r in resources)
@@ -137,7 +164,9 @@ def check_plan(file: StackFile, s: StackSettings, report: dict[str, Any]) -> Non
     assert all(r["parent"] for r in resources if r["type"] != "pulumi:pulumi:Stack")
 
     mandatory = {v["policy"] for v in report["policy"]["violations"] if v["level"] == "mandatory"}
-    assert mandatory == expected_mandatory(s, report, file.profile), report["policy"]["violations"]
+    assert mandatory == expected_mandatory(s, file.profile, over_budget=over_budget), report["policy"][
+        "violations"
+    ]
 
     protect = settings_.resolved.deletion_protection
     wrong = [r["name"] for r in resources if r["type"] in PROTECTED_TYPES and r["protect"] != protect]
@@ -158,6 +187,8 @@ def check_plan(file: StackFile, s: StackSettings, report: dict[str, Any]) -> Non
         if key.endswith("Kubeconfig"):
             assert value == "[secret]", key
     providers = [r for r in resources if r["type"] == "pulumi:providers:kubernetes"]
+    clusters = [c for c in settings_.clouds if getattr(settings_, c).kubernetes.enabled]
+    assert len(providers) >= len(clusters)
     assert all(p["inputs"]["kubeconfig"] == "[secret]" for p in providers)
 
     for cloud in settings_.clouds:
@@ -187,9 +218,13 @@ def test_any_valid_stack_file_plans_with_only_the_verdicts_it_asks_for(
 ) -> None:
     file = data.draw(stack_files(clouds=clouds, exceptions=data.draw(st.booleans())), label="stack file")
     preview = data.draw(st.booleans(), label="preview")
+    over_budget = data.draw(st.booleans(), label="budget below the fixed fees") and has_control_plane_fee(
+        file
+    )
+    set_budget(file, TIGHT_BUDGET if over_budget else GENEROUS_BUDGET)
     s = settings_of(file.stack, file.document)
     report = plan_stack(ROOT, stack_config(file.stack, file.document), s, preview=preview)
-    check_plan(file, s, report)
+    check_plan(file, s, report, over_budget=over_budget)
 
 
 def test_a_stack_without_its_own_policy_config_is_judged_by_its_profile(tmp_path: Any) -> None:
