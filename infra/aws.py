@@ -191,7 +191,7 @@ def _cluster(
         f"{ctx.prefix}-eks",
         EksClusterArgs(
             cluster_name=physical_name("aws-eks-cluster", ctx.prefix),
-            kubernetes_version=ctx.stack.settings.versions.kubernetes,
+            kubernetes_version=ctx.stack.settings.versions.kubernetes_for("aws"),
             subnet_ids_by_zone=network.private_subnet_ids_by_zone,
             secrets_kms_key_arn=secrets_key.arn,
             volume_kms_key_arn=volumes_key.arn,

@@ -235,7 +235,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                 resource_group_name=rg,
                 location=location,
                 cluster_name=physical_name("azure-aks-cluster", "aks", prefix),
-                kubernetes_version=s.versions.kubernetes,
+                kubernetes_version=s.versions.kubernetes_for("azure"),
                 tenant_id=tenant,
                 subscription_id=subscription,
                 vnet_id=network.vnet_id,

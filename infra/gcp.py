@@ -162,7 +162,7 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
                 labels=labels,
                 deletion_protection=profile.deletion_protection,
                 release_channel=kube.release_channel,
-                kubernetes_version=s.versions.kubernetes,
+                kubernetes_version=s.versions.kubernetes_for("gcp"),
                 system_pool=SystemPool(
                     machine_type=system.instance_type or SystemPool.machine_type,
                     min_nodes=system.min_nodes,

@@ -19,6 +19,7 @@ def check(stack: StackSettings) -> list[Problem]:
         return profile  # every other check reads the resolved profile
     return [
         *_providers(stack),
+        *_kubernetes_versions(s),
         *_pools(s),
         *_endpoints(s),
         *_networks(s),
@@ -53,6 +54,16 @@ def _providers(stack: StackSettings) -> Iterator[Problem]:
         yield Problem(
             "mlplat:aws", "no cloud configured: set at least one of mlplat:aws, mlplat:gcp, mlplat:azure"
         )
+
+
+def _kubernetes_versions(s: Settings) -> Iterator[Problem]:
+    for cloud in s.clouds:
+        kube: Kubernetes = getattr(s, cloud).kubernetes
+        if kube.enabled and getattr(s.versions.kubernetes, cloud) is None:
+            yield Problem(
+                f"mlplat:versions.kubernetes.{cloud}",
+                f'required while mlplat:{cloud} runs a cluster, e.g. "1.35" (quote it)',
+            )
 
 
 def _pools(s: Settings) -> Iterator[Problem]:

@@ -213,12 +213,28 @@ class ChartVersions(Model):
     kueue: Version
 
 
+KubernetesMinor = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
+
+
+class KubernetesVersions(Model):
+    """Each cloud's control-plane version: the clouds' support calendars differ (mlplat/data/kubernetes_versions.yaml)."""
+
+    aws: KubernetesMinor | None = None
+    gcp: KubernetesMinor | None = None
+    azure: KubernetesMinor | None = None
+
+
 class Versions(Model):
     """What moves between environments: promotion copies this block from dev to prod."""
 
-    kubernetes: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
+    kubernetes: KubernetesVersions
     charts: ChartVersions
     images: dict[str, str] = Field(default_factory=dict)
+
+    def kubernetes_for(self, cloud: Cloud) -> str:
+        version = getattr(self.kubernetes, cloud)
+        assert version is not None, "checked by the settings checks"
+        return version
 
 
 class Team(Model):
