@@ -325,14 +325,16 @@ def _aws_platform(stack: StackSettings) -> Iterator[Problem]:
                     f"mlplat:aws.gpuPools[{i}].zones[{j}]",
                     f"{zone} is not one of the network's zones ({', '.join(zones)})",
                 )
-    endpoints = aws.network.interface_endpoints
+    endpoints = aws.network.endpoints_for(profile)
     at = "mlplat:aws.network.interfaceEndpoints"
     duplicates = sorted({e for e in endpoints if endpoints.count(e) > 1})
     if duplicates:
         yield Problem(at, f"listed more than once: {', '.join(duplicates)}")
     needed: dict[str, str] = {}
-    if aws.workspace.enabled:
-        needed.update(dict.fromkeys(_AWS_STUDIO_ENDPOINTS, "VpcOnly SageMaker Studio"))
+    # VpcOnly Studio reaches the SageMaker API and runtime through interface endpoints or a NAT gateway
+    # (docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html).
+    if aws.workspace.enabled and profile.nat_strategy == "none":
+        needed.update(dict.fromkeys(_AWS_STUDIO_ENDPOINTS, "VpcOnly SageMaker Studio without NAT"))
     if aws.kubernetes.enabled and profile.nat_strategy == "none":
         needed.update(
             {e: "EKS nodes without NAT" for e in _AWS_NODE_ENDPOINTS_WITHOUT_NAT if e not in needed}
