@@ -12,7 +12,7 @@ from google.protobuf import struct_pb2
 from pulumi_policy import EnforcementLevel, StackValidationArgs
 
 from mlplat.delivery.cost_table import current_block, render
-from mlplat.engine.cost import CostEstimate, PriceBook, estimate
+from mlplat.engine.cost import ESTIMATORS, NO_FIXED_COST, CostEstimate, PriceBook, estimate
 from mlplat.engine.recording import RecordedResource
 from policies.cost import cost_idle_within_budget, cost_peak_within_budget_factor
 from tests.conftest import ROOT, mlplat, set_path, stack_document, write_stack
@@ -399,6 +399,32 @@ def test_readme_cost_table_matches_the_plans(reports: dict[str, Any]) -> None:
 def test_plans_price_every_fixed_cost_resource(reports: dict[str, Any]) -> None:
     for stack, (_, report) in reports.items():
         assert report["cost"]["notEstimated"] == [], (stack, report["cost"]["notEstimated"])
+
+
+def test_every_resource_type_the_plans_create_is_priced_or_known_to_have_no_fixed_cost(
+    reports: dict[str, Any],
+) -> None:
+    for stack, (_, report) in reports.items():
+        types = {
+            r["type"] for r in report["resources"] if r["custom"] and not r["type"].startswith("pulumi:")
+        }
+        unknown = sorted(t for t in types if t not in ESTIMATORS and t not in NO_FIXED_COST)
+        assert unknown == [], f"{stack}: price these or list them in NO_FIXED_COST"
+
+
+def test_dev_idles_at_most_400_dollars_a_month_for_all_three_clouds(reports: dict[str, Any]) -> None:
+    _, report = reports["dev"]
+    assert sorted(report["cost"]["byCloud"]) == ["aws", "azure", "gcp"]
+    assert report["cost"]["idleMonthly"] <= 400, report["cost"]["byCloud"]
+
+
+def test_plan_json_names_each_cost_items_price_sources_and_read_dates(reports: dict[str, Any]) -> None:
+    for stack, (_, report) in reports.items():
+        for item in report["cost"]["items"]:
+            if item["idleMonthly"] or item["peakMonthly"]:
+                assert item["prices"], (stack, item["name"])
+            for price in item["prices"]:
+                assert price["source"] and price["read"], (stack, item["name"], price)
 
 
 def test_raising_a_prod_gpu_pool_minimum_past_the_budget_blocks_the_plan(tmp_path: Path) -> None:

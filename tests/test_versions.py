@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,23 @@ def test_a_second_zonal_cluster_on_the_same_billing_account_gets_no_credit(tmp_p
     prod_settings = _load(tmp_path, "prod", prod)
     assert holds_gke_credit(tmp_path, dev_settings)
     assert not holds_gke_credit(tmp_path, prod_settings)
+
+
+def test_the_readme_version_table_is_current() -> None:
+    from mlplat.delivery import version_policy
+
+    expected = version_policy.render(version_policy.pinned(ROOT))
+    assert version_policy.current_block((ROOT / "README.md").read_text()) == expected, (
+        "run `mlplat cost-table --write`"
+    )
+
+
+def test_a_cloud_with_a_cluster_and_no_version_is_refused(load_changed: Callable[..., StackSettings]) -> None:
+    from infra.settings import SettingsError
+
+    with pytest.raises(SettingsError) as raised:
+        load_changed("dev", {"mlplat:versions.kubernetes": {"aws": "1.35", "azure": "1.35"}})
+    assert str(raised.value) == (
+        'Pulumi.dev.yaml: mlplat:versions.kubernetes.gcp: required while mlplat:gcp runs a cluster, e.g. "1.35" '
+        "(quote it)"
+    )

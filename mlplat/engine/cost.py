@@ -703,6 +703,7 @@ NO_FIXED_COST: dict[str, str] = {
     "aws:sns/topic:Topic": "billed per request and delivery",
     "aws:sns/topicPolicy:TopicPolicy": "free",
     "azure-native:applicationinsights:Component": "billed per GB ingested",
+    "azure-native:authorization:ManagementLockByScope": "free",
     "azure-native:authorization:RoleAssignment": "free",
     "azure-native:consumption:Budget": "free",
     "azure-native:insights:ActionGroup": "billed per notification",
@@ -740,6 +741,16 @@ NO_FIXED_COST: dict[str, str] = {
     "gcp:storage/bucketIAMMember:BucketIAMMember": "free",
     "gcp:vertex/aiMetadataStore:AiMetadataStore": "billed per GB stored",
     "gcp:vertex/aiTensorboard:AiTensorboard": "billed per GB of logs stored",
+    # In-cluster objects run on the priced nodes. The platform's charts (device plugin, DCGM exporter, GPU
+    # operator, Kueue) create no load balancers or volumes; a chart that does must be priced here.
+    "kubernetes:core/v1:LimitRange": "in-cluster object",
+    "kubernetes:core/v1:Namespace": "in-cluster object",
+    "kubernetes:core/v1:ResourceQuota": "in-cluster object",
+    "kubernetes:helm.sh/v3:Release": "its pods run on the priced nodes; no load balancers or volumes",
+    "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue": "in-cluster object",
+    "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue": "in-cluster object",
+    "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor": "in-cluster object",
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass": "in-cluster object",
 }
 
 
