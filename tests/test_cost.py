@@ -434,11 +434,9 @@ def test_raising_a_prod_gpu_pool_minimum_past_the_budget_blocks_the_plan(tmp_pat
     prod = stack_document("prod")
     pools = prod["config"]["mlplat:aws"]["gpuPools"]
     biggest = max(range(len(pools)), key=lambda i: pools[i].get("gpusPerNode", 1))
-    write_stack(
-        tmp_path,
-        "prod",
-        set_path(prod, f"mlplat:aws.gpuPools.{biggest}.minNodes", pools[biggest]["maxNodes"]),
-    )
+    # Three always-on 8-GPU nodes cost more than prod's whole budget at any list price since 2025.
+    raised = set_path(prod, f"mlplat:aws.gpuPools.{biggest}.maxNodes", 3)
+    write_stack(tmp_path, "prod", set_path(raised, f"mlplat:aws.gpuPools.{biggest}.minNodes", 3))
     proc = mlplat("plan", "prod", "--json", "--cwd", str(tmp_path))
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
