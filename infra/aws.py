@@ -27,8 +27,7 @@ from infra.gpu import gpu_pool_specs
 from infra.kubernetes import build_gpu_stack
 from infra.settings import Profile, StackSettings
 from infra.settings.model import AwsSettings
-
-_SYSTEM_INSTANCE_TYPE = "m6i.large"
+from infra.settings.profiles import SYSTEM_INSTANCE_TYPES
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def _network(ctx: _Context, logs_key: KmsKey) -> Network:
             flow_logs=net.flow_logs,
             flow_log_retention_days=ctx.profile.log_retention_days,
             flow_log_kms_key_arn=logs_key.arn,
-            interface_endpoints=list(net.interface_endpoints),
+            interface_endpoints=net.endpoints_for(ctx.profile),
         ),
     )
 
@@ -191,7 +190,7 @@ def _cluster(
         f"{ctx.prefix}-eks",
         EksClusterArgs(
             cluster_name=physical_name("aws-eks-cluster", ctx.prefix),
-            kubernetes_version=ctx.stack.settings.versions.kubernetes,
+            kubernetes_version=ctx.stack.settings.versions.kubernetes_for("aws"),
             subnet_ids_by_zone=network.private_subnet_ids_by_zone,
             secrets_kms_key_arn=secrets_key.arn,
             volume_kms_key_arn=volumes_key.arn,
@@ -203,9 +202,12 @@ def _cluster(
             log_retention_days=ctx.profile.log_retention_days,
             admin_principal_arns=list(kube.admin_principal_arns),
             system_nodes=SystemNodes(
-                instance_type=system.instance_type or _SYSTEM_INSTANCE_TYPE,
+                instance_type=system.instance_type
+                or SYSTEM_INSTANCE_TYPES[ctx.profile.system_node_class]["aws"],
                 min_nodes=system.min_nodes,
                 max_nodes=system.max_nodes,
+                disk_size_gb=ctx.profile.system_node_disk_gb or SystemNodes.disk_size_gb,
+                spot=ctx.profile.system_node_spot,
             ),
             gpu_pools=gpu_pool_specs("aws", ctx.aws.gpu_pools, ctx.profile),
             deletion_protection=ctx.profile.deletion_protection,

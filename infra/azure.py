@@ -39,11 +39,13 @@ from components.azure import (
     StorageAccountArgs,
     SystemPool,
 )
+from components.azure.private_link import PRIVATE_DNS_ZONES
 from components.common.naming import RULES, physical_name
 from infra.gpu import gpu_pool_specs
 from infra.kubernetes import build_gpu_stack
 from infra.settings import StackSettings
 from infra.settings.model import AzureSettings
+from infra.settings.profiles import SYSTEM_INSTANCE_TYPES
 
 _SUFFIX_LENGTH = 6
 _ISOLATION: dict[str, Literal["AllowInternetOutbound", "AllowOnlyApprovedOutbound"]] = {
@@ -121,6 +123,9 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             vnet_cidr=str(n.vnet_cidr),
             subnet_cidrs=subnets,
             tags=tags,
+            # Storage and Key Vault deny the public network, so their endpoints always exist; the registry's and
+            # the workspace's only when their services are private.
+            private_dns_zones=tuple(PRIVATE_DNS_ZONES) if private_services else ("blob", "file", "vault"),
         ),
     )
     link = network.private_link()
@@ -235,7 +240,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                 resource_group_name=rg,
                 location=location,
                 cluster_name=physical_name("azure-aks-cluster", "aks", prefix),
-                kubernetes_version=s.versions.kubernetes,
+                kubernetes_version=s.versions.kubernetes_for("azure"),
                 tenant_id=tenant,
                 subscription_id=subscription,
                 vnet_id=network.vnet_id,
@@ -254,10 +259,12 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                     )
                 ),
                 admin_group_object_ids=[str(g) for g in kube.admin_group_object_ids],
+                # AKS system pools cannot run on spot (learn.microsoft.com/azure/aks/spot-node-pool).
                 system_pool=SystemPool(
-                    vm_size=nodes.instance_type or SystemPool.vm_size,
+                    vm_size=nodes.instance_type or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["azure"],
                     min_nodes=nodes.min_nodes,
                     max_nodes=nodes.max_nodes,
+                    os_disk_size_gb=profile.system_node_disk_gb,
                     zones=[str(z) for z in range(1, profile.az_count + 1)],
                 ),
                 gpu_pools=gpu_pool_specs("azure", azure.gpu_pools, profile),

@@ -31,6 +31,7 @@ from infra.gpu import gpu_pool_specs
 from infra.kubernetes import build_gpu_stack
 from infra.settings import StackSettings
 from infra.settings.model import GcpSettings
+from infra.settings.profiles import SYSTEM_INSTANCE_TYPES
 
 
 def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, str]) -> None:
@@ -126,6 +127,7 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
                 buckets={purpose: b.bucket_name for purpose, b in buckets.items()},
                 machine_type=ws.machine_type,
                 data_disk_size_gb=ws.data_disk_size_gb,
+                disk_type="PD_STANDARD" if profile.economy_disks else "PD_BALANCED",
                 idle_timeout_minutes=profile.idle_shutdown_minutes,
                 root_access=ws.root_access,
                 # Where outbound traffic is restricted, so is downloading data from notebooks.
@@ -162,11 +164,15 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
                 labels=labels,
                 deletion_protection=profile.deletion_protection,
                 release_channel=kube.release_channel,
-                kubernetes_version=s.versions.kubernetes,
+                kubernetes_version=s.versions.kubernetes_for("gcp"),
                 system_pool=SystemPool(
-                    machine_type=system.instance_type or SystemPool.machine_type,
+                    machine_type=system.instance_type
+                    or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["gcp"],
                     min_nodes=system.min_nodes,
                     max_nodes=system.max_nodes,
+                    disk_size_gb=profile.system_node_disk_gb or SystemPool.disk_size_gb,
+                    disk_type="pd-standard" if profile.economy_disks else "pd-balanced",
+                    spot=profile.system_node_spot,
                 ),
                 gpu_pools=gpu_pool_specs("gcp", settings.gpu_pools, profile),
                 image_repository=(region, workspace.repository.name) if workspace else None,

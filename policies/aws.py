@@ -1142,14 +1142,32 @@ def _private_services(endpoints: list[PolicyResource]) -> set[str] | Unknown:
     return services
 
 
+def _vpcs_with_nat(resources: list[PolicyResource]) -> set[str]:
+    """URNs of the VPCs holding a public NAT gateway (through the gateway's subnet)."""
+    subnets = {r.urn: r for r in of_type(resources, ("aws:ec2/subnet:Subnet",))}
+    found: set[str] = set()
+    for nat in of_type(resources, ("aws:ec2/natGateway:NatGateway",)):
+        if prop(nat.props, "connectivityType", default="public") != "public":
+            continue
+        for subnet in nat.property_dependencies.get("subnetId", []):
+            if subnet.urn in subnets:
+                found.update(vpc.urn for vpc in subnets[subnet.urn].property_dependencies.get("vpcId", []))
+    return found
+
+
 def _validate_domain_endpoints(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     endpoints_by_vpc = linked_through(args.resources, VPC_ENDPOINT, "vpcId")
+    with_nat = _vpcs_with_nat(list(args.resources))
     for domain in of_type(args.resources, SAGEMAKER_DOMAIN):
         if prop(domain.props, "appNetworkAccessType") != "VpcOnly":
             continue
         vpcs = domain.property_dependencies.get("vpcId", [])
         if not vpcs:
             continue  # a VPC outside this stack: nothing here to judge
+        # VpcOnly Studio reaches the SageMaker API and runtime through interface endpoints or a NAT gateway
+        # (docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html).
+        if any(vpc.urn in with_nat for vpc in vpcs):
+            continue
         services = _private_services([e for vpc in vpcs for e in endpoints_by_vpc.get(vpc.urn, [])])
         if isinstance(services, Unknown):
             continue
@@ -1396,8 +1414,8 @@ eks_cluster_logs_retained = _stack(
 )
 sagemaker_domain_has_private_endpoints = _stack(
     "sagemaker-domain-has-private-endpoints",
-    "A VpcOnly SageMaker domain's VPC must have private-DNS interface endpoints for SageMaker API, runtime, "
-    "Studio, STS and CloudWatch Logs.",
+    "A VpcOnly SageMaker domain's VPC without a NAT gateway must have private-DNS interface endpoints for "
+    "SageMaker API, runtime, Studio, STS and CloudWatch Logs.",
     _validate_domain_endpoints,
 )
 

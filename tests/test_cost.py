@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from google.protobuf import struct_pb2
 from pulumi_policy import EnforcementLevel, StackValidationArgs
 
 from mlplat.delivery.cost_table import current_block, render
-from mlplat.engine.cost import CostEstimate, PriceBook, estimate
+from mlplat.engine.cost import ESTIMATORS, NO_FIXED_COST, CostEstimate, PriceBook, estimate
 from mlplat.engine.recording import RecordedResource
 from policies.cost import cost_idle_within_budget, cost_peak_within_budget_factor
 from tests.conftest import ROOT, mlplat, set_path, stack_document, write_stack
@@ -54,6 +55,76 @@ def test_fixed_fees_cost_the_same_idle_and_at_peak() -> None:
     assert only(priced(resource("aws:ec2/natGateway:NatGateway", "nat", {}))) == (32.85, 32.85)
     assert only(priced(resource("aws:ec2/eip:Eip", "ip", {"domain": "vpc"}))) == (3.65, 3.65)
     assert only(priced(resource("aws:kms/key:Key", "key", {}))) == (1.0, 1.0)
+
+
+def test_aks_nodes_with_an_ephemeral_os_disk_pay_no_disk_and_managed_ones_pay_its_tier() -> None:
+    base = {"name": "system", "vmSize": "Standard_D4s_v5", "count": 1}
+    ephemeral = resource("azure-native:containerservice:AgentPool", "e", {**base, "osDiskType": "Ephemeral"})
+    managed = resource(
+        "azure-native:containerservice:AgentPool", "m", {**base, "osDiskType": "Managed", "osDiskSizeGB": 64}
+    )
+    node = 0.192 * HOURS
+    assert only(priced(ephemeral)) == (round(node, 2), round(node, 2))
+    # 64 GB is billed as a P6 (Azure managed-disks pricing: the smallest tier at least the disk's size).
+    assert only(priced(managed)) == (round(node + 10.21, 2), round(node + 10.21, 2))
+
+
+def test_kms_keys_are_priced_with_the_versions_their_rotation_adds_in_a_year() -> None:
+    # AWS bills $1/month per key plus $1 for each of its first two rotations (aws.amazon.com/kms/pricing).
+    yearly = resource("aws:kms/key:Key", "k", {"enableKeyRotation": True, "rotationPeriodInDays": 365})
+    quarterly = resource("aws:kms/key:Key", "q", {"enableKeyRotation": True, "rotationPeriodInDays": 90})
+    assert only(priced(yearly)) == (2.0, 2.0)
+    assert only(priced(quarterly)) == (3.0, 3.0)
+    # Cloud KMS bills every enabled version; 90-day rotation leaves 5 versions after a year.
+    gcp = resource("gcp:kms/cryptoKey:CryptoKey", "g", {"rotationPeriod": "7776000s"})
+    assert only(priced(gcp)) == (0.3, 0.3)
+
+
+def test_private_dns_zones_cost_a_monthly_fee_each() -> None:
+    zone = resource(
+        "azure-native:privatedns:PrivateZone", "z", {"privateZoneName": "privatelink.vaultcore.azure.net"}
+    )
+    assert only(priced(zone)) == (0.5, 0.5)
+
+
+def test_an_eks_cluster_past_standard_support_bills_extended_support_unless_its_policy_upgrades_it() -> None:
+    # EKS 1.33 left standard support on 2026-07-29; extended support is $0.60 per cluster hour (EKS pricing).
+    day = dt.date(2026, 12, 1)
+    stays = resource("aws:eks/cluster:Cluster", "old", {"version": "1.33"})
+    upgrades = resource(
+        "aws:eks/cluster:Cluster", "auto", {"version": "1.33", "upgradePolicy": {"supportType": "STANDARD"}}
+    )
+    current = resource("aws:eks/cluster:Cluster", "new", {"version": "1.35"})
+    assert only(estimate([stays], REGIONS, today=day)) == (438.0, 438.0)
+    assert only(estimate([upgrades], REGIONS, today=day)) == (73.0, 73.0)
+    assert only(estimate([current], REGIONS, today=day)) == (73.0, 73.0)
+
+
+def test_a_gke_cluster_on_the_extended_channel_past_standard_support_pays_the_extended_fee() -> None:
+    # GKE 1.34 left standard support on 2026-10-01 (release schedule); only the Extended channel stays on it.
+    day = dt.date(2026, 12, 1)
+    inputs = {"location": "us-central1", "minMasterVersion": "1.34"}
+    extended = resource(
+        "gcp:container/cluster:Cluster", "x", {**inputs, "releaseChannel": {"channel": "EXTENDED"}}
+    )
+    regular = resource(
+        "gcp:container/cluster:Cluster", "r", {**inputs, "releaseChannel": {"channel": "REGULAR"}}
+    )
+    assert only(estimate([extended], REGIONS, today=day)) == (438.0, 438.0)
+    assert only(estimate([regular], REGIONS, today=day)) == (73.0, 73.0)
+
+
+def test_every_cost_item_names_the_price_entries_it_rests_on_with_source_and_read_date() -> None:
+    result = priced(
+        resource(
+            "aws:eks/nodeGroup:NodeGroup",
+            "n",
+            {"instanceTypes": ["m6i.large"], "diskSize": 20, "scalingConfig": {"minSize": 1, "maxSize": 1}},
+        )
+    )
+    (item,) = result.items
+    assert [p.key for p in item.prices] == ["aws.us-east-1.instances.m6i.large", "aws.us-east-1.gp3"]
+    assert all(p.source and p.read for p in item.prices)
 
 
 def test_interface_endpoints_cost_per_subnet_and_gateway_endpoints_are_free() -> None:
@@ -184,6 +255,7 @@ def test_workbench_costs_its_disks_when_idle_and_the_machine_when_running() -> N
 
 
 def test_aks_free_tier_pays_only_for_its_system_nodes_and_standard_adds_the_fee() -> None:
+    # D4s_v5 has no local disk, so AKS gives each node a managed 128 GB OS disk, a P10 (managed-disks pricing).
     pool = {
         "name": "system",
         "vmSize": "Standard_D4s_v5",
@@ -201,7 +273,7 @@ def test_aks_free_tier_pays_only_for_its_system_nodes_and_standard_adds_the_fee(
         "prod",
         {"sku": {"tier": "Standard"}, "agentPoolProfiles": [pool]},
     )
-    node = 0.192 * HOURS
+    node = 0.192 * HOURS + 19.71
     assert only(priced(free)) == (round(node, 2), round(3 * node, 2))
     assert only(priced(standard)) == (round(73 + node, 2), round(73 + 3 * node, 2))
 
@@ -229,7 +301,7 @@ def test_container_registry_is_priced_by_sku() -> None:
     assert only(priced(premium))[0] == round(1.667 * HOURS / 24, 2)
 
 
-def test_aml_compute_cluster_scales_from_zero_and_a_compute_instance_is_free_when_shut_down() -> None:
+def test_aml_compute_cluster_scales_from_zero_and_a_stopped_compute_instance_pays_for_its_os_disk() -> None:
     cluster = resource(
         "azure-native:machinelearningservices:Compute",
         "cpu",
@@ -249,7 +321,8 @@ def test_aml_compute_cluster_scales_from_zero_and_a_compute_instance_is_free_whe
         {"properties": {"computeType": "ComputeInstance", "properties": {"vmSize": "Standard_DS3_v2"}}},
     )
     assert only(priced(cluster)) == (0.0, round(4 * 0.293 * HOURS, 2))
-    assert only(priced(instance)) == (0.0, round(0.293 * HOURS, 2))
+    # A compute instance has a P10 OS disk, billed while it is stopped (concept-compute-instance).
+    assert only(priced(instance)) == (19.71, round(0.293 * HOURS + 19.71, 2))
 
 
 def test_an_instance_type_without_a_price_is_listed_as_not_estimated_never_zero() -> None:
@@ -331,6 +404,32 @@ def test_plans_price_every_fixed_cost_resource(reports: dict[str, Any]) -> None:
         assert report["cost"]["notEstimated"] == [], (stack, report["cost"]["notEstimated"])
 
 
+def test_every_resource_type_the_plans_create_is_priced_or_known_to_have_no_fixed_cost(
+    reports: dict[str, Any],
+) -> None:
+    for stack, (_, report) in reports.items():
+        types = {
+            r["type"] for r in report["resources"] if r["custom"] and not r["type"].startswith("pulumi:")
+        }
+        unknown = sorted(t for t in types if t not in ESTIMATORS and t not in NO_FIXED_COST)
+        assert unknown == [], f"{stack}: price these or list them in NO_FIXED_COST"
+
+
+def test_dev_idles_at_most_400_dollars_a_month_for_all_three_clouds(reports: dict[str, Any]) -> None:
+    _, report = reports["dev"]
+    assert sorted(report["cost"]["byCloud"]) == ["aws", "azure", "gcp"]
+    assert report["cost"]["idleMonthly"] <= 400, report["cost"]["byCloud"]
+
+
+def test_plan_json_names_each_cost_items_price_sources_and_read_dates(reports: dict[str, Any]) -> None:
+    for stack, (_, report) in reports.items():
+        for item in report["cost"]["items"]:
+            if item["idleMonthly"] or item["peakMonthly"]:
+                assert item["prices"], (stack, item["name"])
+            for price in item["prices"]:
+                assert price["source"] and price["read"], (stack, item["name"], price)
+
+
 def test_raising_a_prod_gpu_pool_minimum_past_the_budget_blocks_the_plan(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     for folder in ("infra", "policies"):
@@ -338,11 +437,9 @@ def test_raising_a_prod_gpu_pool_minimum_past_the_budget_blocks_the_plan(tmp_pat
     prod = stack_document("prod")
     pools = prod["config"]["mlplat:aws"]["gpuPools"]
     biggest = max(range(len(pools)), key=lambda i: pools[i].get("gpusPerNode", 1))
-    write_stack(
-        tmp_path,
-        "prod",
-        set_path(prod, f"mlplat:aws.gpuPools.{biggest}.minNodes", pools[biggest]["maxNodes"]),
-    )
+    # Three always-on 8-GPU nodes cost more than prod's whole budget at any list price since 2025.
+    raised = set_path(prod, f"mlplat:aws.gpuPools.{biggest}.maxNodes", 3)
+    write_stack(tmp_path, "prod", set_path(raised, f"mlplat:aws.gpuPools.{biggest}.minNodes", 3))
     proc = mlplat("plan", "prod", "--json", "--cwd", str(tmp_path))
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)

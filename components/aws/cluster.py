@@ -38,6 +38,7 @@ class SystemNodes:
     min_nodes: int = 1
     max_nodes: int = 3
     disk_size_gb: int = 50
+    spot: bool = False  # add-ons restart elsewhere when a spot node is reclaimed; dev accepts that
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ class EksCluster(pulumi.ComponentResource):
                 node_role_arn=node_role.arn,
                 subnet_ids=subnet_ids,
                 instance_types=[args.system_nodes.instance_type],
+                capacity_type="SPOT" if args.system_nodes.spot else "ON_DEMAND",
                 ami_type="AL2023_x86_64_STANDARD",
                 min_size=args.system_nodes.min_nodes,
                 max_size=args.system_nodes.max_nodes,

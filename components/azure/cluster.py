@@ -33,6 +33,9 @@ class SystemPool:
     min_nodes: int = 1
     max_nodes: int = 3
     zones: Sequence[str] | None = None
+    os_disk_size_gb: int | None = (
+        None  # None: AKS's default (128 GB, ephemeral when the VM's local disk holds it)
+    )
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,7 @@ class AksCluster(pulumi.ComponentResource):
             vm_size=pool.vm_size,
             os_type=cs.OSType.LINUX,
             os_sku=cs.OSSKU.AZURE_LINUX,
+            os_disk_size_gb=pool.os_disk_size_gb,
             enable_auto_scaling=True,
             count=pool.min_nodes,
             min_count=pool.min_nodes,

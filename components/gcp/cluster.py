@@ -31,6 +31,8 @@ class SystemPool:
     min_nodes: int = 1
     max_nodes: int = 3
     disk_size_gb: int = 100
+    disk_type: str = "pd-balanced"
+    spot: bool = False  # GKE reschedules system pods when a Spot VM is reclaimed; dev accepts that
 
 
 @dataclass(frozen=True)
@@ -243,8 +245,9 @@ class GkeCluster(pulumi.ComponentResource):
             node_config=self._node_config(
                 machine_type=pool.machine_type,
                 disk_size_gb=pool.disk_size_gb,
+                disk_type=pool.disk_type,
                 labels={"mlplat.io/pool": "system"},
-                spot=False,
+                spot=pool.spot,
             ),
         )
 
@@ -283,6 +286,7 @@ class GkeCluster(pulumi.ComponentResource):
         *,
         machine_type: str,
         disk_size_gb: int,
+        disk_type: str = "pd-balanced",
         labels: Mapping[str, str],
         spot: bool,
         gpu: GpuPoolSpec | None = None,
@@ -312,7 +316,7 @@ class GkeCluster(pulumi.ComponentResource):
             machine_type=machine_type,
             image_type="COS_CONTAINERD",
             disk_size_gb=disk_size_gb,
-            disk_type="pd-balanced",
+            disk_type=disk_type,
             boot_disk_kms_key=args.disk_kms_key_name,
             service_account=self.node_service_account.email,
             oauth_scopes=[CLOUD_PLATFORM_SCOPE],

@@ -51,6 +51,7 @@ class VertexWorkspaceArgs:
     machine_type: str = "e2-standard-4"
     boot_disk_size_gb: int = 150
     data_disk_size_gb: int = 100
+    disk_type: str = "PD_BALANCED"  # boot and data disks: PD_STANDARD, PD_BALANCED or PD_SSD
     idle_timeout_minutes: int = 60
     root_access: bool = False
     disable_downloads: bool = False
@@ -227,13 +228,13 @@ class VertexWorkspace(pulumi.ComponentResource):
                         disk_encryption="CMEK",
                         kms_key=args.disk_kms_key_name,
                         disk_size_gb=str(args.boot_disk_size_gb),
-                        disk_type="PD_BALANCED",
+                        disk_type=args.disk_type,
                     ),
                     data_disks=gcp.workbench.InstanceGceSetupDataDisksArgs(
                         disk_encryption="CMEK",
                         kms_key=args.disk_kms_key_name,
                         disk_size_gb=str(args.data_disk_size_gb),
-                        disk_type="PD_BALANCED",
+                        disk_type=args.disk_type,
                     ),
                     metadata=metadata,
                     tags=[WORKBENCH_TAG],

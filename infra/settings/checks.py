@@ -19,6 +19,7 @@ def check(stack: StackSettings) -> list[Problem]:
         return profile  # every other check reads the resolved profile
     return [
         *_providers(stack),
+        *_kubernetes_versions(s),
         *_pools(s),
         *_endpoints(s),
         *_networks(s),
@@ -53,6 +54,16 @@ def _providers(stack: StackSettings) -> Iterator[Problem]:
         yield Problem(
             "mlplat:aws", "no cloud configured: set at least one of mlplat:aws, mlplat:gcp, mlplat:azure"
         )
+
+
+def _kubernetes_versions(s: Settings) -> Iterator[Problem]:
+    for cloud in s.clouds:
+        kube: Kubernetes = getattr(s, cloud).kubernetes
+        if kube.enabled and getattr(s.versions.kubernetes, cloud) is None:
+            yield Problem(
+                f"mlplat:versions.kubernetes.{cloud}",
+                f'required while mlplat:{cloud} runs a cluster, e.g. "1.35" (quote it)',
+            )
 
 
 def _pools(s: Settings) -> Iterator[Problem]:
@@ -314,14 +325,16 @@ def _aws_platform(stack: StackSettings) -> Iterator[Problem]:
                     f"mlplat:aws.gpuPools[{i}].zones[{j}]",
                     f"{zone} is not one of the network's zones ({', '.join(zones)})",
                 )
-    endpoints = aws.network.interface_endpoints
+    endpoints = aws.network.endpoints_for(profile)
     at = "mlplat:aws.network.interfaceEndpoints"
     duplicates = sorted({e for e in endpoints if endpoints.count(e) > 1})
     if duplicates:
         yield Problem(at, f"listed more than once: {', '.join(duplicates)}")
     needed: dict[str, str] = {}
-    if aws.workspace.enabled:
-        needed.update(dict.fromkeys(_AWS_STUDIO_ENDPOINTS, "VpcOnly SageMaker Studio"))
+    # VpcOnly Studio reaches the SageMaker API and runtime through interface endpoints or a NAT gateway
+    # (docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html).
+    if aws.workspace.enabled and profile.nat_strategy == "none":
+        needed.update(dict.fromkeys(_AWS_STUDIO_ENDPOINTS, "VpcOnly SageMaker Studio without NAT"))
     if aws.kubernetes.enabled and profile.nat_strategy == "none":
         needed.update(
             {e: "EKS nodes without NAT" for e in _AWS_NODE_ENDPOINTS_WITHOUT_NAT if e not in needed}

@@ -105,9 +105,15 @@ class AwsNetwork(Model):
     cidr: IPv4Network = IPv4Network("10.10.0.0/16")
     availability_zones: list[str] | None = Field(default=None, min_length=2, max_length=3)
     flow_logs: bool = True
-    interface_endpoints: list[AwsInterfaceEndpoint] = Field(
-        default_factory=lambda: list(AWS_DEFAULT_INTERFACE_ENDPOINTS)
-    )
+    # None: the defaults when the profile wants private service endpoints or there is no NAT, else none
+    # (Studio in VpcOnly mode and EKS nodes reach AWS APIs through either endpoints or a NAT gateway).
+    interface_endpoints: list[AwsInterfaceEndpoint] | None = None
+
+    def endpoints_for(self, profile: Profile) -> list[AwsInterfaceEndpoint]:
+        if self.interface_endpoints is not None:
+            return list(self.interface_endpoints)
+        wanted = profile.private_service_endpoints or profile.nat_strategy == "none"
+        return list(AWS_DEFAULT_INTERFACE_ENDPOINTS) if wanted else []
 
     def zones_in(self, region: str, az_count: int) -> list[str]:
         """The VPC's zones, and every GPU pool's unless it pins its own: explicit, or region + a, b, c."""
@@ -213,12 +219,28 @@ class ChartVersions(Model):
     kueue: Version
 
 
+KubernetesMinor = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
+
+
+class KubernetesVersions(Model):
+    """Each cloud's control-plane version: the clouds' support calendars differ (mlplat/data/kubernetes_versions.yaml)."""
+
+    aws: KubernetesMinor | None = None
+    gcp: KubernetesMinor | None = None
+    azure: KubernetesMinor | None = None
+
+
 class Versions(Model):
     """What moves between environments: promotion copies this block from dev to prod."""
 
-    kubernetes: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
+    kubernetes: KubernetesVersions
     charts: ChartVersions
     images: dict[str, str] = Field(default_factory=dict)
+
+    def kubernetes_for(self, cloud: Cloud) -> str:
+        version = getattr(self.kubernetes, cloud)
+        assert version is not None, "checked by the settings checks"
+        return version
 
 
 class Team(Model):

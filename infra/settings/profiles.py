@@ -12,6 +12,16 @@ from pydantic import AfterValidator, Field
 from infra.settings.base import Model
 
 NatStrategy = Literal["none", "single", "perAz"]
+SystemNodeClass = Literal["economy", "standard"]
+
+# The system pool's default instance type per class and cloud (mlplat:<cloud>.kubernetes.systemNodes.instanceType
+# overrides it). Economy is the smallest general-purpose size each cloud's system pool accepts for the
+# platform's add-ons: AKS system pools need at least 4 vCPUs and 4 GB and no B-series
+# (learn.microsoft.com/azure/aks/use-system-pools); D4as_v5 has no local disk, so its OS disk is managed.
+SYSTEM_INSTANCE_TYPES: dict[SystemNodeClass, dict[str, str]] = {
+    "economy": {"aws": "m6i.large", "gcp": "e2-standard-2", "azure": "Standard_D4as_v5"},
+    "standard": {"aws": "m6i.large", "gcp": "e2-standard-4", "azure": "Standard_D4ds_v5"},
+}
 ProfileName = Literal["dev", "prod"]
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -65,6 +75,16 @@ class Profile(Model):
     public_workspace_access: bool
     workspace_outbound: Literal["internet", "approvedOnly"]
     idle_shutdown_minutes: int = Field(ge=15, le=1440)
+    # AWS interface endpoints for the AWS APIs Studio and EKS nodes call, even where a NAT gateway would carry
+    # that traffic: off in dev. (Azure's storage and vault endpoints always exist: both deny public access.)
+    private_service_endpoints: bool
+    # The system pool: economy or standard sizes (SYSTEM_INSTANCE_TYPES), spot where the cloud allows it
+    # (AWS, GCP; AKS system pools cannot be spot), and the node disk (None: each cloud's default).
+    system_node_class: SystemNodeClass
+    system_node_spot: bool
+    system_node_disk_gb: int | None = Field(ge=30, le=2048)
+    # Standard (HDD) persistent disks where the cloud offers them for node boot and notebook disks (GCP).
+    economy_disks: bool
 
 
 class ProfileOverrides(Model):
@@ -84,6 +104,11 @@ class ProfileOverrides(Model):
     public_workspace_access: bool | None = None
     workspace_outbound: Literal["internet", "approvedOnly"] | None = None
     idle_shutdown_minutes: int | None = Field(default=None, ge=15, le=1440)
+    private_service_endpoints: bool | None = None
+    system_node_class: SystemNodeClass | None = None
+    system_node_spot: bool | None = None
+    system_node_disk_gb: int | None = Field(default=None, ge=30, le=2048)
+    economy_disks: bool | None = None
 
 
 PROFILES: dict[ProfileName, Profile] = {
@@ -102,6 +127,11 @@ PROFILES: dict[ProfileName, Profile] = {
         public_workspace_access=True,
         workspace_outbound="internet",
         idle_shutdown_minutes=60,
+        private_service_endpoints=False,
+        system_node_class="economy",
+        system_node_spot=True,
+        system_node_disk_gb=30,
+        economy_disks=True,
     ),
     "prod": Profile(
         nat_strategy="perAz",
@@ -118,6 +148,11 @@ PROFILES: dict[ProfileName, Profile] = {
         public_workspace_access=False,
         workspace_outbound="approvedOnly",
         idle_shutdown_minutes=120,
+        private_service_endpoints=True,
+        system_node_class="standard",
+        system_node_spot=False,
+        system_node_disk_gb=None,
+        economy_disks=False,
     ),
 }
 

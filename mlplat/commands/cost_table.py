@@ -1,4 +1,5 @@
-"""`mlplat cost-table [--write]`: idle and peak monthly cost of every stack, as the README shows it."""
+"""`mlplat cost-table [--write]`: idle and peak monthly cost of every stack, and the Kubernetes version
+table, as the README shows them."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ def cost_table(
         Path | None, typer.Option("--cwd", help="Project directory (default: search upwards)")
     ] = None,
 ) -> None:
-    """Plan every stack offline (without policies) and print the cost table."""
+    """Plan every stack offline (without policies) and print the cost table and the version table."""
     project_dir = find_project_dir((cwd or Path.cwd()).resolve())
+    from mlplat.delivery import version_policy
     from mlplat.delivery.cost_table import render, replace_block
     from mlplat.engine.plan import plan_stack
     from mlplat.engine.stackfile import load_stack_config
@@ -38,7 +40,10 @@ def cost_table(
         with Progress(f"Planning {stack}..."):
             reports[stack] = plan_stack(project_dir, config, settings, run_policies=False)
     table = render(reports)
-    sys.stdout.write(table + "\n")
+    versions_table = version_policy.render(version_policy.pinned(project_dir))
+    sys.stdout.write(table + "\n\n" + versions_table + "\n")
     if write:
-        changed = replace_block(project_dir / "README.md", table)
+        readme = project_dir / "README.md"
+        changed = replace_block(readme, table)
+        changed = version_policy.replace_block(readme, versions_table) or changed
         err.print("README.md updated" if changed else "README.md already current")

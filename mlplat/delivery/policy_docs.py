@@ -8,10 +8,17 @@ from typing import Any
 
 from pulumi_policy import Policy, StackValidationPolicy
 
-from policies import aws, azure, cost, gcp, kubernetes
+from policies import aws, azure, cost, gcp, kubernetes, versions
 from policies.pack import PACK_NAME
 
-SECTIONS = (("AWS", aws), ("GCP", gcp), ("Azure", azure), ("Kubernetes", kubernetes), ("Cost", cost))
+SECTIONS = (
+    ("AWS", aws),
+    ("GCP", gcp),
+    ("Azure", azure),
+    ("Kubernetes", kubernetes),
+    ("Kubernetes versions", versions),
+    ("Cost", cost),
+)
 STACKS = ("dev", "prod")
 
 

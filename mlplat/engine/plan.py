@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infra.settings import StackSettings
+from infra.settings import StackSettings, load_settings
+from infra.settings.errors import SettingsError
 from mlplat.engine.analyzer import shared_pack
 from mlplat.engine.cost import estimate
 from mlplat.engine.program import PROJECT, run_program
 from mlplat.engine.report import build_report, struct_to_dict
-from mlplat.engine.stackfile import StackConfig
+from mlplat.engine.stackfile import StackConfig, load_stack_config
 
 # The budget rules judge the plan's estimate; it reaches them as policy config.
 COST_POLICIES = ("cost-idle-within-budget", "cost-peak-within-budget-factor")
@@ -34,6 +35,35 @@ def preview_policy_config(config_file: Path | None, estimate: dict[str, Any]) ->
         entry = {"enforcementLevel": given} if isinstance(given, str) else dict(given or {})
         merged[name] = {**entry, **estimate}
     return merged
+
+
+def holds_gke_credit(project_dir: Path, settings: StackSettings) -> bool:
+    """Whether this stack gets GKE's free-tier credit: one per billing account, whichever stacks share it.
+
+    The credit covers zonal clusters only; among the repository's stacks with a zonal cluster on the same
+    billing account, the first by name takes it, so the estimate never counts it twice.
+    """
+    gcp = settings.settings.gcp
+    if gcp is None or not gcp.kubernetes.enabled or not settings.settings.resolved.zonal_cluster:
+        return True  # no zonal cluster here: the question does not arise
+    holders = [settings.stack]
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        if stack == settings.stack:
+            continue
+        try:
+            config = load_stack_config(project_dir, stack)
+            other = load_settings(stack, config.config, config.secret_keys).settings
+        except (SettingsError, OSError, ValueError):
+            continue  # a broken stack file is reported when that stack is planned
+        if (
+            other.gcp is not None
+            and other.gcp.billing_account == gcp.billing_account
+            and other.gcp.kubernetes.enabled
+            and other.resolved.zonal_cluster
+        ):
+            holders.append(stack)
+    return min(holders) == settings.stack
 
 
 def plan_stack(
@@ -60,7 +90,7 @@ def plan_stack(
         "gcp": providers.gcp_region or "",
         "azure": providers.azure_location or "",
     }
-    cost = estimate(run.resources, regions)
+    cost = estimate(run.resources, regions, gke_credit=holds_gke_credit(project_dir, settings))
     policy = None
     if pack is not None:
         idle, peak = cost.total()

@@ -97,6 +97,18 @@ def build_report(
                     "peakMonthly": i.peak_monthly,
                     "basis": i.basis,
                     "verifiedPrice": i.verified,
+                    # What the figure rests on: each catalog entry with the page it was read from, and when.
+                    "prices": [
+                        {
+                            "key": p.key,
+                            "price": p.price,
+                            "unit": p.unit,
+                            "source": p.source,
+                            "read": p.read,
+                            "verified": p.verified,
+                        }
+                        for p in i.prices
+                    ],
                 }
                 for i in cost.items
             ],

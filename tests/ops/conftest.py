@@ -104,7 +104,7 @@ def write_project(
         "mlplat:costCenter": "cc-ml-1234",
         "mlplat:budget": {"monthlyUsd": 1500, "alertEmails": ["ml-platform@example.com"]},
         "mlplat:versions": {
-            "kubernetes": "1.33",
+            "kubernetes": {"aws": "1.35", "gcp": "1.35", "azure": "1.35"},
             "charts": {
                 "nvidiaDevicePlugin": "0.17.1",
                 "gpuOperator": "v25.3.0",

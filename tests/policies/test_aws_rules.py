@@ -1584,6 +1584,30 @@ def test_endpoint_without_private_dns_does_not_count_for_the_domain() -> None:
     assert "for logs;" in message
 
 
+def _with_nat(resources: list[PolicyResource], connectivity: str = "public") -> list[PolicyResource]:
+    vpc = resources[0]
+    subnet = link(
+        stack_resource("aws:ec2/subnet:Subnet", "public-a", {"cidrBlock": "10.10.0.0/20"}), "vpcId", vpc
+    )
+    nat = link(
+        stack_resource("aws:ec2/natGateway:NatGateway", "nat", {"connectivityType": connectivity}),
+        "subnetId",
+        subnet,
+    )
+    return [*resources, subnet, nat]
+
+
+def test_vpc_only_domain_whose_vpc_has_a_nat_gateway_needs_no_endpoints() -> None:
+    # Studio in VpcOnly mode reaches SageMaker through interface endpoints or a NAT gateway (SageMaker docs).
+    assert check_stack(aws.sagemaker_domain_has_private_endpoints, _with_nat(_studio_vpc({}))) == []
+
+
+def test_a_private_nat_gateway_does_not_stand_in_for_the_endpoints() -> None:
+    resources = _with_nat(_studio_vpc({}), connectivity="private")
+    [(message, _)] = check_stack(aws.sagemaker_domain_has_private_endpoints, resources)
+    assert "sagemaker.api, sagemaker.runtime, studio, sts, logs" in message
+
+
 def test_domain_in_a_vpc_outside_the_stack_is_not_judged() -> None:
     assert check_stack(aws.sagemaker_domain_has_private_endpoints, _studio_vpc({}, link_domain=False)) == []
     assert len(check_stack(aws.sagemaker_domain_has_private_endpoints, _studio_vpc({}))) == 1

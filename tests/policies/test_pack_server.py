@@ -11,7 +11,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as apb
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from policies import aws, azure, gcp, kubernetes
+from policies import aws, azure, gcp, kubernetes, versions
 from policies.common import judged_types, judges
 from policies.pack import POLICIES
 from policies.server import TypeDispatchServicer
@@ -24,7 +24,7 @@ _TYPE_TOKEN = re.compile(r"^[a-z][a-z-]*:[A-Za-z0-9/._-]+:[A-Za-z0-9]+$")
 def _named_types() -> set[str]:
     """Every type token the rule modules name (their module-level constants), declared or not."""
     found: set[str] = set()
-    for module in (aws, azure, gcp, kubernetes):
+    for module in (aws, azure, gcp, kubernetes, versions):
         for value in vars(module).values():
             values = value if isinstance(value, tuple | list | frozenset | set) else (value,)
             found.update(v for v in values if isinstance(v, str) and _TYPE_TOKEN.match(v))

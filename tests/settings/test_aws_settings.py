@@ -19,11 +19,22 @@ def error_for(load_changed: LoadChanged, stack: str, changes: dict[str, Any]) ->
     return str(raised.value)
 
 
-def test_dev_uses_the_default_endpoints_and_prod_adds_the_node_apis(load_changed: LoadChanged) -> None:
-    dev, prod = load_changed("dev").settings.aws, load_changed("prod").settings.aws
+def test_dev_relies_on_its_nat_gateway_and_prod_adds_the_node_apis_to_the_defaults(
+    load_changed: LoadChanged,
+) -> None:
+    dev_stack, prod_stack = load_changed("dev"), load_changed("prod")
+    dev, prod = dev_stack.settings.aws, prod_stack.settings.aws
     assert dev is not None and prod is not None
-    assert dev.network.interface_endpoints == list(AWS_DEFAULT_INTERFACE_ENDPOINTS)
-    assert {"ec2", "eks-auth", "autoscaling"} <= set(prod.network.interface_endpoints)
+    assert dev.network.endpoints_for(dev_stack.settings.resolved) == []
+    assert {"ec2", "eks-auth", "autoscaling"} <= set(prod.network.endpoints_for(prod_stack.settings.resolved))
+
+
+def test_private_service_endpoints_bring_back_the_defaults_in_dev(load_changed: LoadChanged) -> None:
+    stack = load_changed("dev", {"mlplat:profileOverrides": {"privateServiceEndpoints": True}})
+    assert stack.settings.aws is not None
+    assert stack.settings.aws.network.endpoints_for(stack.settings.resolved) == list(
+        AWS_DEFAULT_INTERFACE_ENDPOINTS
+    )
 
 
 def test_default_endpoints_are_what_private_studio_and_image_pulls_need() -> None:
@@ -49,14 +60,25 @@ def test_unknown_interface_endpoint_is_refused(load_changed: LoadChanged) -> Non
     assert message.startswith("Pulumi.dev.yaml: mlplat:aws.network.interfaceEndpoints[1]: input should be ")
 
 
-def test_studio_without_its_endpoints_is_refused(load_changed: LoadChanged) -> None:
+def test_studio_without_nat_and_without_its_endpoints_is_refused(load_changed: LoadChanged) -> None:
+    # VpcOnly Studio needs the SageMaker API and runtime through endpoints or a NAT gateway (SageMaker docs).
     message = error_for(
-        load_changed, "dev", {"mlplat:aws.network.interfaceEndpoints": ["ecr.api", "ecr.dkr"]}
+        load_changed,
+        "dev",
+        {
+            "mlplat:profileOverrides": {"natStrategy": "none"},
+            "mlplat:aws.network.interfaceEndpoints": ["ecr.api", "ecr.dkr", "ec2", "eks-auth"],
+        },
     )
     assert message == (
-        "Pulumi.dev.yaml: mlplat:aws.network.interfaceEndpoints: VpcOnly SageMaker Studio need "
+        "Pulumi.dev.yaml: mlplat:aws.network.interfaceEndpoints: VpcOnly SageMaker Studio without NAT need "
         "sagemaker.api, sagemaker.runtime, studio, sts, logs; add them to the list"
     )
+
+
+def test_studio_with_a_nat_gateway_needs_no_endpoints(load_changed: LoadChanged) -> None:
+    stack = load_changed("dev", {"mlplat:aws.network.interfaceEndpoints": []})
+    assert stack.settings.resolved.nat_strategy == "single"
 
 
 def test_nodes_without_nat_need_the_node_endpoints(load_changed: LoadChanged) -> None:

@@ -158,7 +158,7 @@ def _managed_cluster(own: str, inputs: Outputs, ctx: MockContext) -> Outputs:
         "fqdn": f"{host}.hcp.{ctx.azure_location}.azmk8s.io",
         "privateFQDN": f"{host}.{short_hash(own, 36)}.privatelink.{ctx.azure_location}.azmk8s.io",
         "azurePortalFQDN": f"{host}.portal.hcp.{ctx.azure_location}.azmk8s.io",
-        "currentKubernetesVersion": f"{inputs.get('kubernetesVersion', '1.33')}.2",
+        "currentKubernetesVersion": f"{inputs.get('kubernetesVersion', '1.35')}.2",
         "nodeResourceGroup": node_group,
         "provisioningState": "Succeeded",
         "identityProfile": {

@@ -186,7 +186,7 @@ def _cluster(name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
         "masterAuth": {**(inputs.get("masterAuth") or {}), "clusterCaCertificate": ca},
         "privateClusterConfig": {**private, "privateEndpoint": private_ip, "publicEndpoint": public_ip},
         "selfLink": f"https://container.googleapis.com/v1/projects/{_project(inputs, ctx)}/locations/{location}/clusters/{cluster}",
-        "masterVersion": f"{inputs.get('minMasterVersion') or '1.33'}.5-gke.1080000",
+        "masterVersion": f"{inputs.get('minMasterVersion') or '1.35'}.5-gke.1080000",
     }
 
 
@@ -197,7 +197,7 @@ def _node_pool(name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
         "name": pool,
         "instanceGroupUrls": [],
         "managedInstanceGroupUrls": [],
-        "version": "1.33.5-gke.1080000",
+        "version": "1.35.5-gke.1080000",
     }
 
 

@@ -1,0 +1,168 @@
+"""Kubernetes versions: the calendars, the stacks' pins, the guardrail, and who holds GKE's free credit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi_policy import EnforcementLevel
+
+from infra.settings import StackSettings, load_settings
+from mlplat.engine import versions
+from mlplat.engine.plan import holds_gke_credit
+from mlplat.engine.stackfile import load_stack_config
+from policies import versions as pack_versions
+from policies.versions import kubernetes_version_in_standard_support as rule
+from tests.conftest import ROOT, stack_document, write_stack
+from tests.policies.harness import check
+
+STACKS = ("dev", "prod")
+CLOUDS = ("aws", "gcp", "azure")
+EKS, GKE, AKS = (
+    "aws:eks/cluster:Cluster",
+    "gcp:container/cluster:Cluster",
+    "azure-native:containerservice:ManagedCluster",
+)
+POOL = "azure-native:containerservice:AgentPool"
+
+
+def test_the_pack_keeps_the_same_standard_support_dates_as_the_program() -> None:
+    program = {c: {v: s.standard_ends for v, s in versions.calendar(c).items()} for c in versions.clouds()}
+    assert program == pack_versions.STANDARD_SUPPORT_ENDS
+    assert versions.warn_days() == pack_versions.WARN_DAYS
+
+
+def test_calendar_dates_are_the_providers_published_ones() -> None:
+    # EKS release calendar: 1.34 standard support ends 2026-12-02, 1.35 on 2027-03-27.
+    assert versions.calendar("aws")["1.34"].standard_ends == dt.date(2026, 12, 2)
+    assert versions.calendar("aws")["1.35"].extended_ends == dt.date(2028, 3, 27)
+    # AKS calendar: "Mar 2027" end of life means March 31, 2027; LTS ends a year later.
+    assert versions.calendar("azure")["1.35"].standard_ends == dt.date(2027, 3, 31)
+    assert versions.calendar("azure")["1.35"].extended_ends == dt.date(2028, 3, 31)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_every_stack_pins_a_version_in_standard_support_for_the_warning_window(
+    stack: str, cloud: str
+) -> None:
+    pinned = stack_document(stack)["config"]["mlplat:versions"]["kubernetes"][cloud]
+    state, support = versions.status(cloud, pinned, dt.date.today())
+    assert state == "standard", (
+        f"Pulumi.{stack}.yaml: mlplat:versions.kubernetes.{cloud}: {pinned} is {state}"
+        + (f" (standard support ends {support.standard_ends})" if support else " (not in the calendar)")
+    )
+
+
+def test_prod_is_promoted_the_same_kubernetes_versions_as_dev() -> None:
+    dev, prod = (stack_document(s)["config"]["mlplat:versions"]["kubernetes"] for s in STACKS)
+    assert dev == prod
+
+
+# --- the guardrail ---------------------------------------------------------------------------------------
+
+AS_OF = {"asOf": "2026-12-01"}
+
+
+def test_a_current_version_passes_on_every_cloud() -> None:
+    assert check(rule, EKS, {"version": "1.35"}, config=AS_OF) == []
+    assert check(rule, GKE, {"minMasterVersion": "1.35"}, config=AS_OF) == []
+    assert (
+        check(
+            rule,
+            AKS,
+            {"kubernetesVersion": "1.35", "agentPoolProfiles": [{"orchestratorVersion": "1.35"}]},
+            config=AS_OF,
+        )
+        == []
+    )
+
+
+def test_an_unset_version_is_the_services_current_default_and_passes() -> None:
+    assert check(rule, EKS, {}, config=AS_OF) == []
+
+
+def test_an_eks_version_past_standard_support_is_reported() -> None:
+    # EKS 1.33 left standard support on 2026-07-29 (EKS release calendar).
+    (message,) = check(rule, EKS, {"version": "1.33"}, config=AS_OF)
+    assert "ended on 2026-07-29" in message and "mlplat:versions.kubernetes.aws" in message
+
+
+def test_a_version_leaving_standard_support_within_sixty_days_is_reported() -> None:
+    # EKS 1.34's standard support ends 2026-12-02: one day after the judged date.
+    (message,) = check(rule, EKS, {"version": "1.34"}, config=AS_OF)
+    assert "ends on 2026-12-02, in 1 days" in message
+    # 1.35 ends 2027-03-27: 54 days after 2027-02-01.
+    assert check(rule, EKS, {"version": "1.35"}, config={"asOf": "2027-02-01"}) != []
+
+
+def test_gke_patch_versions_are_judged_by_their_minor_version() -> None:
+    # GKE 1.34 left standard support on 2026-10-01 (GKE release schedule).
+    assert check(rule, GKE, {"minMasterVersion": "1.34.5-gke.1080000"}, config=AS_OF) != []
+
+
+def test_an_aks_node_pool_left_on_an_old_version_is_reported() -> None:
+    # AKS 1.34 reached end of life in Nov 2026, i.e. 2026-11-30 (AKS release calendar).
+    profiles = {"kubernetesVersion": "1.35", "agentPoolProfiles": [{"orchestratorVersion": "1.34"}]}
+    (message,) = check(rule, AKS, profiles, config=AS_OF)
+    assert message.startswith("agentPoolProfiles[0].orchestratorVersion '1.34'")
+    assert check(rule, POOL, {"orchestratorVersion": "1.34"}, config=AS_OF) != []
+
+
+def test_a_version_missing_from_the_calendar_is_reported_not_passed() -> None:
+    (message,) = check(rule, EKS, {"version": "1.41"}, config=AS_OF)
+    assert "not in the EKS calendar" in message
+
+
+def test_the_rule_is_mandatory_in_prod_and_advisory_in_dev() -> None:
+    levels = {s: json.loads((ROOT / "policies" / "config" / f"{s}.json").read_text()) for s in STACKS}
+    assert levels["prod"][rule.name] == "mandatory" and levels["dev"][rule.name] == "advisory"
+    assert rule.enforcement_level == EnforcementLevel.MANDATORY
+
+
+# --- GKE's free credit: once per billing account ---------------------------------------------------------
+
+
+def _load(tmp_path: Path, stack: str, document: dict[str, Any]) -> StackSettings:
+    write_stack(tmp_path, stack, document)
+    config = load_stack_config(tmp_path, stack)
+    return load_settings(stack, config.config, config.secret_keys)
+
+
+def test_the_repositorys_dev_stack_holds_the_gke_credit_its_billing_account_shares_with_prod() -> None:
+    config = load_stack_config(ROOT, "dev")
+    assert holds_gke_credit(ROOT, load_settings("dev", config.config, config.secret_keys))
+
+
+def test_a_second_zonal_cluster_on_the_same_billing_account_gets_no_credit(tmp_path: Path) -> None:
+    dev = stack_document("dev")
+    prod = stack_document("prod")
+    prod["config"]["mlplat:profileOverrides"] = {"zonalCluster": True}
+    dev_settings = _load(tmp_path, "dev", dev)
+    prod_settings = _load(tmp_path, "prod", prod)
+    assert holds_gke_credit(tmp_path, dev_settings)
+    assert not holds_gke_credit(tmp_path, prod_settings)
+
+
+def test_the_readme_version_table_is_current() -> None:
+    from mlplat.delivery import version_policy
+
+    expected = version_policy.render(version_policy.pinned(ROOT))
+    assert version_policy.current_block((ROOT / "README.md").read_text()) == expected, (
+        "run `mlplat cost-table --write`"
+    )
+
+
+def test_a_cloud_with_a_cluster_and_no_version_is_refused(load_changed: Callable[..., StackSettings]) -> None:
+    from infra.settings import SettingsError
+
+    with pytest.raises(SettingsError) as raised:
+        load_changed("dev", {"mlplat:versions.kubernetes": {"aws": "1.35", "azure": "1.35"}})
+    assert str(raised.value) == (
+        'Pulumi.dev.yaml: mlplat:versions.kubernetes.gcp: required while mlplat:gcp runs a cluster, e.g. "1.35" '
+        "(quote it)"
+    )
