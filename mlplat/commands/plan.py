@@ -57,4 +57,6 @@ def plan(
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
         sys.stdout.write((render_markdown(report) if markdown else render_tree(report)) + "\n")
-    raise typer.Exit(EXIT_FAILED if report["summary"]["mandatoryViolations"] else EXIT_OK)
+    summary = report["summary"]
+    failed = summary["mandatoryViolations"] or summary["constraintViolations"]
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)

@@ -115,6 +115,12 @@ class RecordingMonitor(MockMonitor):
         self.recorded: list[RecordedResource] = []
         self._urns: set[str] = set()
         self.resource_outputs: dict[str, struct_pb2.Struct] = {}
+        self.invokes: list[tuple[str, struct_pb2.Struct]] = []  # (token, result): what the program read
+
+    def Invoke(self, request: Any) -> Any:
+        response = super().Invoke(request)
+        self.invokes.append((request.tok, getattr(response, "return")))
+        return response
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)

@@ -7,6 +7,7 @@ from typing import Any
 
 from infra.settings import StackSettings
 from mlplat.engine.analyzer import run_policy_pack
+from mlplat.engine.constraints import RULES, check_run
 from mlplat.engine.cost import estimate
 from mlplat.engine.program import PROJECT, run_program
 from mlplat.engine.report import build_report, struct_to_dict
@@ -35,6 +36,7 @@ def plan_stack(
 ) -> dict[str, Any]:
     """Plan `config`; `preview=True` leaves computed outputs unknown, as in `pulumi preview` of a new stack."""
     run = run_program(project_dir, config, preview=preview)
+    findings = check_run(run)
     providers = settings.providers
     regions = {
         "aws": providers.aws_region or "",
@@ -71,4 +73,5 @@ def plan_stack(
         cost=cost,
         outputs=outputs,
         warnings=run.warnings,
+        constraints=(len(RULES), findings),
     )
