@@ -224,7 +224,15 @@ def _gcp(stack: StackSettings) -> Iterator[Problem]:
         return
     if gcp.zone is not None and not gcp.zone.startswith(f"{region}-"):
         yield Problem("mlplat:gcp.zone", f"{gcp.zone} is not in gcp:region ({region})")
+    regional = not stack.settings.resolved.zonal_cluster
     for i, pool in enumerate(gcp.gpu_pools):
+        if regional and not pool.zones:
+            # GKE docs (GPUs, availability): each accelerator is offered in some zones only, and the
+            # program cannot ask which; a regional cluster would spread the pool over zones GKE picks.
+            yield Problem(
+                f"mlplat:gcp.gpuPools[{i}].zones",
+                f"required in a regional cluster: the zones of {region} that offer {pool.accelerator}",
+            )
         for j, zone in enumerate(pool.zones or []):
             if not zone.startswith(f"{region}-"):
                 yield Problem(

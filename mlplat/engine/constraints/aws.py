@@ -435,14 +435,6 @@ RULES: tuple[Rule, ...] = (
 UNCONSTRAINED: dict[str, str] = {
     ATTACHMENT: "a managed policy ARN and a role name, both references",
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "references only",
-    "aws:ec2/routeTable:RouteTable": "routes reference gateways the plan creates",
-    "aws:ec2/subnet:Subnet": "CIDR inside the VPC's is checked by the settings; zones: see aws-zones",
-    "aws:ec2/natGateway:NatGateway": "references only",
-    "aws:ec2/eip:Eip": "no name",
-    "aws:ec2/internetGateway:InternetGateway": "no name",
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "adopts the VPC's default group",
-    "aws:ec2/flowLog:FlowLog": "references only",
-    "aws:ec2/vpcEndpoint:VpcEndpoint": "service names are the region's (checked by the settings)",
     "aws:s3/bucketVersioning:BucketVersioning": "enum status only",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "enum only",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "booleans only",
@@ -451,5 +443,4 @@ UNCONSTRAINED: dict[str, str] = {
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "day counts, no documented cap met",
     "aws:s3/bucketLogging:BucketLogging": "references only",
     "aws:sns/topicPolicy:TopicPolicy": "principals are AWS services",
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "the issuer URL comes from the cluster",
 }

@@ -177,6 +177,5 @@ UNCONSTRAINED: dict[str, str] = {
     "azure-native:authorization:ManagementLockByScope": "a fixed lock name and level",
     "azure-native:monitor:DiagnosticSetting": "categories from the resource's own list",
     "azure-native:network:PrivateDnsZoneGroup": "references only",
-    "azure-native:privatedns:PrivateZone": "the privatelink zone names Azure documents",
     "azure-native:storage:BlobServiceProperties": "the name is always 'default'",
 }

@@ -89,7 +89,9 @@ def _rotation(res: Res, plan: PlanView) -> Iterator[str]:
 
 def _node_pool_zones(res: Res, plan: PlanView) -> Iterator[str]:
     accelerators = dig(res.inputs, "nodeConfig", "guestAccelerators") or []
-    if accelerators and not res.value("nodeLocations"):
+    location = str(res.value("location") or "")
+    zonal = re.fullmatch(r"[a-z]+-[a-z]+\d+-[a-z]", location) is not None  # us-central1-a, not us-central1
+    if accelerators and not zonal and not res.value("nodeLocations"):
         yield (
             "a GPU pool without nodeLocations runs in the cluster's default zones, which GKE picks "
             "without regard to where the accelerator is offered"
@@ -282,7 +284,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "gcp-gpu-pool-zones",
         ("gcp:container/nodePool:NodePool",),
-        "(capacity) a GPU pool in zones where its accelerator is not offered",
+        "(capacity) a GPU pool of a regional cluster left to zones GKE picks, not those offering its GPU",
         "GKE docs, GPUs: availability by region and zone; set node_locations to zones that offer it",
         _node_pool_zones,
     ),

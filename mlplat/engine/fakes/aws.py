@@ -303,7 +303,26 @@ def _session_context(args: dict[str, Any], _ctx: MockContext) -> dict[str, Any]:
     }
 
 
+# Service-linked roles live under /aws-service-role/<service>/ (IAM User Guide, service-linked roles).
+_SERVICE_LINKED = {"AWSServiceRoleForAutoScaling": "autoscaling.amazonaws.com"}
+
+
+def _get_role(args: dict[str, Any], _ctx: MockContext) -> dict[str, Any]:
+    """An existing role, as IAM GetRole answers; the offline account already has its service-linked roles."""
+    name = str(args.get("name", ""))
+    service = _SERVICE_LINKED.get(name)
+    path = f"/aws-service-role/{service}/" if service else "/"
+    return {
+        "id": name,
+        "name": name,
+        "path": path,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}",
+        "uniqueId": f"AROA{short_hash(name, 17).upper()}",
+    }
+
+
 CALLS: dict[str, CallFn] = {
+    "aws:iam/getRole:getRole": _get_role,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getRegion:getRegion": _region,
