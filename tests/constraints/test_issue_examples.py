@@ -1,0 +1,117 @@
+"""The mistakes issue 17 found by reading the plan against each provider's documentation, one test each.
+
+Each test fails on the code before the fix; together with the layer they keep the class of mistake out.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mlplat.engine.constraints import check_run
+from tests.components.aws_stacks import repository_plan
+from tests.constraints.stacks import findings, stack_plan
+
+AUTOSCALING_ROLE = "AWSServiceRoleForAutoScaling"
+
+
+def _policy(text: str) -> dict[str, Any]:
+    return json.loads(text)
+
+
+# --- AWS --------------------------------------------------------------------------------------------------
+
+
+def test_volume_key_names_the_autoscaling_role_only_as_read_from_the_account() -> None:
+    # AWS KMS: a key policy naming a principal that does not exist is refused (MalformedPolicyDocumentException).
+    plan = repository_plan("prod")
+    key = next(k for k in plan.of_type("aws:kms/key:Key") if k.name.endswith("eks-volumes-key"))
+    named = {
+        p
+        for s in _policy(key.inputs["policy"])["Statement"]
+        for p in ([s["Principal"].get("AWS")] if isinstance(s.get("Principal"), dict) else [])
+        if p and AUTOSCALING_ROLE in str(p)
+    }
+    assert named, "the volume key must let the Auto Scaling role use it"
+    read = [tok for tok, _ in plan.run.invokes if tok == "aws:iam/getRole:getRole"]
+    assert read, "the role's ARN comes from the account, not from a string the program assembles"
+    assert findings(plan.run, "aws-kms-key-policy-principals-exist") == []
+
+
+def test_node_groups_and_add_ons_wait_for_their_roles_policy_attachments() -> None:
+    # pulumi_aws.eks.NodeGroup docs: role permissions are created before and deleted after the node group.
+    plan = repository_plan("prod")
+    assert findings(plan.run, "aws-role-permissions-before-use") == []
+    groups = plan.of_type("aws:eks/nodeGroup:NodeGroup")
+    attachments = {a.urn for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if "-node-" in a.name}
+    assert len(attachments) == 2 and len(groups) >= 2
+    by_urn = {r.urn: r for r in plan.run.resources}
+    for group in groups:
+        assert attachments <= set(by_urn[group.urn].dependencies), group.name
+
+
+def test_ebs_csi_pod_identity_role_trusts_only_this_account_and_cluster() -> None:
+    # EKS User Guide (Pod Identity trust): scope pods.eks.amazonaws.com with aws:SourceAccount and aws:SourceArn.
+    plan = repository_plan("prod")
+    role = next(r for r in plan.of_type("aws:iam/role:Role") if r.name.endswith("-ebs-csi"))
+    cluster = plan.one("aws:eks/cluster:Cluster")
+    [statement] = _policy(role.inputs["assumeRolePolicy"])["Statement"]
+    condition = statement["Condition"]
+    assert condition["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert condition["ArnEquals"]["aws:SourceArn"].startswith("arn:aws:eks:us-east-1:123456789012:cluster/")
+    assert condition["ArnEquals"]["aws:SourceArn"].endswith("/" + cluster.inputs["name"])
+    assert findings(plan.run, "aws-pod-identity-trust-scoped") == []
+
+
+# --- GCP --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_gcp_key_rings_and_keys_survive_destroy_and_redeploy(stack: str) -> None:
+    # Cloud KMS: key rings and keys can never be deleted, so a fixed name collides on the next create.
+    plan = stack_plan(stack)
+    kms = plan.of_type("gcp:kms/keyRing:KeyRing") + plan.of_type("gcp:kms/cryptoKey:CryptoKey")
+    assert kms and all("name" not in r.inputs for r in kms)
+    assert findings(plan.run, "gcp-kms-names-permanent") == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_workbench_disk_key_is_usable_by_the_notebooks_and_compute_agents(stack: str) -> None:
+    # Vertex AI Workbench CMEK docs: both the Notebooks and the Compute Engine service agents need the key.
+    plan = stack_plan(stack)
+    instance = plan.of_type("gcp:workbench/instance:Instance")[0]
+    key = instance.inputs["gceSetup"]["bootDisk"]["kmsKey"]
+    members = {
+        g.inputs["member"].split("@")[1]
+        for g in plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+        if g.inputs["cryptoKeyId"] == key
+    }
+    assert {"gcp-sa-notebooks.iam.gserviceaccount.com", "compute-system.iam.gserviceaccount.com"} <= members
+    assert findings(plan.run, "gcp-cmek-service-agents") == []
+
+
+def test_prod_gke_gpu_pools_run_in_named_zones() -> None:
+    # GKE GPUs: each accelerator is offered in some zones only; a regional pool without node locations
+    # lands wherever GKE puts the cluster's nodes.
+    plan = stack_plan("prod")
+    pools = [p for p in plan.of_type("gcp:container/nodePool:NodePool") if p.inputs["nodeConfig"].get("guestAccelerators")]
+    assert pools and all(p.inputs.get("nodeLocations") for p in pools), [p.name for p in pools]
+
+
+def test_a_regional_gke_gpu_pool_without_zones_is_refused_in_one_line(load_changed: Any) -> None:
+    from infra.settings import SettingsError
+    from tests.conftest import DELETE as _DELETE
+
+    with pytest.raises(SettingsError) as error:
+        load_changed("prod", {"mlplat:gcp.gpuPools.0.zones": _DELETE})
+    assert str(error.value) == (
+        "Pulumi.prod.yaml: mlplat:gcp.gpuPools[0].zones: required in a regional cluster: "
+        "the zones of us-central1 that offer nvidia-l4"
+    )
+
+
+def test_the_whole_stacks_pass_every_constraint() -> None:
+    for stack in ("dev", "prod"):
+        assert check_run(stack_plan(stack).run) == [], stack
