@@ -76,7 +76,6 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
     profile = s.resolved
     location = stack.providers.azure_location
     assert location is not None, "checked by the settings loader"
-    assert s.budget.start_date is not None, "checked by the settings loader"
     project = pulumi.get_project()
     prefix = f"{project}-{stack.stack}"
     tenant = str(azure.tenant_id)

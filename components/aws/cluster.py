@@ -245,7 +245,9 @@ class EksCluster(pulumi.ComponentResource):
 
         self.gpu_pools: dict[str, EksNodeGroup] = {}
         for pool in args.gpu_pools:
-            self.gpu_pools[pool.name] = self._gpu_pool(name, args, pool, cluster_name, node_role, before_nodes)
+            self.gpu_pools[pool.name] = self._gpu_pool(
+                name, args, pool, cluster_name, node_role, before_nodes
+            )
 
         self.cluster_name = cluster_name
         self.endpoint = self.cluster.endpoint
@@ -376,7 +378,9 @@ class EksCluster(pulumi.ComponentResource):
             )
         ]
         if inline is not None:
-            grants.append(aws.iam.RolePolicy(name, aws.iam.RolePolicyArgs(role=role.id, policy=inline), opts=child))
+            grants.append(
+                aws.iam.RolePolicy(name, aws.iam.RolePolicyArgs(role=role.id, policy=inline), opts=child)
+            )
         return _Role(role, grants)
 
     def _addons_before_nodes(

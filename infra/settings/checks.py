@@ -171,10 +171,6 @@ def _budget(s: Settings) -> Iterator[Problem]:
             yield Problem(f"mlplat:budget.thresholds[{i}]", f"{t} is listed more than once")
     if b.start_date is not None and b.start_date.day != 1:
         yield Problem("mlplat:budget.startDate", f"must be the first day of a month, got {b.start_date}")
-    if s.azure and b.start_date is None:
-        yield Problem(
-            "mlplat:budget.startDate", "required with mlplat:azure (Azure never lets it change later)"
-        )
 
 
 def _teams(s: Settings) -> Iterator[Problem]:

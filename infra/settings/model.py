@@ -201,7 +201,7 @@ class Budget(Model):
     alert_emails: list[EmailStr] = Field(min_length=1)
     thresholds: list[int] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
     forecast_threshold: int = Field(default=100, ge=1, le=1000)
-    start_date: dt.date | None = None  # Azure budgets: the first of a month, never computed at run time
+    start_date: dt.date | None = None  # Azure budgets: None starts in the month of the first deploy
     per_cloud: dict[Cloud, float] = Field(default_factory=dict)
     peak_factor: float = Field(default=3.0, ge=1)
 

@@ -26,7 +26,13 @@ def render() -> str:
         "(`mlplat:*`) and the stack register nothing with a cloud API.",
     ]
     for title, module in SECTIONS:
-        lines += ["", f"## {title}", "", "| Resource type | Rule | What the cloud refuses | Source |", "| --- | --- | --- | --- |"]
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| Resource type | Rule | What the cloud refuses | Source |",
+            "| --- | --- | --- | --- |",
+        ]
         rows: list[tuple[str, str, str, str]] = []
         for rule in module.RULES:
             rows += [(token, f"`{rule.id}`", _cell(rule.refuses), _cell(rule.source)) for token in rule.types]

@@ -163,7 +163,9 @@ def render_tree(report: dict[str, Any]) -> str:
 
 def _constraint_lines(report: dict[str, Any]) -> list[str]:
     found = report["constraints"]["violations"]
-    lines = [f"Constraints: {'❌' if found else '✅'} {report['constraints']['rules']} rules (docs/constraints.md)"]
+    lines = [
+        f"Constraints: {'❌' if found else '✅'} {report['constraints']['rules']} rules (docs/constraints.md)"
+    ]
     for f in found:
         lines.append(f"    - {f['rule']}  ({display_type(f['type'])}: {f['name']})")
         lines.append(f"      {f['message']}")

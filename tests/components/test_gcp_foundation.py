@@ -159,9 +159,7 @@ def test_each_key_is_usable_only_by_the_google_agent_that_encrypts_with_it(plan:
 
 def test_rotation_longer_than_90_days_is_refused() -> None:
     with pytest.raises(ValueError, match="rotation_days must be between 1 and 90"):
-        KeysArgs(
-            project=PROJECT, location="us-central1", purposes={}, labels={}, rotation_days=365
-        )
+        KeysArgs(project=PROJECT, location="us-central1", purposes={}, labels={}, rotation_days=365)
 
 
 # --- network ----------------------------------------------------------------------------------------------
@@ -277,6 +275,8 @@ def test_readme_example_runs_and_builds_a_keyed_bucket_that_waits_for_its_key_gr
     )
     bucket = plan.one("gcp:storage/bucket:Bucket")
     grant = plan.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
-    assert re.search(r"/cryptoKeys/example-keys-storage-[0-9a-f]{7}$", bucket.inputs["encryption"]["defaultKmsKeyName"])
+    assert re.search(
+        r"/cryptoKeys/example-keys-storage-[0-9a-f]{7}$", bucket.inputs["encryption"]["defaultKmsKeyName"]
+    )
     by_urn = {r.urn: r for r in plan.run.resources}
     assert grant.urn in by_urn[bucket.urn].dependencies

@@ -45,7 +45,9 @@ def test_node_groups_and_add_ons_wait_for_their_roles_policy_attachments() -> No
     plan = repository_plan("prod")
     assert findings(plan.run, "aws-role-permissions-before-use") == []
     groups = plan.of_type("aws:eks/nodeGroup:NodeGroup")
-    attachments = {a.urn for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if "-node-" in a.name}
+    attachments = {
+        a.urn for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if "-node-" in a.name
+    }
     assert len(attachments) == 2 and len(groups) >= 2
     by_urn = {r.urn: r for r in plan.run.resources}
     for group in groups:
@@ -96,7 +98,11 @@ def test_prod_gke_gpu_pools_run_in_named_zones() -> None:
     # GKE GPUs: each accelerator is offered in some zones only; a regional pool without node locations
     # lands wherever GKE puts the cluster's nodes.
     plan = stack_plan("prod")
-    pools = [p for p in plan.of_type("gcp:container/nodePool:NodePool") if p.inputs["nodeConfig"].get("guestAccelerators")]
+    pools = [
+        p
+        for p in plan.of_type("gcp:container/nodePool:NodePool")
+        if p.inputs["nodeConfig"].get("guestAccelerators")
+    ]
     assert pools and all(p.inputs.get("nodeLocations") for p in pools), [p.name for p in pools]
 
 
@@ -115,3 +121,46 @@ def test_a_regional_gke_gpu_pool_without_zones_is_refused_in_one_line(load_chang
 def test_the_whole_stacks_pass_every_constraint() -> None:
     for stack in ("dev", "prod"):
         assert check_run(stack_plan(stack).run) == [], stack
+
+
+def test_sagemaker_execution_role_reaches_the_sdks_default_bucket() -> None:
+    # SageMaker Python SDK, Session.default_bucket: sagemaker-<region>-<account>, created on first use.
+    plan = repository_plan("prod")
+    policy = next(
+        _policy(p.inputs["policy"])
+        for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+        if "sagemaker" in p.name
+    )
+    granted: dict[str, set[str]] = {}
+    for s in policy["Statement"]:
+        if s["Effect"] != "Allow":
+            continue
+        for resource in s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]:
+            granted.setdefault(resource, set()).update(s["Action"])
+    bucket = "arn:aws:s3:::sagemaker-us-east-1-123456789012"
+    assert {"s3:CreateBucket", "s3:ListBucket"} <= granted.get(bucket, set())
+    assert {"s3:GetObject", "s3:PutObject"} <= granted.get(bucket + "/*", set())
+
+
+# --- Azure ------------------------------------------------------------------------------------------------
+
+
+def test_an_azure_budget_created_in_a_later_month_starts_in_that_month(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Consumption API (Budgets - Create Or Update): a past start date must lie within the current month.
+    import datetime as dt
+
+    from mlplat.engine.constraints import azure as azure_rules
+
+    deployed = dt.date(2027, 3, 15)
+    monkeypatch.setattr(azure_rules, "today", lambda: deployed)
+    monkeypatch.setattr("components.azure.budget.this_month", lambda: deployed.replace(day=1), raising=False)
+    stack_plan.cache_clear()
+    try:
+        plan = stack_plan("prod")
+        budget = plan.one("azure-native:consumption:Budget")
+        assert budget.inputs["timePeriod"]["startDate"] == "2027-03-01T00:00:00Z"
+        assert findings(plan.run, "azure-budget-time-period") == []
+    finally:
+        stack_plan.cache_clear()

@@ -38,7 +38,9 @@ def test_constraints_reference_is_current_and_lists_every_planned_type(reports: 
     current = (ROOT / "docs" / "constraints.md").read_text()
     assert current == render(), "run `mlplat constraint-docs --write`"
     types = {r["type"] for _, report in reports.values() for r in report["resources"]}
-    missing = sorted(t for t in types if not t.startswith(("mlplat:", "pulumi:pulumi:")) and f"| `{t}` |" not in current)
+    missing = sorted(
+        t for t in types if not t.startswith(("mlplat:", "pulumi:pulumi:")) and f"| `{t}` |" not in current
+    )
     assert missing == []
 
 
@@ -79,13 +81,23 @@ def _res(token: str, inputs: dict[str, Any], outputs: dict[str, Any] | None = No
         ("gcp:kms/keyRing:KeyRing", {"name": "ring"}, "gcp-kms-names-permanent"),
         ("azure-native:storage:StorageAccount", {"accountName": "st-data"}, "azure-storage-account-name"),
         ("azure-native:keyvault:Vault", {"vaultName": "kv--data"}, "azure-key-vault-name"),
-        ("azure-native:containerservice:AgentPool", {"agentPoolName": "gpupoola100xyz"}, "azure-aks-agent-pool-name"),
-        ("azure-native:authorization:RoleAssignment", {"roleAssignmentName": "reader"}, "azure-role-assignment-name"),
+        (
+            "azure-native:containerservice:AgentPool",
+            {"agentPoolName": "gpupoola100xyz"},
+            "azure-aks-agent-pool-name",
+        ),
+        (
+            "azure-native:authorization:RoleAssignment",
+            {"roleAssignmentName": "reader"},
+            "azure-role-assignment-name",
+        ),
         ("kubernetes:core/v1:Namespace", {"metadata": {"name": "Team_A"}}, "kubernetes-object-names"),
         ("kubernetes:helm.sh/v3:Release", {"name": "r" * 54}, "helm-release-name"),
     ],
 )
-def test_a_value_the_provider_documents_as_invalid_is_refused(token: str, inputs: dict[str, Any], rule: str) -> None:
+def test_a_value_the_provider_documents_as_invalid_is_refused(
+    token: str, inputs: dict[str, Any], rule: str
+) -> None:
     assert rule in {f.rule for f in check([_res(token, inputs)])}
 
 
@@ -100,11 +112,17 @@ def test_a_value_the_provider_documents_as_invalid_is_refused(token: str, inputs
         ("aws:ec2/vpc:Vpc", {"cidrBlock": "10.10.0.0/16"}),
         ("gcp:storage/bucket:Bucket", {"name": "mlplat-dev-data-3fa2b1", "labels": {"team": "ml"}}),
         ("gcp:serviceaccount/account:Account", {"accountId": "mlplat-dev-nodes"}),
-        ("gcp:kms/keyRing:KeyRing", {"location": "us-central1"}, ),
+        (
+            "gcp:kms/keyRing:KeyRing",
+            {"location": "us-central1"},
+        ),
         ("azure-native:storage:StorageAccount", {"accountName": "stmlplatdev8f5969"}),
         ("azure-native:keyvault:Vault", {"vaultName": "kv-mlplat-dev-8f5969"}),
         ("azure-native:containerservice:AgentPool", {"agentPoolName": "gpua100"}),
-        ("azure-native:authorization:RoleAssignment", {"roleAssignmentName": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}),
+        (
+            "azure-native:authorization:RoleAssignment",
+            {"roleAssignmentName": "3fa85f64-5717-4562-b3fc-2c963f66afa6"},
+        ),
         ("kubernetes:core/v1:Namespace", {"metadata": {"name": "team-a", "labels": {"mlplat.io/team": "a"}}}),
     ],
 )

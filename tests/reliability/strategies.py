@@ -216,7 +216,6 @@ def stack_files(
     budget: dict[str, Any] = {
         "monthlyUsd": monthly,
         "alertEmails": draw(st.lists(emails, min_size=1, max_size=5, unique=True)),
-        "startDate": "2026-12-01",
     }
     if draw(st.booleans()):
         budget["thresholds"] = draw(st.lists(st.integers(1, 1000), min_size=1, max_size=4, unique=True))

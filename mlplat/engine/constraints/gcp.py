@@ -70,7 +70,11 @@ def _cmek_agents(res: Res, plan: PlanView) -> Iterator[str]:
         key = res.value(*path)
         if not known(key):
             continue
-        grants = [g for g in plan.of_type(KEY_GRANT) if g.value("cryptoKeyId") == key and g.value("role") == ENCRYPTER]
+        grants = [
+            g
+            for g in plan.of_type(KEY_GRANT)
+            if g.value("cryptoKeyId") == key and g.value("role") == ENCRYPTER
+        ]
         if not all(known(g.value("member")) for g in grants):
             continue
         for agent in agents:
