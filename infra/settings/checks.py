@@ -310,8 +310,9 @@ def _aws_platform(stack: StackSettings) -> Iterator[Problem]:
     if aws is None or not region:
         return
     profile = s.resolved
-    zones = aws.network.zones_in(region, profile.az_count)
-    for i, pool in enumerate(aws.gpu_pools):
+    # Pinned network zones are checked here; the default ones come from EC2 when the program runs.
+    zones = aws.network.availability_zones or []
+    for i, pool in enumerate(aws.gpu_pools if zones else []):
         for j, zone in enumerate(pool.zones or []):
             if zone not in zones:
                 yield Problem(

@@ -43,6 +43,8 @@ def plan(
     except SettingsError as error:
         fail(str(error))
 
+    from pulumi import RunError
+
     from mlplat.engine.mocks import DuplicateUrnError
     from mlplat.engine.plan import plan_stack
     from mlplat.engine.report import render_markdown, render_tree
@@ -52,6 +54,8 @@ def plan(
             report = plan_stack(project_dir, config, settings, run_policies=not no_policy, preview=preview)
     except DuplicateUrnError as error:  # the engine would refuse the preview the same way
         fail(f"{config.path.name}: {error}")
+    except RunError as error:  # a settings mistake the cloud's answers reveal (zones, offerings)
+        fail(str(error))
 
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")

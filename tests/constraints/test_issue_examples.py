@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from mlplat.engine.constraints import check_run
@@ -164,3 +165,47 @@ def test_an_azure_budget_created_in_a_later_month_starts_in_that_month(
         assert findings(plan.run, "azure-budget-time-period") == []
     finally:
         stack_plan.cache_clear()
+
+
+# --- zones ------------------------------------------------------------------------------------------------
+
+
+def test_aws_zones_come_from_the_region_and_gpu_pools_avoid_zones_without_their_instance_type() -> None:
+    # EC2 DescribeAvailabilityZones / DescribeInstanceTypeOfferings: the offline fakes answer for us-east-1
+    # with six zones, the fifth (us-east-1e) offering no GPU instance types.
+    from tests.components.aws_stacks import aws_settings, build
+
+    plan = build(
+        aws_settings("prod", {"mlplat:aws": _aws_section(zones=["us-east-1c", "us-east-1e", "us-east-1f"])})
+    )
+    tokens = [tok for tok, _ in plan.run.invokes]
+    assert "aws:index/getAvailabilityZones:getAvailabilityZones" in tokens
+    assert "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings" in tokens
+    subnets = {s.inputs["availabilityZone"] for s in plan.of_type("aws:ec2/subnet:Subnet")}
+    assert subnets == {"us-east-1c", "us-east-1e", "us-east-1f"}
+    by_zone = {s.urn: s.inputs["availabilityZone"] for s in plan.of_type("aws:ec2/subnet:Subnet")}
+    for group in plan.of_type("aws:eks/nodeGroup:NodeGroup"):
+        if "-gpu-" in group.name:
+            zones = {by_zone[u] for u in group.property_dependencies["subnetIds"] if u in by_zone}
+            assert zones == {"us-east-1c", "us-east-1f"}, group.name
+
+
+def test_a_gpu_pool_pinned_to_a_zone_that_does_not_offer_it_is_refused_in_one_line() -> None:
+    from tests.components.aws_stacks import aws_settings, build
+
+    section = _aws_section(zones=["us-east-1d", "us-east-1e", "us-east-1f"], pool_zones=["us-east-1e"])
+    with pytest.raises(pulumi.RunError) as raised:
+        build(aws_settings("prod", {"mlplat:aws": section}))
+    assert str(raised.value) == (
+        "Pulumi.prod.yaml: mlplat:aws.gpuPools[0].accelerator: nvidia-a10g (g5.xlarge) is not offered in us-east-1e"
+    )
+
+
+def _aws_section(*, zones: list[str], pool_zones: list[str] | None = None) -> str:
+    from tests.conftest import stack_document
+
+    section = stack_document("prod")["config"]["mlplat:aws"]
+    section["network"]["availabilityZones"] = zones
+    if pool_zones:
+        section["gpuPools"][0]["zones"] = pool_zones
+    return json.dumps(section)
