@@ -92,6 +92,8 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
     # encrypted etcd gets the delegated subnet even when its endpoint is public (allow-listed).
     vnet_integration = kube.enabled and (private_cluster or etcd_encryption)
     protect = profile.deletion_protection
+    # A public workspace's users reach storage and the vault from their browsers (Studio data browsing).
+    browsers = [str(c) for c in azure.workspace.public_access_cidrs] if azure.workspace.enabled else []
 
     rg_name = physical_name("azure-resource-group", "rg", prefix)
     unique = _unique_names(subscription, rg_name)
@@ -148,6 +150,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             tags=tags,
             keys=("storage", "etcd") if etcd_encryption else ("storage",),
             public_network_access=not private_services,
+            allowed_cidrs=browsers,
             private_link=link,
             log_analytics_workspace_id=logs,
             deletion_protection=protect,
@@ -163,6 +166,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             subscription_id=subscription,
             replication="Standard_ZRS" if zone_redundant else "Standard_LRS",
             public_network_access=not private_services,
+            allowed_cidrs=browsers,
             private_link=link,
             customer_managed_key=vault.customer_managed_key("storage"),
             versioning=profile.bucket_versioning,

@@ -246,6 +246,18 @@ def _azure_platform(stack: StackSettings) -> Iterator[Problem]:
     az = s.azure
     if az is None:
         return
+    if az.workspace.enabled and s.resolved.public_workspace_access and not az.workspace.public_access_cidrs:
+        # Studio in a browser reads the workspace's storage and vault directly; both deny other networks.
+        yield Problem(
+            "mlplat:azure.workspace.publicAccessCidrs",
+            "required while the workspace is public: the networks its users browse Studio from",
+        )
+    for i, cidr in enumerate(az.workspace.public_access_cidrs):
+        if cidr.prefixlen > 30:
+            # Azure Storage firewall: /31 and /32 ranges are refused; those are single-address rules.
+            yield Problem(
+                f"mlplat:azure.workspace.publicAccessCidrs[{i}]", f"{cidr}: use a /30 or wider range"
+            )
     n = az.network
     api_path, api = "mlplat:azure.network.apiServerSubnetCidr", n.api_server_subnet_cidr
     if not api.subnet_of(n.vnet_cidr):

@@ -186,6 +186,8 @@ class AzureWorkspace(Workspace):
     compute_vm_size: AzureVmSize = "Standard_DS3_v2"  # the AmlCompute cluster's nodes
     compute_max_nodes: int = Field(default=4, ge=1, le=100)  # the cluster always scales down to 0
     instance_vm_size: AzureVmSize = "Standard_DS3_v2"  # each user's compute instance
+    # Where a public workspace's users browse from: Studio reads storage and the vault from the browser.
+    public_access_cidrs: list[IPv4Network] = Field(default_factory=list)
 
 
 class AzureSettings(Model):
