@@ -51,6 +51,8 @@ _ISOLATION: dict[str, Literal["AllowInternetOutbound", "AllowOnlyApprovedOutboun
     "approvedOnly": "AllowOnlyApprovedOutbound",
 }
 _COMPUTE_CLUSTER = "cpu-cluster"
+# Azure ML managed network docs (approved outbound only): environment builds install from PyPI and conda.
+_PACKAGE_INDEXES = ("pypi.org", "files.pythonhosted.org", "conda.anaconda.org")
 _SOFT_DELETE_DAYS = 30
 
 
@@ -205,6 +207,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                 app_insights_id=monitoring.app_insights_id,
                 container_registry_id=registry.registry_id,
                 isolation_mode=_ISOLATION[profile.workspace_outbound],
+                outbound_fqdns=_PACKAGE_INDEXES if profile.workspace_outbound == "approvedOnly" else (),
                 public_network_access=profile.public_workspace_access,
                 private_link=link if not profile.public_workspace_access else None,
                 cluster=ComputeCluster(

@@ -53,6 +53,9 @@ class MlWorkspaceArgs:
     app_insights_id: pulumi.Input[str]
     container_registry_id: pulumi.Input[str]
     isolation_mode: IsolationMode = "AllowOnlyApprovedOutbound"
+    # With approved outbound only: hosts environment builds and jobs may reach (package indexes).
+    # Azure ML runs a managed Azure Firewall for FQDN rules; Basic is the cheapest SKU that serves them.
+    outbound_fqdns: Sequence[str] = ()
     public_network_access: bool = False
     private_link: PrivateLink | None = None
     cluster: ComputeCluster | None = None
@@ -93,7 +96,17 @@ class MlWorkspace(pulumi.ComponentResource):
                 container_registry=args.container_registry_id,
                 public_network_access=public,
                 allow_public_access_when_behind_vnet=args.public_network_access,
-                managed_network=ml.ManagedNetworkSettingsArgs(isolation_mode=args.isolation_mode),
+                managed_network=ml.ManagedNetworkSettingsArgs(
+                    isolation_mode=args.isolation_mode,
+                    outbound_rules={
+                        fqdn.replace(".", "-"): ml.FqdnOutboundRuleArgs(
+                            type="FQDN", destination=fqdn, category=ml.RuleCategory.USER_DEFINED
+                        )
+                        for fqdn in args.outbound_fqdns
+                    }
+                    or None,
+                    firewall_sku=ml.FirewallSku.BASIC if args.outbound_fqdns else None,
+                ),
                 # The workspace reaches its storage with its identity; the account has no keys to hand out.
                 system_datastores_auth_mode=ml.SystemDatastoresAuthMode.IDENTITY,
                 serverless_compute_settings=ml.ServerlessComputeSettingsArgs(

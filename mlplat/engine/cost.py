@@ -430,6 +430,18 @@ def _aml_compute(r: Resource, ctx: Context) -> Result:
     return Estimate(0.0, 0.0, f"{kind}: no fixed cost")
 
 
+def _aml_workspace(r: Resource, ctx: Context) -> Result:
+    """Azure ML managed network: FQDN outbound rules bring a managed Azure Firewall (Azure ML docs)."""
+    network = r.inputs.get("managedNetwork", {})
+    rules = network.get("outboundRules", {}) or {}
+    if not any(rule.get("type") == "FQDN" for rule in rules.values()):
+        return Estimate(0.0, 0.0, "no FQDN outbound rules: no managed firewall")
+    sku = network.get("firewallSku", "Standard")
+    if sku != "Basic":
+        return Missing(f"no azure price for a {sku} managed firewall")
+    return _fixed("azure", "firewallBasic", "managed Azure Firewall Basic")(r, ctx)
+
+
 ESTIMATORS: dict[str, Estimator] = {
     "aws:eks/cluster:Cluster": _fixed("aws", "eksCluster", "EKS control plane"),
     "aws:eks/nodeGroup:NodeGroup": _aws_node_group,
@@ -449,6 +461,7 @@ ESTIMATORS: dict[str, Estimator] = {
     "azure-native:network:PrivateEndpoint": _fixed("azure", "privateEndpoint", "private endpoint"),
     "azure-native:containerregistry:Registry": _acr,
     "azure-native:machinelearningservices:Compute": _aml_compute,
+    "azure-native:machinelearningservices:Workspace": _aml_workspace,
 }
 
 

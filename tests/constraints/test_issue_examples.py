@@ -209,3 +209,58 @@ def _aws_section(*, zones: list[str], pool_zones: list[str] | None = None) -> st
     if pool_zones:
         section["gpuPools"][0]["zones"] = pool_zones
     return json.dumps(section)
+
+
+# Built-in role definition ids (Azure RBAC built-in roles reference).
+_BLOB = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"  # Storage Blob Data Contributor
+_FILE = "69566ab7-960f-475b-8e7c-b3118f30c6bd"  # Storage File Data Privileged Contributor
+_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"  # AzureML Data Scientist
+_ALICE = "4b8e2a61-93f0-4c7d-a5e2-1f6b9c0d7e31"  # Pulumi.<stack>.yaml, mlplat:azure.workspace.users[0]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_azure_ml_with_identity_based_storage_grants_the_data_roles(stack: str) -> None:
+    # Azure ML docs (identity-based data access, storage without shared keys): the workspace identity and
+    # users need Blob and File data roles on the storage account, users AzureML Data Scientist on the workspace.
+    plan = stack_plan(stack)
+    storage = plan.one("azure-native:storage:StorageAccount")
+    workspace = plan.one("azure-native:machinelearningservices:Workspace")
+    assert storage.inputs["allowSharedKeyAccess"] is False
+    grants = {
+        (g.inputs["roleDefinitionId"].rsplit("/", 1)[1], g.inputs["principalId"], g.inputs["principalType"])
+        for g in plan.of_type("azure-native:authorization:RoleAssignment")
+        if storage.urn in g.property_dependencies.get("scope", [])
+        or workspace.urn in g.property_dependencies.get("scope", [])
+    }
+    users = {(role, _ALICE, "User") for role in (_BLOB, _FILE, _DATA_SCIENTIST)}
+    assert users <= grants
+    identities = {role for role, principal, kind in grants if kind == "ServicePrincipal"}
+    assert {_BLOB, _FILE} <= identities
+    assert len([g for g in grants if g[0] == _BLOB and g[2] == "ServicePrincipal"]) == 2  # workspace, cluster
+
+
+def test_the_public_dev_workspace_lets_its_users_networks_reach_storage_and_the_vault() -> None:
+    # Azure ML docs (Studio with storage behind a firewall): the browser reads storage directly.
+    plan = stack_plan("dev")
+    storage = plan.one("azure-native:storage:StorageAccount").inputs
+    vault = plan.one("azure-native:keyvault:Vault").inputs["properties"]
+    assert storage["publicNetworkAccess"] == "Enabled"
+    assert storage["networkRuleSet"]["ipRules"] == [{"iPAddressOrRange": "203.0.113.0/24", "action": "Allow"}]
+    assert vault["networkAcls"]["ipRules"] == [{"value": "203.0.113.0/24"}]
+
+
+def test_prod_approved_outbound_lets_environment_builds_install_packages_and_costs_its_firewall(
+    reports: dict[str, Any],
+) -> None:
+    # Azure ML managed network docs: AllowOnlyApprovedOutbound blocks PyPI and conda unless FQDN rules
+    # allow them, and FQDN rules run a managed Azure Firewall (a fixed hourly charge).
+    plan = stack_plan("prod")
+    network = plan.one("azure-native:machinelearningservices:Workspace").inputs["managedNetwork"]
+    assert network["isolationMode"] == "AllowOnlyApprovedOutbound"
+    allowed = {r["destination"] for r in network["outboundRules"].values() if r["type"] == "FQDN"}
+    assert {"pypi.org", "files.pythonhosted.org"} <= allowed
+    _, report = reports["prod"]
+    firewall = [
+        i for i in report["cost"]["items"] if i["type"] == "azure-native:machinelearningservices:Workspace"
+    ]
+    assert firewall and firewall[0]["idleMonthly"] > 0 and "Firewall" in firewall[0]["basis"]
