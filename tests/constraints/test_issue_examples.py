@@ -109,10 +109,11 @@ def test_prod_gke_gpu_pools_run_in_named_zones() -> None:
 
 def test_a_regional_gke_gpu_pool_without_zones_is_refused_in_one_line(load_changed: Any) -> None:
     from infra.settings import SettingsError
-    from tests.conftest import DELETE as _DELETE
 
     with pytest.raises(SettingsError) as error:
-        load_changed("prod", {"mlplat:gcp.gpuPools.0.zones": _DELETE})
+        load_changed(
+            "prod", {"mlplat:gcp.gpuPools.0": {"name": "l4", "accelerator": "nvidia-l4", "maxNodes": 4}}
+        )
     assert str(error.value) == (
         "Pulumi.prod.yaml: mlplat:gcp.gpuPools[0].zones: required in a regional cluster: "
         "the zones of us-central1 that offer nvidia-l4"
