@@ -104,6 +104,7 @@ def test_lazily_created_service_agents_are_created_after_their_apis(plan: Plan) 
     assert sorted(i.inputs["service"] for i in identities) == [
         "aiplatform.googleapis.com",
         "artifactregistry.googleapis.com",
+        "notebooks.googleapis.com",
         "pubsub.googleapis.com",
     ]
     services = {s.urn for s in plan.of_type("gcp:projects/service:Service")}
