@@ -148,3 +148,27 @@ def test_azure_budget_start_date_must_be_this_month_or_later_and_within_a_year()
     assert len(list(budget_start_problems(dt.date(2027, 2, 1), now))) == 1
     assert len(list(budget_start_problems(dt.date(2028, 4, 1), now))) == 1
     assert len(list(budget_start_problems(dt.date(2027, 3, 2), now))) == 1
+
+
+def test_a_constraint_violation_names_resource_rule_and_source_and_the_plan_exits_1(tmp_path: Any) -> None:
+    import json
+
+    from tests.conftest import mlplat, set_path, stack_document, write_stack
+
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    for folder in ("infra", "policies"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    # Consumption API: a budget created now cannot start in a month already past.
+    write_stack(tmp_path, "dev", set_path(stack_document("dev"), "mlplat:budget.startDate", "2026-11-01"))
+    proc = mlplat("plan", "dev", "--json", "--cwd", str(tmp_path))
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    [found] = report["constraints"]["violations"]
+    assert (found["rule"], found["type"], found["name"]) == (
+        "azure-budget-time-period",
+        "azure-native:consumption:Budget",
+        "mlplat-dev-budget-budget",
+    )
+    assert "before the current month" in found["message"]
+    assert found["source"].startswith("Azure Consumption REST API")
+    assert report["summary"]["constraintViolations"] == 1 and report["summary"]["mandatoryViolations"] == 0
