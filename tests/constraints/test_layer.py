@@ -172,3 +172,17 @@ def test_a_constraint_violation_names_resource_rule_and_source_and_the_plan_exit
     assert "before the current month" in found["message"]
     assert found["source"].startswith("Azure Consumption REST API")
     assert report["summary"]["constraintViolations"] == 1 and report["summary"]["mandatoryViolations"] == 0
+
+
+def test_a_grant_to_a_service_agent_waits_for_the_agent_to_be_created() -> None:
+    # Google Cloud service agents such as gcp-sa-notebooks exist only once created (services identity create).
+    member = "serviceAccount:service-123@gcp-sa-notebooks.iam.gserviceaccount.com"
+    grant_token = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+    agent = Res(
+        "urn:agent", "gcp:projects/serviceIdentity:ServiceIdentity", "agent", "", True, {}, {"member": member}
+    )
+    inputs = {"member": member, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "cryptoKeyId": "k"}
+    alone = Res("urn:grant", grant_token, "grant", "", True, inputs)
+    after = Res("urn:grant", grant_token, "grant", "", True, inputs, dependencies=("urn:agent",))
+    assert [f.rule for f in check([alone])] == ["gcp-service-agent-exists"]
+    assert check([agent, after]) == []

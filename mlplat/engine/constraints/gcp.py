@@ -85,6 +85,23 @@ def _cmek_agents(res: Res, plan: PlanView) -> Iterator[str]:
                 yield f"{'.'.join(map(str, path))}: created without waiting for the {agent} agent's key grant"
 
 
+def _generated_agent_exists(res: Res, plan: PlanView) -> Iterator[str]:
+    member = res.value("member")
+    if not known(member) or "@gcp-sa-" not in str(member):
+        return
+    identities = [
+        i
+        for i in plan.of_type("gcp:projects/serviceIdentity:ServiceIdentity")
+        if i.physical("member") == member
+    ]
+    waits = plan.waits_for(res)
+    if not any(i.urn in waits for i in identities):
+        yield (
+            f"grants {member}, a service agent that exists only once asked for; this plan does not create it "
+            "(projects.ServiceIdentity) before the grant, so IAM refuses the member"
+        )
+
+
 def _rotation(res: Res, plan: PlanView) -> Iterator[str]:
     period = res.value("rotationPeriod")
     if known(period) and float(str(period).rstrip("s")) < 86400:
@@ -271,6 +288,14 @@ RULES: tuple[Rule, ...] = (
         _permanent_name,
     ),
     Rule(
+        "gcp-service-agent-exists",
+        (KEY_GRANT,),
+        "a grant to a gcp-sa-* service agent that has not been created yet (the member does not exist)",
+        "Google Cloud IAM docs, service agents: some are created only on first use or by "
+        "`services identity create` (pulumi_gcp.projects.ServiceIdentity)",
+        _generated_agent_exists,
+    ),
+    Rule(
         "gcp-kms-rotation-period",
         (CRYPTO_KEY,),
         "a rotation period under one day",
@@ -305,7 +330,6 @@ UNCONSTRAINED: dict[str, str] = {
     "gcp:projects/service:Service": "API names from the platform's fixed list",
     "gcp:projects/iAMMember:IAMMember": "predefined roles and members the plan creates",
     "gcp:projects/serviceIdentity:ServiceIdentity": "creates the agent the CMEK rule relies on",
-    KEY_GRANT: "checked from the encrypted resource's side (gcp-cmek-service-agents)",
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": "references only",
     "gcp:storage/bucketIAMMember:BucketIAMMember": "references only",
     "gcp:serviceaccount/iAMMember:IAMMember": "references only",
