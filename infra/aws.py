@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import pulumi
+import pulumi_aws as aws_sdk
 
 from components.aws import (
     EksCluster,
@@ -22,10 +23,12 @@ from components.aws import (
     SecureBucketArgs,
     SystemNodes,
 )
+from components.common.gpu import GpuPoolSpec
 from components.common.naming import physical_name
 from infra.gpu import gpu_pool_specs
 from infra.kubernetes import build_gpu_stack
-from infra.settings import Profile, StackSettings
+from infra.settings import Profile, SettingsError, StackSettings
+from infra.settings.errors import Problem
 from infra.settings.model import AwsSettings
 from infra.settings.profiles import SYSTEM_INSTANCE_TYPES
 
@@ -38,12 +41,19 @@ class _Context:
     profile: Profile
     region: str
     prefix: str
+    zones: Sequence[str]  # the VPC's
+    gpu_pools: Sequence[GpuPoolSpec]  # each with the zones that offer its instance type
 
 
 def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -> None:
     region = stack.providers.aws_region
     assert region is not None, "checked by the settings loader"
-    ctx = _Context(stack, aws, tags, stack.settings.resolved, region, f"{pulumi.get_project()}-{stack.stack}")
+    profile = stack.settings.resolved
+    # Asked before anything is registered: a pool the region cannot place stops the program untouched.
+    zones = _network_zones(stack, aws, profile.az_count)
+    pools = _placed_pools(stack, gpu_pool_specs("aws", aws.gpu_pools, profile), zones)
+    prefix = f"{pulumi.get_project()}-{stack.stack}"
+    ctx = _Context(stack, aws, tags, profile, region, prefix, zones, pools)
 
     logs_key = _key(ctx, "logs", cloudwatch_logs=True)
     # S3 server access log delivery writes into a KMS-encrypted target bucket with this key.
@@ -67,10 +77,14 @@ def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -
         pulumi.export("awsClusterEndpoint", cluster.endpoint)
         pulumi.export("awsKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
         pulumi.export("awsGpuPools", cluster.gpu_node_group_names)
-        pools = gpu_pool_specs("aws", aws.gpu_pools, ctx.profile)
-        if pools:
+        if ctx.gpu_pools:
             build_gpu_stack(
-                stack, "aws", kubeconfig=cluster.kubeconfig, pools=pools, tags=tags, depends_on=[cluster]
+                stack,
+                "aws",
+                kubeconfig=cluster.kubeconfig,
+                pools=list(ctx.gpu_pools),
+                tags=tags,
+                depends_on=[cluster],
             )
 
     # Budgets publish to an SNS topic encrypted with this key, so its policy lets them use it.
@@ -84,6 +98,68 @@ def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -
     pulumi.export("awsKmsKeys", {purpose: k.arn for purpose, k in keys.items()})
     pulumi.export("awsBudgetName", budget.budget_name)
     pulumi.export("awsBudgetAlertsTopicArn", budget.topic_arn)
+
+
+def _refuse(stack: StackSettings, path: str, message: str) -> pulumi.RunError:
+    """A settings mistake only the cloud's answers reveal: one line, as the engine prints a RunError."""
+    return pulumi.RunError(str(SettingsError(f"Pulumi.{stack.stack}.yaml", [Problem(path, message)])))
+
+
+def _network_zones(stack: StackSettings, aws: AwsSettings, count: int) -> list[str]:
+    """The VPC's zones: those in settings, else the region's first `count` available ones, as EC2 lists them.
+
+    Zone names are not `<region>a, b, c` everywhere (some regions skip letters, some zones need opt-in).
+    """
+    available = aws_sdk.get_availability_zones(
+        state="available",
+        filters=[
+            aws_sdk.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
+        ],
+    ).names
+    if aws.network.availability_zones:
+        for i, zone in enumerate(aws.network.availability_zones):
+            if zone not in available:
+                raise _refuse(
+                    stack,
+                    f"mlplat:aws.network.availabilityZones[{i}]",
+                    f"{zone} is not an available zone of the region ({', '.join(available)})",
+                )
+        return list(aws.network.availability_zones)
+    return list(available[:count])
+
+
+def _placed_pools(
+    stack: StackSettings, pools: Sequence[GpuPoolSpec], zones: Sequence[str]
+) -> list[GpuPoolSpec]:
+    """Each GPU pool in the VPC zones that offer its instance type (EC2 DescribeInstanceTypeOfferings)."""
+    placed = []
+    for i, pool in enumerate(pools):
+        offered = aws_sdk.ec2.get_instance_type_offerings(
+            location_type="availability-zone",
+            filters=[
+                aws_sdk.ec2.GetInstanceTypeOfferingsFilterArgs(
+                    name="instance-type", values=[pool.instance_type]
+                )
+            ],
+        ).locations
+        wanted = list(pool.zones or zones)
+        outside = [z for z in wanted if z not in zones]
+        if outside:
+            raise _refuse(
+                stack,
+                f"mlplat:aws.gpuPools[{i}].zones",
+                f"{', '.join(outside)} not among the network's zones ({', '.join(zones)})",
+            )
+        usable = [z for z in wanted if z in offered] if not pool.zones else wanted
+        missing = [z for z in wanted if z not in offered]
+        if not usable or (pool.zones and missing):
+            raise _refuse(
+                stack,
+                f"mlplat:aws.gpuPools[{i}].accelerator",
+                f"{pool.accelerator} ({pool.instance_type}) is not offered in {', '.join(missing)}",
+            )
+        placed.append(replace(pool, zones=usable))
+    return placed
 
 
 def _key(
@@ -115,7 +191,7 @@ def _network(ctx: _Context, logs_key: KmsKey) -> Network:
         f"{ctx.prefix}-net",
         NetworkArgs(
             cidr=str(net.cidr),
-            availability_zones=net.zones_in(ctx.region, ctx.profile.az_count),
+            availability_zones=list(ctx.zones),
             nat_strategy=ctx.profile.nat_strategy,
             region=ctx.region,
             tags=ctx.tags,
@@ -209,7 +285,7 @@ def _cluster(
                 disk_size_gb=ctx.profile.system_node_disk_gb or SystemNodes.disk_size_gb,
                 spot=ctx.profile.system_node_spot,
             ),
-            gpu_pools=gpu_pool_specs("aws", ctx.aws.gpu_pools, ctx.profile),
+            gpu_pools=list(ctx.gpu_pools),
             deletion_protection=ctx.profile.deletion_protection,
         ),
     )

@@ -53,6 +53,8 @@ _ISOLATION: dict[str, Literal["AllowInternetOutbound", "AllowOnlyApprovedOutboun
     "approvedOnly": "AllowOnlyApprovedOutbound",
 }
 _COMPUTE_CLUSTER = "cpu-cluster"
+# Azure ML managed network docs (approved outbound only): environment builds install from PyPI and conda.
+_PACKAGE_INDEXES = ("pypi.org", "files.pythonhosted.org", "conda.anaconda.org")
 _SOFT_DELETE_DAYS = 30
 
 
@@ -78,7 +80,6 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
     profile = s.resolved
     location = stack.providers.azure_location
     assert location is not None, "checked by the settings loader"
-    assert s.budget.start_date is not None, "checked by the settings loader"
     project = pulumi.get_project()
     prefix = f"{project}-{stack.stack}"
     tenant = str(azure.tenant_id)
@@ -95,6 +96,8 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
     # encrypted etcd gets the delegated subnet even when its endpoint is public (allow-listed).
     vnet_integration = kube.enabled and (private_cluster or etcd_encryption)
     protect = profile.deletion_protection
+    # A public workspace's users reach storage and the vault from their browsers (Studio data browsing).
+    browsers = [str(c) for c in azure.workspace.public_access_cidrs] if azure.workspace.enabled else []
 
     rg_name = physical_name("azure-resource-group", "rg", prefix)
     unique = _unique_names(subscription, rg_name)
@@ -154,6 +157,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             tags=tags,
             keys=("storage", "etcd") if etcd_encryption else ("storage",),
             public_network_access=not private_services,
+            allowed_cidrs=browsers,
             private_link=link,
             log_analytics_workspace_id=logs,
             deletion_protection=protect,
@@ -169,6 +173,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             subscription_id=subscription,
             replication="Standard_ZRS" if zone_redundant else "Standard_LRS",
             public_network_access=not private_services,
+            allowed_cidrs=browsers,
             private_link=link,
             customer_managed_key=vault.customer_managed_key("storage"),
             versioning=profile.bucket_versioning,
@@ -207,6 +212,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                 app_insights_id=monitoring.app_insights_id,
                 container_registry_id=registry.registry_id,
                 isolation_mode=_ISOLATION[profile.workspace_outbound],
+                outbound_fqdns=_PACKAGE_INDEXES if profile.workspace_outbound == "approvedOnly" else (),
                 public_network_access=profile.public_workspace_access,
                 private_link=link if not profile.public_workspace_access else None,
                 cluster=ComputeCluster(

@@ -50,14 +50,14 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
         KeysArgs(
             project=project,
             location=region,
-            key_ring=physical_name("gcp-resource", prefix),
             purposes={
                 # Artifact Registry stores images in Cloud Storage and shares its key.
                 "storage": {"storage": agents["storage"], "artifactregistry": agents["artifactregistry"]},
                 "vertex": {"aiplatform": agents["aiplatform"]},
                 "gke-secrets": {"container": agents["container"]},
-                # Compute Engine encrypts every persistent disk: GKE nodes and Workbench instances.
-                "disks": {"compute": agents["compute"]},
+                # Compute Engine encrypts every persistent disk: GKE nodes and Workbench instances, whose
+                # Notebooks agent must hold the key too (Workbench CMEK docs).
+                "disks": {"compute": agents["compute"], "notebooks": agents["notebooks"]},
                 "pubsub": {"pubsub": agents["pubsub"]},
             },
             labels=labels,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from mlplat.app import app
 from mlplat.commands import bootstrap as _bootstrap  # noqa: F401  (registers `mlplat bootstrap aws`)
-from mlplat.commands import cost_table, diff, plan, policy_docs, promote  # noqa: F401  (importing registers the commands)
+from mlplat.commands import (  # noqa: F401  (importing registers the commands)
+    constraint_docs,
+    cost_table,
+    diff,
+    plan,
+    policy_docs,
+    promote,
+)
 from mlplat.commands import preflight as _preflight  # noqa: F401  (registers `mlplat preflight`)
 
 

@@ -44,6 +44,8 @@ def inventory(report: dict[str, Any]) -> list[dict[str, Any]]:
         if r["protect"]:
             row["protect"] = True
         inputs = {k: readable(v) for k, v in sorted(r["inputs"].items()) if k not in OMITTED_INPUTS}
+        if r["type"] == "azure-native:consumption:Budget":
+            inputs.pop("timePeriod", None)  # the month of the first deploy: it moves with the calendar
         if r["custom"] and inputs:
             row["inputs"] = inputs
         rows.append(row)

@@ -33,6 +33,14 @@ _CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPo
 
 
 @dataclass(frozen=True)
+class _Role:
+    """A role and what grants it permissions: users of the role wait for both (EKS cleans up with them)."""
+
+    role: aws.iam.Role
+    grants: list[pulumi.Resource]
+
+
+@dataclass(frozen=True)
 class SystemNodes:
     instance_type: str = "m6i.large"
     min_nodes: int = 1
@@ -213,12 +221,14 @@ class EksCluster(pulumi.ComponentResource):
         self._access(name, args, cluster_name, account)
         node_role = self._node_role(name, tags)
         early = self._addons_before_nodes(name, args, cluster_name, issuer, tags)
+        # pulumi_aws.eks.NodeGroup docs: the role's permissions are created before and deleted after the nodes.
+        before_nodes = [*early, *node_role.grants]
 
         self.system_nodes = EksNodeGroup(
             f"{name}-system",
             EksNodeGroupArgs(
                 cluster_name=cluster_name,
-                node_role_arn=node_role.arn,
+                node_role_arn=node_role.role.arn,
                 subnet_ids=subnet_ids,
                 instance_types=[args.system_nodes.instance_type],
                 capacity_type="SPOT" if args.system_nodes.spot else "ON_DEMAND",
@@ -231,13 +241,15 @@ class EksCluster(pulumi.ComponentResource):
                 labels={"mlplat.io/node-role": "system"},
                 autoscaler_tags=self._autoscaler_tags(args),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=early),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=before_nodes),
         )
-        self._addons_after_nodes(name, args, cluster_name, tags, [self.system_nodes])
+        self._addons_after_nodes(name, args, cluster_name, account, tags, [self.system_nodes])
 
         self.gpu_pools: dict[str, EksNodeGroup] = {}
         for pool in args.gpu_pools:
-            self.gpu_pools[pool.name] = self._gpu_pool(name, args, pool, cluster_name, node_role, early)
+            self.gpu_pools[pool.name] = self._gpu_pool(
+                name, args, pool, cluster_name, node_role, before_nodes
+            )
 
         self.cluster_name = cluster_name
         self.endpoint = self.cluster.endpoint
@@ -270,7 +282,7 @@ class EksCluster(pulumi.ComponentResource):
         args: EksClusterArgs,
         pool: GpuPoolSpec,
         cluster_name: pulumi.Output[str],
-        node_role: aws.iam.Role,
+        node_role: _Role,
         early: Sequence[pulumi.Resource],
     ) -> EksNodeGroup:
         zones = list(pool.zones or args.subnet_ids_by_zone)
@@ -281,7 +293,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-gpu-{pool.name}",
             EksNodeGroupArgs(
                 cluster_name=cluster_name,
-                node_role_arn=node_role.arn,
+                node_role_arn=node_role.role.arn,
                 subnet_ids=[args.subnet_ids_by_zone[z] for z in zones],
                 instance_types=[pool.instance_type],
                 ami_type=_AMI_TYPE[pool.driver_strategy],
@@ -331,7 +343,7 @@ class EksCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
-    def _node_role(self, name: str, tags: dict[str, str]) -> aws.iam.Role:
+    def _node_role(self, name: str, tags: dict[str, str]) -> _Role:
         """Nodes join and pull images; the CNI and CSI drivers get their own roles, not the node's."""
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
@@ -339,13 +351,15 @@ class EksCluster(pulumi.ComponentResource):
             aws.iam.RoleArgs(assume_role_policy=iam.assume_role_policy("ec2.amazonaws.com"), tags=tags),
             opts=child,
         )
-        for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"):
+        grants: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=f"{_MANAGED}{policy}"),
                 opts=child,
             )
-        return role
+            for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+        ]
+        return _Role(role, grants)
 
     def _service_account_role(
         self,
@@ -355,17 +369,21 @@ class EksCluster(pulumi.ComponentResource):
         managed_policy: str,
         tags: dict[str, str],
         inline: pulumi.Input[str] | None = None,
-    ) -> aws.iam.Role:
+    ) -> _Role:
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(name, aws.iam.RoleArgs(assume_role_policy=trust, tags=tags), opts=child)
-        aws.iam.RolePolicyAttachment(
-            name,
-            aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=f"{_MANAGED}{managed_policy}"),
-            opts=child,
-        )
+        grants: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                name,
+                aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=f"{_MANAGED}{managed_policy}"),
+                opts=child,
+            )
+        ]
         if inline is not None:
-            aws.iam.RolePolicy(name, aws.iam.RolePolicyArgs(role=role.id, policy=inline), opts=child)
-        return role
+            grants.append(
+                aws.iam.RolePolicy(name, aws.iam.RolePolicyArgs(role=role.id, policy=inline), opts=child)
+            )
+        return _Role(role, grants)
 
     def _addons_before_nodes(
         self,
@@ -394,7 +412,14 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-vpc-cni", trust=cni_trust, managed_policy="AmazonEKS_CNI_Policy", tags=tags
         )
         return [
-            self._addon(name, cluster_name, "vpc-cni", tags, service_account_role_arn=cni_role.arn),
+            self._addon(
+                name,
+                cluster_name,
+                "vpc-cni",
+                tags,
+                service_account_role_arn=cni_role.role.arn,
+                depends_on=cni_role.grants,
+            ),
             self._addon(name, cluster_name, "kube-proxy", tags),
             self._addon(name, cluster_name, "eks-pod-identity-agent", tags),
         ]
@@ -404,15 +429,26 @@ class EksCluster(pulumi.ComponentResource):
         name: str,
         args: EksClusterArgs,
         cluster_name: pulumi.Output[str],
+        account: pulumi.Output[str],
         tags: dict[str, str],
         nodes: list[pulumi.Resource],
     ) -> None:
         """Add-ons that schedule pods wait for nodes; the EBS CSI driver authenticates through Pod Identity."""
+        # EKS User Guide (Pod Identity role trust): only this account's cluster, for the driver's service
+        # account, may assume the role (confused-deputy conditions plus the session tags EKS sets).
         trust = iam.document(
             {
                 "Effect": "Allow",
                 "Principal": {"Service": "pods.eks.amazonaws.com"},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": account,
+                        "aws:RequestTag/kubernetes-namespace": "kube-system",
+                        "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa",
+                    },
+                    "ArnEquals": {"aws:SourceArn": self.cluster.arn},
+                },
             }
         )
         # Persistent volumes are encrypted with the platform's volume key, so the driver needs to use it.
@@ -448,10 +484,10 @@ class EksCluster(pulumi.ComponentResource):
             cluster_name,
             "aws-ebs-csi-driver",
             tags,
-            depends_on=nodes,
+            depends_on=[*nodes, *ebs_role.grants],
             pod_identity=[
                 aws.eks.AddonPodIdentityAssociationArgs(
-                    service_account="ebs-csi-controller-sa", role_arn=ebs_role.arn
+                    service_account="ebs-csi-controller-sa", role_arn=ebs_role.role.arn
                 )
             ],
         )

@@ -78,7 +78,7 @@ class KmsKey(pulumi.ComponentResource):
                 )
             )
         if args.allow_autoscaling_volumes:
-            statements.extend(_autoscaling_statements(account))
+            statements.extend(_autoscaling_statements(self))
         statements.extend(dict(s) for s in args.extra_statements)
 
         keep = pulumi.ResourceOptions(parent=self, protect=args.deletion_protection)
@@ -105,17 +105,18 @@ class KmsKey(pulumi.ComponentResource):
         self.register_outputs({"key_id": self.key_id, "arn": self.arn, "alias_name": self.alias_name})
 
 
-def _autoscaling_statements(account: pulumi.Output[str]) -> list[dict[str, object]]:
-    """What the AWSServiceRoleForAutoScaling role needs to launch instances with volumes under this key.
+AUTOSCALING_ROLE = "AWSServiceRoleForAutoScaling"
 
-    The role must exist before the key policy names it (it does once the account has had any Auto
-    Scaling group; otherwise `aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`).
+
+def _autoscaling_statements(parent: pulumi.Resource) -> list[dict[str, object]]:
+    """What the Auto Scaling service-linked role needs to launch instances with volumes under this key.
+
+    KMS refuses a key policy naming a principal that does not exist (MalformedPolicyDocumentException),
+    and the role exists only once the account has had an Auto Scaling group. So its ARN is read from the
+    account: a missing role stops the preview with the read's error, before anything is created (README:
+    `aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com` once per account).
     """
-    role = pulumi.Output.concat(
-        "arn:aws:iam::",
-        account,
-        ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
-    )
+    role = aws.iam.get_role_output(name=AUTOSCALING_ROLE, opts=pulumi.InvokeOutputOptions(parent=parent)).arn
     return [
         iam.statement(
             sid="AutoScalingUsesKeyForVolumes",

@@ -301,7 +301,20 @@ class SageMakerWorkspace(pulumi.ComponentResource):
         in_account = pulumi.Output.concat("arn:aws:sagemaker:", args.region, ":", account, ":*")
         objects = [pulumi.Output.concat(arn, "/*") for arn in args.bucket_arns]
         keys = [args.kms_key_arn, *args.data_kms_key_arns]
+        # SageMaker Python SDK (Session.default_bucket): jobs and pipelines stage code and output in
+        # sagemaker-<region>-<account>, created on first use, unless a caller names another bucket.
+        sdk_bucket = pulumi.Output.concat("arn:aws:s3:::sagemaker-", args.region, "-", account)
         statements = [
+            iam.statement(
+                sid="SdkDefaultBucket",
+                actions=["s3:CreateBucket", "s3:ListBucket", "s3:GetBucketLocation"],
+                resources=[sdk_bucket],
+            ),
+            iam.statement(
+                sid="SdkDefaultBucketObjects",
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resources=[pulumi.Output.concat(sdk_bucket, "/*")],
+            ),
             iam.statement(
                 sid="ListPlatformBuckets",
                 actions=["s3:ListBucket", "s3:GetBucketLocation"],

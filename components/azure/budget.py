@@ -18,11 +18,17 @@ class BudgetArgs:
     budget_name: str
     scope: pulumi.Input[str]  # a resource group (or subscription) id
     amount_usd: float
-    # Azure refuses to change a budget's start date later, so it comes from settings, never from the clock.
-    start_date: dt.date
     alert_emails: Sequence[str]
+    # Consumption API (Budgets - Create Or Update): the first of a month, not before the current month
+    # at creation. None: the month of the first deploy; later runs leave the start as Azure keeps it.
+    start_date: dt.date | None = None
     thresholds: Sequence[int] = (50, 80, 100)  # percent of actual spend
     forecast_threshold: int = 100  # percent of forecast spend
+
+
+def this_month() -> dt.date:
+    """The first day of the current month (UTC): the earliest start Azure accepts for a new budget."""
+    return dt.datetime.now(dt.UTC).date().replace(day=1)
 
 
 class Budget(pulumi.ComponentResource):
@@ -30,7 +36,7 @@ class Budget(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BudgetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:azure:Budget", name, None, opts)
-        if args.start_date.day != 1:
+        if args.start_date is not None and args.start_date.day != 1:
             raise ValueError(
                 f"{name}: a monthly budget starts on the first of a month, got {args.start_date}"
             )
@@ -62,11 +68,12 @@ class Budget(pulumi.ComponentResource):
                 category=consumption.CategoryType.COST,
                 time_grain=consumption.TimeGrainType.MONTHLY,
                 time_period=consumption.BudgetTimePeriodArgs(
-                    start_date=f"{args.start_date.isoformat()}T00:00:00Z"
+                    start_date=f"{(args.start_date or this_month()).isoformat()}T00:00:00Z"
                 ),
                 notifications=notifications,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # Azure does not move a budget's start; a later month's run must not try to.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["timePeriod.startDate"]),
         )
         self.budget_id = self.budget.id
         self.register_outputs({"budget_id": self.budget_id})

@@ -35,6 +35,7 @@ class KeyVaultArgs:
     tags: Mapping[str, str]
     keys: Sequence[str] = ()  # one customer-managed key per purpose ("storage", "etcd", ...)
     public_network_access: bool = False
+    allowed_cidrs: Sequence[str] = ()  # with public access: the only networks let through the firewall
     private_link: PrivateLink | None = None
     soft_delete_retention_days: int = 90
     key_size: int = 2048  # RSA 2048 works with every consumer here (Storage CMK, AKS KMS)
@@ -78,6 +79,9 @@ class KeyVault(pulumi.ComponentResource):
                         default_action=azure_native.keyvault.NetworkRuleAction.DENY,
                         # Trusted services (Storage, AKS KMS) reach the keys they were granted.
                         bypass=azure_native.keyvault.NetworkRuleBypassOptions.AZURE_SERVICES,
+                        ip_rules=[azure_native.keyvault.IPRuleArgs(value=c) for c in args.allowed_cidrs]
+                        if args.public_network_access and args.allowed_cidrs
+                        else None,
                     ),
                 ),
                 tags=dict(args.tags),

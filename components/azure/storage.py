@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -25,6 +25,7 @@ class StorageAccountArgs:
     subscription_id: pulumi.Input[str]
     replication: str = "Standard_LRS"  # Standard_ZRS where zones matter
     public_network_access: bool = False
+    allowed_cidrs: Sequence[str] = ()  # with public access: the only networks let through the firewall
     private_link: PrivateLink | None = None
     customer_managed_key: CustomerManagedKey | None = None
     versioning: bool = False
@@ -95,6 +96,14 @@ class StorageAccount(pulumi.ComponentResource):
                 network_rule_set=azure_native.storage.NetworkRuleSetArgs(
                     default_action=azure_native.storage.DefaultAction.DENY,
                     bypass=azure_native.storage.Bypass.AZURE_SERVICES,
+                    ip_rules=[
+                        azure_native.storage.IPRuleArgs(
+                            i_p_address_or_range=c, action=azure_native.storage.Action.ALLOW
+                        )
+                        for c in args.allowed_cidrs
+                    ]
+                    if args.public_network_access and args.allowed_cidrs
+                    else None,
                 ),
                 identity=identity,
                 encryption=azure_native.storage.EncryptionArgs(

@@ -11,10 +11,14 @@ import pulumi_azure_native as azure_native
 
 from components.azure.diagnostics import send_logs
 from components.azure.private_link import PrivateLink, private_endpoint
+from components.azure.roles import assign_role
 
 ml = azure_native.machinelearningservices
 
 IsolationMode = Literal["AllowInternetOutbound", "AllowOnlyApprovedOutbound"]
+# Azure ML docs (identity-based data access, storage without shared keys): who reads and writes what.
+STORAGE_DATA_ROLES = ("Storage Blob Data Contributor", "Storage File Data Privileged Contributor")
+USER_WORKSPACE_ROLE = "AzureML Data Scientist"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class MlWorkspaceArgs:
     app_insights_id: pulumi.Input[str]
     container_registry_id: pulumi.Input[str]
     isolation_mode: IsolationMode = "AllowOnlyApprovedOutbound"
+    # With approved outbound only: hosts environment builds and jobs may reach (package indexes).
+    # Azure ML runs a managed Azure Firewall for FQDN rules; Basic is the cheapest SKU that serves them.
+    outbound_fqdns: Sequence[str] = ()
     public_network_access: bool = False
     private_link: PrivateLink | None = None
     cluster: ComputeCluster | None = None
@@ -89,7 +96,17 @@ class MlWorkspace(pulumi.ComponentResource):
                 container_registry=args.container_registry_id,
                 public_network_access=public,
                 allow_public_access_when_behind_vnet=args.public_network_access,
-                managed_network=ml.ManagedNetworkSettingsArgs(isolation_mode=args.isolation_mode),
+                managed_network=ml.ManagedNetworkSettingsArgs(
+                    isolation_mode=args.isolation_mode,
+                    outbound_rules={
+                        fqdn.replace(".", "-"): ml.FqdnOutboundRuleArgs(
+                            type="FQDN", destination=fqdn, category=ml.RuleCategory.USER_DEFINED
+                        )
+                        for fqdn in args.outbound_fqdns
+                    }
+                    or None,
+                    firewall_sku=ml.FirewallSku.BASIC if args.outbound_fqdns else None,
+                ),
                 # The workspace reaches its storage with its identity; the account has no keys to hand out.
                 system_datastores_auth_mode=ml.SystemDatastoresAuthMode.IDENTITY,
                 serverless_compute_settings=ml.ServerlessComputeSettingsArgs(
@@ -200,6 +217,7 @@ class MlWorkspace(pulumi.ComponentResource):
         self.workspace_id = self.workspace.id
         self.workspace_name = workspace_name
         self.principal_id = self.workspace.identity.apply(lambda i: i.principal_id if i else "")
+        self._grant_data_access(name, args)
         self.compute_names = pulumi.Output.all(*[c.name for c in computes])
         self.register_outputs(
             {
@@ -209,3 +227,43 @@ class MlWorkspace(pulumi.ComponentResource):
                 "compute_names": self.compute_names,
             }
         )
+
+    def _grant_data_access(self, name: str, args: MlWorkspaceArgs) -> None:
+        """The storage account takes no shared keys, so every reader holds a data role on it.
+
+        The workspace reaches its datastores and file share, the cluster's jobs read and write data, and
+        each user browses data in Studio and runs notebooks (AzureML Data Scientist on the workspace).
+        """
+        subscription = azure_native.authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        ).subscription_id
+
+        def grant(
+            suffix: str, role: str, scope: pulumi.Input[str], principal: pulumi.Input[str], *, user: bool
+        ) -> None:
+            assign_role(
+                f"{name}-{suffix}",
+                role=role,
+                scope=scope,
+                principal_id=principal,
+                subscription_id=subscription,
+                parent=self,
+                user=user,
+            )
+
+        for role in STORAGE_DATA_ROLES:
+            slug = "blob" if "Blob" in role else "file"
+            grant(f"workspace-{slug}", role, args.storage_account_id, self.principal_id, user=False)
+            for u in args.instances:
+                grant(f"{u.user}-{slug}", role, args.storage_account_id, u.object_id, user=True)
+        if args.cluster is not None:
+            cluster_identity = self.cluster.identity.apply(lambda i: i.principal_id if i else "")
+            grant(
+                f"{args.cluster.compute_name}-blob",
+                STORAGE_DATA_ROLES[0],
+                args.storage_account_id,
+                cluster_identity,
+                user=False,
+            )
+        for u in args.instances:
+            grant(f"{u.user}-data-scientist", USER_WORKSPACE_ROLE, self.workspace.id, u.object_id, user=True)

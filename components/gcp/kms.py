@@ -19,7 +19,6 @@ _DAY_SECONDS = 86400
 class KeysArgs:
     project: str
     location: str  # the region of the resources the keys protect (CMEK keys must be co-located)
-    key_ring: str  # physical key ring name, unique in the project and location, never reusable
     # purpose -> {grantee label: IAM member}; each member may encrypt and decrypt with that purpose's key.
     purposes: Mapping[str, Mapping[str, pulumi.Input[str]]]
     labels: Mapping[str, str]
@@ -42,17 +41,16 @@ class Keys(pulumi.ComponentResource):
         super().__init__("mlplat:gcp:Keys", name, None, opts)
         # Key material cannot be recovered once destroyed: protect keys wherever data is protected.
         keep = child_options(self, opts, protect=args.deletion_protection)
+        # Cloud KMS never deletes key rings or keys, so their names are left to autonaming: each create
+        # gets a fresh suffix, and a stack destroyed and deployed again does not collide with its old keys.
         self.key_ring = gcp.kms.KeyRing(
-            f"{name}-ring",
-            gcp.kms.KeyRingArgs(project=args.project, location=args.location, name=args.key_ring),
-            opts=keep,
+            f"{name}-ring", gcp.kms.KeyRingArgs(project=args.project, location=args.location), opts=keep
         )
         self.keys: dict[str, gcp.kms.CryptoKey] = {}
         for purpose, grantees in args.purposes.items():
             key = gcp.kms.CryptoKey(
                 f"{name}-{purpose}",
                 gcp.kms.CryptoKeyArgs(
-                    name=purpose,
                     key_ring=self.key_ring.id,
                     purpose="ENCRYPT_DECRYPT",
                     rotation_period=f"{args.rotation_days * _DAY_SECONDS}s",

@@ -31,6 +31,8 @@ _GENERATED_AGENTS: dict[str, str] = {
     "aiplatform": "aiplatform.googleapis.com",
     "artifactregistry": "artifactregistry.googleapis.com",
     "pubsub": "pubsub.googleapis.com",
+    # Workbench encrypts its disks through the Notebooks agent as well as Compute Engine's (Workbench CMEK docs).
+    "notebooks": "notebooks.googleapis.com",
 }
 # Service agents that exist as soon as their API is enabled.
 _FIXED_AGENTS: dict[str, str] = {
@@ -51,7 +53,7 @@ class ProjectServices(pulumi.ComponentResource):
     project_number: pulumi.Output[str]
     agents: dict[
         str, pulumi.Output[str]
-    ]  # "storage", "aiplatform", "artifactregistry", "pubsub", "compute", "container"
+    ]  # "storage", "aiplatform", "artifactregistry", "pubsub", "notebooks", "compute", "container"
 
     def __init__(
         self, name: str, args: ProjectServicesArgs, opts: pulumi.ResourceOptions | None = None

@@ -182,10 +182,6 @@ def _budget(s: Settings) -> Iterator[Problem]:
             yield Problem(f"mlplat:budget.thresholds[{i}]", f"{t} is listed more than once")
     if b.start_date is not None and b.start_date.day != 1:
         yield Problem("mlplat:budget.startDate", f"must be the first day of a month, got {b.start_date}")
-    if s.azure and b.start_date is None:
-        yield Problem(
-            "mlplat:budget.startDate", "required with mlplat:azure (Azure never lets it change later)"
-        )
 
 
 def _teams(s: Settings) -> Iterator[Problem]:
@@ -235,7 +231,15 @@ def _gcp(stack: StackSettings) -> Iterator[Problem]:
         return
     if gcp.zone is not None and not gcp.zone.startswith(f"{region}-"):
         yield Problem("mlplat:gcp.zone", f"{gcp.zone} is not in gcp:region ({region})")
+    regional = not stack.settings.resolved.zonal_cluster
     for i, pool in enumerate(gcp.gpu_pools):
+        if regional and not pool.zones:
+            # GKE docs (GPUs, availability): each accelerator is offered in some zones only, and the
+            # program cannot ask which; a regional cluster would spread the pool over zones GKE picks.
+            yield Problem(
+                f"mlplat:gcp.gpuPools[{i}].zones",
+                f"required in a regional cluster: the zones of {region} that offer {pool.accelerator}",
+            )
         for j, zone in enumerate(pool.zones or []):
             if not zone.startswith(f"{region}-"):
                 yield Problem(
@@ -253,6 +257,18 @@ def _azure_platform(stack: StackSettings) -> Iterator[Problem]:
     az = s.azure
     if az is None:
         return
+    if az.workspace.enabled and s.resolved.public_workspace_access and not az.workspace.public_access_cidrs:
+        # Studio in a browser reads the workspace's storage and vault directly; both deny other networks.
+        yield Problem(
+            "mlplat:azure.workspace.publicAccessCidrs",
+            "required while the workspace is public: the networks its users browse Studio from",
+        )
+    for i, cidr in enumerate(az.workspace.public_access_cidrs):
+        if cidr.prefixlen > 30:
+            # Azure Storage firewall: /31 and /32 ranges are refused; those are single-address rules.
+            yield Problem(
+                f"mlplat:azure.workspace.publicAccessCidrs[{i}]", f"{cidr}: use a /30 or wider range"
+            )
     n = az.network
     api_path, api = "mlplat:azure.network.apiServerSubnetCidr", n.api_server_subnet_cidr
     if not api.subnet_of(n.vnet_cidr):
@@ -317,8 +333,9 @@ def _aws_platform(stack: StackSettings) -> Iterator[Problem]:
     if aws is None or not region:
         return
     profile = s.resolved
-    zones = aws.network.zones_in(region, profile.az_count)
-    for i, pool in enumerate(aws.gpu_pools):
+    # Pinned network zones are checked here; the default ones come from EC2 when the program runs.
+    zones = aws.network.availability_zones or []
+    for i, pool in enumerate(aws.gpu_pools if zones else []):
         for j, zone in enumerate(pool.zones or []):
             if zone not in zones:
                 yield Problem(

@@ -192,6 +192,8 @@ class AzureWorkspace(Workspace):
     compute_vm_size: AzureVmSize = "Standard_DS3_v2"  # the AmlCompute cluster's nodes
     compute_max_nodes: int = Field(default=4, ge=1, le=100)  # the cluster always scales down to 0
     instance_vm_size: AzureVmSize = "Standard_DS3_v2"  # each user's compute instance
+    # Where a public workspace's users browse from: Studio reads storage and the vault from the browser.
+    public_access_cidrs: list[IPv4Network] = Field(default_factory=list)
 
 
 class AzureSettings(Model):
@@ -207,7 +209,7 @@ class Budget(Model):
     alert_emails: list[EmailStr] = Field(min_length=1)
     thresholds: list[int] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
     forecast_threshold: int = Field(default=100, ge=1, le=1000)
-    start_date: dt.date | None = None  # Azure budgets: the first of a month, never computed at run time
+    start_date: dt.date | None = None  # Azure budgets: None starts in the month of the first deploy
     per_cloud: dict[Cloud, float] = Field(default_factory=dict)
     peak_factor: float = Field(default=3.0, ge=1)
 

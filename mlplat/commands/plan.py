@@ -52,6 +52,8 @@ def plan(
     except SettingsError as error:
         fail(str(error))
 
+    from pulumi import RunError
+
     from mlplat.engine.mocks import DuplicateUrnError
     from mlplat.engine.plan import plan_stack
     from mlplat.engine.report import render_markdown, render_tree
@@ -68,9 +70,13 @@ def plan(
             )
     except DuplicateUrnError as error:  # the engine would refuse the preview the same way
         fail(f"{config.path.name}: {error}")
+    except RunError as error:  # a settings mistake the cloud's answers reveal (zones, offerings)
+        fail(str(error))
 
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
         sys.stdout.write((render_markdown(report) if markdown else render_tree(report)) + "\n")
-    raise typer.Exit(EXIT_FAILED if report["summary"]["mandatoryViolations"] else EXIT_OK)
+    summary = report["summary"]
+    failed = summary["mandatoryViolations"] or summary["constraintViolations"]
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)

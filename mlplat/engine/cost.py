@@ -641,6 +641,18 @@ def _iso_days(duration: object) -> float:
     return total
 
 
+def _aml_workspace(r: Resource, ctx: Context) -> Result:
+    """Azure ML managed network: FQDN outbound rules bring a managed Azure Firewall (Azure ML docs)."""
+    network = r.inputs.get("managedNetwork", {})
+    rules = network.get("outboundRules", {}) or {}
+    if not any(rule.get("type") == "FQDN" for rule in rules.values()):
+        return Estimate(0.0, 0.0, "no FQDN outbound rules: no managed firewall")
+    sku = network.get("firewallSku", "Standard")
+    if sku != "Basic":
+        return Missing(f"no azure price for a {sku} managed firewall")
+    return _fixed("azure", "firewallBasic", "managed Azure Firewall Basic")(r, ctx)
+
+
 ESTIMATORS: dict[str, Estimator] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _aws_node_group,
@@ -661,6 +673,7 @@ ESTIMATORS: dict[str, Estimator] = {
     "azure-native:privatedns:PrivateZone": _fixed("azure", "privateDnsZone", "private DNS zone"),
     "azure-native:containerregistry:Registry": _acr,
     "azure-native:machinelearningservices:Compute": _aml_compute,
+    "azure-native:machinelearningservices:Workspace": _aml_workspace,
     "azure-native:keyvault:Key": _key_vault_key,
 }
 
@@ -708,7 +721,6 @@ NO_FIXED_COST: dict[str, str] = {
     "azure-native:consumption:Budget": "free",
     "azure-native:insights:ActionGroup": "billed per notification",
     "azure-native:keyvault:Vault": "billed per operation",
-    "azure-native:machinelearningservices:Workspace": "free (its compute, storage and registry are priced)",
     "azure-native:managedidentity:UserAssignedIdentity": "free",
     "azure-native:monitor:DiagnosticSetting": "free (the destination bills ingestion)",
     "azure-native:network:NetworkSecurityGroup": "free",

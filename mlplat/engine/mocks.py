@@ -116,6 +116,12 @@ class RecordingMonitor(MockMonitor):
         self.recorded: list[RecordedResource] = []
         self._urns: set[str] = set()
         self.resource_outputs: dict[str, struct_pb2.Struct] = {}
+        self.invokes: list[tuple[str, struct_pb2.Struct]] = []  # (token, result): what the program read
+
+    def Invoke(self, request: Any) -> Any:
+        response = super().Invoke(request)
+        self.invokes.append((request.tok, getattr(response, "return")))
+        return response
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The URN the engine gives a registration: the whole chain of parent types, the root stack left out.

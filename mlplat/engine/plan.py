@@ -9,6 +9,7 @@ from typing import Any
 from infra.settings import StackSettings, load_settings
 from infra.settings.errors import SettingsError
 from mlplat.engine.analyzer import shared_pack
+from mlplat.engine.constraints import RULES, check_run
 from mlplat.engine.cost import estimate
 from mlplat.engine.program import PROJECT, run_program
 from mlplat.engine.report import build_report, struct_to_dict
@@ -84,6 +85,7 @@ def plan_stack(
     # Started first, the pack loads on the other core while the program runs.
     pack = shared_pack(pack_dir, stack=config.stack, project=PROJECT) if run_policies else None
     run = run_program(project_dir, config, preview=preview)
+    findings = check_run(run)
     providers = settings.providers
     regions = {
         "aws": providers.aws_region or "",
@@ -117,4 +119,5 @@ def plan_stack(
         cost=cost,
         outputs=outputs,
         warnings=run.warnings,
+        constraints=(len(RULES), findings),
     )

@@ -31,6 +31,7 @@ class ProgramRun:
     stack_urn: str
     warnings: list[str] = field(default_factory=list)
     stack_outputs: struct_pb2.Struct | None = None  # what the program exported, in wire form
+    invokes: list[tuple[str, struct_pb2.Struct]] = field(default_factory=list)  # reads, in wire form
 
 
 class _Collect(logging.Handler):
@@ -87,6 +88,7 @@ def run_in_mock_engine(
         stack_urn=stack_urn,
         warnings=collect.messages,
         stack_outputs=monitor.resource_outputs.get(stack_urn),
+        invokes=list(monitor.invokes),
     )
 
 

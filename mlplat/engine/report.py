@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 
 from mlplat.engine.analyzer import PolicyReport, Violation
+from mlplat.engine.constraints.common import Finding
 from mlplat.engine.cost import CostEstimate
 from mlplat.engine.recording import RecordedResource
 
@@ -51,6 +52,7 @@ def build_report(
     cost: CostEstimate,
     outputs: dict[str, Any],
     warnings: Sequence[str] = (),
+    constraints: tuple[int, Sequence[Finding]] = (0, ()),
 ) -> dict[str, Any]:
     violations = policy.violations if policy else []
     idle, peak = cost.total()
@@ -114,12 +116,14 @@ def build_report(
             ],
             "notEstimated": [{"urn": n.urn, "type": n.type, "reason": n.reason} for n in cost.not_estimated],
         },
+        "constraints": {"rules": constraints[0], "violations": [f.as_dict() for f in constraints[1]]},
         "outputs": outputs,
         "warnings": list(warnings),
         "summary": {
             "resources": len(resources),
             "mandatoryViolations": sum(v.level == "mandatory" for v in violations),
             "advisoryViolations": sum(v.level == "advisory" for v in violations),
+            "constraintViolations": len(constraints[1]),
         },
     }
 
@@ -150,7 +154,7 @@ def render_tree(report: dict[str, Any]) -> str:
     lines.append(f"     {'Type'.ljust(type_width)}  {'Name'.ljust(name_width)}  Plan")
     for type_, name, info in rows:
         lines.append(f" +   {type_.ljust(type_width)}  {name.ljust(name_width)}  create{info}")
-    lines += ["", *_policy_lines(report), "", *_cost_lines(report)]
+    lines += ["", *_constraint_lines(report), "", *_policy_lines(report), "", *_cost_lines(report)]
     if report["outputs"]:
         lines += ["", "Outputs:"]
         width = max(len(k) for k in report["outputs"])
@@ -163,9 +167,22 @@ def render_tree(report: dict[str, Any]) -> str:
         "Resources:",
         f"    + {s['resources']} to create",
         "",
+        f"Constraints: {s['constraintViolations']} violation(s) of what the clouds accept",
         f"Policies: {s['mandatoryViolations']} mandatory, {s['advisoryViolations']} advisory violation(s)",
     ]
     return "\n".join(lines)
+
+
+def _constraint_lines(report: dict[str, Any]) -> list[str]:
+    found = report["constraints"]["violations"]
+    lines = [
+        f"Constraints: {'❌' if found else '✅'} {report['constraints']['rules']} rules (docs/constraints.md)"
+    ]
+    for f in found:
+        lines.append(f"    - {f['rule']}  ({display_type(f['type'])}: {f['name']})")
+        lines.append(f"      {f['message']}")
+        lines.append(f"      source: {f['source']}")
+    return lines
 
 
 def _tree_rows(resources: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -236,7 +253,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     s = report["summary"]
     verdict = (
         "❌ blocked"
-        if s["mandatoryViolations"]
+        if s["mandatoryViolations"] or s["constraintViolations"]
         else ("⚠️ passes with warnings" if s["advisoryViolations"] else "✅ passes")
     )
     lines = [
@@ -247,6 +264,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"**{_usd(report['cost']['idleMonthly'])}**/month, peak **{_usd(report['cost']['peakMonthly'])}**/month",
         "",
     ]
+    if report["constraints"]["violations"]:
+        lines += ["| Constraint | Resource | Message | Source |", "| --- | --- | --- | --- |"]
+        for f in report["constraints"]["violations"]:
+            cells = [f["message"], f["source"]]
+            message, source = (c.replace("|", "\\|") for c in cells)
+            lines.append(f"| `{f['rule']}` | `{f['name']}` | {message} | {source} |")
+        lines.append("")
     if report["policy"]["violations"]:
         lines += ["| Level | Policy | Resource | Message |", "| --- | --- | --- | --- |"]
         for v in report["policy"]["violations"]:

@@ -56,6 +56,7 @@ def build(env: Env) -> None:
             tags=TAGS,
             keys=("storage", "etcd"),
             public_network_access=not env.private,
+            allowed_cidrs=() if env.private else ("203.0.113.0/24",),
             private_link=LINK,
             log_analytics_workspace_id="/workspaces/log",
             deletion_protection=env.private,
@@ -71,6 +72,7 @@ def build(env: Env) -> None:
             subscription_id=SUBSCRIPTION,
             replication="Standard_ZRS" if env.private else "Standard_LRS",
             public_network_access=not env.private,
+            allowed_cidrs=() if env.private else ("203.0.113.0/24",),
             private_link=LINK,
             customer_managed_key=vault.customer_managed_key("storage"),
             versioning=env.private,
@@ -152,7 +154,14 @@ def test_key_vault_uses_rbac_purge_protection_soft_delete_and_denies_the_network
     assert props["enableRbacAuthorization"] is True
     assert props["enablePurgeProtection"] is True
     assert (props["enableSoftDelete"], props["softDeleteRetentionInDays"]) == (True, 90)
-    assert props["networkAcls"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    # The public dev vault lets in only the workspace users' networks, prod none at all.
+    allowed = [{"value": "203.0.113.0/24"}] if stack == "dev" else None
+    expected = {
+        "defaultAction": "Deny",
+        "bypass": "AzureServices",
+        **({"ipRules": allowed} if allowed else {}),
+    }
+    assert props["networkAcls"] == expected
     assert props["tenantId"] == TENANT
     assert not props["enabledForDeployment"] and not props["enabledForTemplateDeployment"]
 
@@ -198,7 +207,9 @@ def test_storage_account_is_v2_tls12_https_only_without_public_blobs_or_shared_k
     assert inputs["enableHttpsTrafficOnly"] is True
     assert inputs["allowBlobPublicAccess"] is False
     assert inputs["allowSharedKeyAccess"] is False
-    assert inputs["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    rule = {"iPAddressOrRange": "203.0.113.0/24", "action": "Allow"}
+    allowed = {"ipRules": [rule]} if stack == "dev" else {}
+    assert inputs["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices", **allowed}
     assert inputs["encryption"]["requireInfrastructureEncryption"] is True
 
 

@@ -59,7 +59,6 @@ def build_foundation() -> None:
         KeysArgs(
             project=PROJECT,
             location="us-central1",
-            key_ring="mlplat-test",
             purposes={
                 "storage": {"storage": services.agents["storage"]},
                 "disks": {"compute": services.agents["compute"]},
@@ -100,6 +99,7 @@ def test_lazily_created_service_agents_are_created_after_their_apis(plan: Plan) 
     assert sorted(i.inputs["service"] for i in identities) == [
         "aiplatform.googleapis.com",
         "artifactregistry.googleapis.com",
+        "notebooks.googleapis.com",
         "pubsub.googleapis.com",
     ]
     services = {s.urn for s in plan.of_type("gcp:projects/service:Service")}
@@ -112,7 +112,7 @@ def test_lazily_created_service_agents_are_created_after_their_apis(plan: Plan) 
 
 def test_keys_rotate_every_90_days_and_are_protected(plan: Plan) -> None:
     keys = plan.of_type("gcp:kms/cryptoKey:CryptoKey")
-    assert sorted(k.inputs["name"] for k in keys) == ["disks", "storage"]
+    assert [k.name for k in keys] == ["keys-disks", "keys-storage"]
     for key in keys:
         assert key.inputs["rotationPeriod"] == "7776000s"
         assert key.inputs["purpose"] == "ENCRYPT_DECRYPT"
@@ -121,17 +121,32 @@ def test_keys_rotate_every_90_days_and_are_protected(plan: Plan) -> None:
     assert (ring.inputs["location"], ring.protect) == ("us-central1", True)
 
 
+def test_key_ring_and_keys_leave_their_names_to_autonaming_so_a_redeploy_after_destroy_succeeds(
+    plan: Plan,
+) -> None:
+    # Cloud KMS docs (resource lifecycle): key rings and keys can never be deleted, so a fixed name
+    # is taken for good once a stack is destroyed; autonaming gives each create a fresh suffix.
+    ring = plan.one("gcp:kms/keyRing:KeyRing")
+    keys = plan.of_type("gcp:kms/cryptoKey:CryptoKey")
+    assert [r.inputs.get("name") for r in [ring, *keys]] == [None, None, None]
+
+
+def _autonamed_key(purpose: str) -> str:
+    return rf"projects/{PROJECT}/locations/us-central1/keyRings/keys-ring-[0-9a-f]{{7}}/cryptoKeys/keys-{purpose}-[0-9a-f]{{7}}"
+
+
 def test_each_key_is_usable_only_by_the_google_agent_that_encrypts_with_it(plan: Plan) -> None:
     number = project_number(PROJECT)
     grants = {g.name: g.inputs for g in plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
+    key_ids = {name: grant.pop("cryptoKeyId") for name, grant in grants.items()}
+    assert re.fullmatch(_autonamed_key("storage"), key_ids["keys-storage-storage"])
+    assert re.fullmatch(_autonamed_key("disks"), key_ids["keys-disks-compute"])
     assert grants == {
         "keys-storage-storage": {
-            "cryptoKeyId": f"projects/{PROJECT}/locations/us-central1/keyRings/mlplat-test/cryptoKeys/storage",
             "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
             "member": f"serviceAccount:service-{number}@gs-project-accounts.iam.gserviceaccount.com",
         },
         "keys-disks-compute": {
-            "cryptoKeyId": f"projects/{PROJECT}/locations/us-central1/keyRings/mlplat-test/cryptoKeys/disks",
             "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
             "member": f"serviceAccount:service-{number}@compute-system.iam.gserviceaccount.com",
         },
@@ -140,9 +155,7 @@ def test_each_key_is_usable_only_by_the_google_agent_that_encrypts_with_it(plan:
 
 def test_rotation_longer_than_90_days_is_refused() -> None:
     with pytest.raises(ValueError, match="rotation_days must be between 1 and 90"):
-        KeysArgs(
-            project=PROJECT, location="us-central1", key_ring="r", purposes={}, labels={}, rotation_days=365
-        )
+        KeysArgs(project=PROJECT, location="us-central1", purposes={}, labels={}, rotation_days=365)
 
 
 # --- network ----------------------------------------------------------------------------------------------
@@ -258,6 +271,8 @@ def test_readme_example_runs_and_builds_a_keyed_bucket_that_waits_for_its_key_gr
     )
     bucket = plan.one("gcp:storage/bucket:Bucket")
     grant = plan.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
-    assert bucket.inputs["encryption"]["defaultKmsKeyName"].endswith("/cryptoKeys/storage")
+    assert re.search(
+        r"/cryptoKeys/example-keys-storage-[0-9a-f]{7}$", bucket.inputs["encryption"]["defaultKmsKeyName"]
+    )
     by_urn = {r.urn: r for r in plan.run.resources}
     assert grant.urn in by_urn[bucket.urn].dependencies

@@ -190,17 +190,19 @@ def test_one_rotated_key_per_purpose_each_usable_only_by_its_google_agent(
     dev: tuple[StackSettings, Plan],
 ) -> None:
     _, plan = dev
-    keys = {k.inputs["name"]: k for k in plan.of_type("gcp:kms/cryptoKey:CryptoKey")}
+    keys = {k.inputs["labels"]["purpose"]: k for k in plan.of_type("gcp:kms/cryptoKey:CryptoKey")}
     assert sorted(keys) == ["disks", "gke-secrets", "pubsub", "storage", "vertex"]
     assert {k.inputs["rotationPeriod"] for k in keys.values()} == {"7776000s"}
+    purpose_of = {k.urn: purpose for purpose, k in keys.items()}
     agents: dict[str, set[str]] = {}
     for grant in plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"):
-        purpose = grant.inputs["cryptoKeyId"].rsplit("/", 1)[-1]
-        agents.setdefault(purpose, set()).add(grant.inputs["member"].split("@")[1].split(".")[0])
+        [key] = grant.property_dependencies["cryptoKeyId"]
+        agents.setdefault(purpose_of[key], set()).add(grant.inputs["member"].split("@")[1].split(".")[0])
     assert agents == {
         "storage": {"gs-project-accounts", "gcp-sa-artifactregistry"},
         "vertex": {"gcp-sa-aiplatform"},
         "gke-secrets": {"container-engine-robot"},
-        "disks": {"compute-system"},
+        # Workbench encrypts its disks through the Notebooks agent too (Workbench CMEK docs).
+        "disks": {"compute-system", "gcp-sa-notebooks"},
         "pubsub": {"gcp-sa-pubsub"},
     }

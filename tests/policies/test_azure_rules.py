@@ -721,7 +721,9 @@ def _mixed_platform() -> None:
     )
     Budget(
         "budget",
-        BudgetArgs("ml-azure", group.resource_group_id, 100, dt.date(2026, 12, 1), ["a@example.com"]),
+        BudgetArgs(
+            "ml-azure", group.resource_group_id, 100, ["a@example.com"], start_date=dt.date(2026, 12, 1)
+        ),
     )
     azure_native.storage.StorageAccount(
         "loose",

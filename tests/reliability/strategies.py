@@ -54,7 +54,9 @@ def _base_section(cloud: str, profile: str) -> dict[str, Any]:
 
 
 @st.composite
-def gpu_pools(draw: st.DrawFn, cloud: Cloud, region_zones: list[str]) -> dict[str, Any]:
+def gpu_pools(
+    draw: st.DrawFn, cloud: Cloud, region_zones: list[str], zones_required: bool = False
+) -> dict[str, Any]:
     offered = sorted(name for name, acc in accelerators().items() if acc.shapes(cloud))
     accelerator = draw(st.sampled_from(offered))
     gpus = draw(st.sampled_from([s.gpus for s in accelerators()[accelerator].shapes(cloud)]))
@@ -74,7 +76,7 @@ def gpu_pools(draw: st.DrawFn, cloud: Cloud, region_zones: list[str]) -> dict[st
         "driverStrategy": st.sampled_from(["cloud-managed", "gpu-operator"]),
     }
     for key, strategy in optional.items():
-        if draw(st.booleans()):
+        if draw(st.booleans()) or (key == "zones" and zones_required):
             pool[key] = draw(strategy)
     if gpus != 1:
         pool["gpusPerNode"] = gpus
@@ -101,7 +103,9 @@ def cloud_section(draw: st.DrawFn, cloud: Cloud, profile: str, az_count: int) ->
         "gcp": [f"{_GCP_REGION}-{z}" for z in "abcf"],
         "azure": ["1", "2", "3"],
     }[cloud]
-    pools = draw(st.lists(gpu_pools(cloud, zones), max_size=3, unique_by=lambda p: p["name"]))
+    # A regional GKE cluster's GPU pools name their zones (the program cannot ask where a GPU is offered).
+    regional_gke = cloud == "gcp" and profile == "prod"
+    pools = draw(st.lists(gpu_pools(cloud, zones, regional_gke), max_size=3, unique_by=lambda p: p["name"]))
     if pools:
         section["gpuPools"] = pools
     elif draw(st.booleans()):
@@ -212,7 +216,6 @@ def stack_files(
     budget: dict[str, Any] = {
         "monthlyUsd": monthly,
         "alertEmails": draw(st.lists(emails, min_size=1, max_size=5, unique=True)),
-        "startDate": "2026-12-01",
     }
     if draw(st.booleans()):
         budget["thresholds"] = draw(st.lists(st.integers(1, 1000), min_size=1, max_size=4, unique=True))

@@ -117,7 +117,9 @@ def test_admin_that_is_not_an_iam_role_or_user_arn_is_refused(load_changed: Load
 
 
 def test_gpu_pool_zone_outside_the_network_is_refused(load_changed: LoadChanged) -> None:
-    message = error_for(load_changed, "dev", {"mlplat:aws.gpuPools.0.zones": ["us-east-1c"]})
+    # With pinned network zones the settings can tell; default zones come from EC2 (tests/constraints).
+    pinned = {"mlplat:aws.network.availabilityZones": ["us-east-1a", "us-east-1b"]}
+    message = error_for(load_changed, "dev", {**pinned, "mlplat:aws.gpuPools.0.zones": ["us-east-1c"]})
     assert message == (
         "Pulumi.dev.yaml: mlplat:aws.gpuPools[0].zones[0]: us-east-1c is not one of the network's zones "
         "(us-east-1a, us-east-1b)"

@@ -303,7 +303,67 @@ def _session_context(args: dict[str, Any], _ctx: MockContext) -> dict[str, Any]:
     }
 
 
+# Service-linked roles live under /aws-service-role/<service>/ (IAM User Guide, service-linked roles).
+_SERVICE_LINKED = {"AWSServiceRoleForAutoScaling": "autoscaling.amazonaws.com"}
+
+
+def _get_role(args: dict[str, Any], _ctx: MockContext) -> dict[str, Any]:
+    """An existing role, as IAM GetRole answers; the offline account already has its service-linked roles."""
+    name = str(args.get("name", ""))
+    service = _SERVICE_LINKED.get(name)
+    path = f"/aws-service-role/{service}/" if service else "/"
+    return {
+        "id": name,
+        "name": name,
+        "path": path,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}",
+        "uniqueId": f"AROA{short_hash(name, 17).upper()}",
+    }
+
+
+# EC2 DescribeAvailabilityZones: zone names per region are not always a, b, c (zone ids map per account).
+_ZONE_LETTERS = {"us-east-1": "abcdef", "us-west-2": "abcd", "ap-northeast-1": "acd"}
+# EC2 DescribeInstanceTypeOfferings: older zones lack newer families; us-east-1e offers no GPU instances.
+_NO_GPU_ZONES = {"us-east-1e"}
+_GPU_FAMILIES = ("g4dn.", "g5.", "g6.", "g6e.", "p3.", "p4d.", "p4de.", "p5.")
+
+
+def _zones(ctx: MockContext) -> list[str]:
+    return [f"{ctx.aws_region}{z}" for z in _ZONE_LETTERS.get(ctx.aws_region, "abc")]
+
+
+def _availability_zones(args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
+    names = _zones(ctx)
+    return {
+        "id": ctx.aws_region,
+        "names": names,
+        "zoneIds": [f"use1-az{i + 1}" for i in range(len(names))],
+        "groupNames": [ctx.aws_region] * len(names),
+    }
+
+
+def _instance_type_offerings(args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
+    wanted = [
+        v for f in args.get("filters") or [] if f.get("name") == "instance-type" for v in f.get("values", [])
+    ]
+    rows = [
+        (t, zone)
+        for t in wanted
+        for zone in _zones(ctx)
+        if not (t.startswith(_GPU_FAMILIES) and zone in _NO_GPU_ZONES)
+    ]
+    return {
+        "id": ctx.aws_region,
+        "instanceTypes": [t for t, _ in rows],
+        "locations": [z for _, z in rows],
+        "locationTypes": ["availability-zone"] * len(rows),
+    }
+
+
 CALLS: dict[str, CallFn] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
+    "aws:iam/getRole:getRole": _get_role,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getRegion:getRegion": _region,

@@ -148,6 +148,13 @@ def _ml_workspace(own: str, inputs: Outputs, ctx: MockContext) -> Outputs:
     }
 
 
+def _ml_compute(own: str, inputs: Outputs, ctx: MockContext) -> Outputs:
+    """A compute with a system-assigned identity gets its principal, as the workspace does."""
+    if not isinstance(inputs.get("identity"), dict):
+        return {}
+    return _merged(inputs, "identity", {"principalId": uuid_from(own + "principal"), "tenantId": TENANT_ID})
+
+
 def _managed_cluster(own: str, inputs: Outputs, ctx: MockContext) -> Outputs:
     host = f"{own}-{short_hash(own, 8)}"
     kubelet = f"{own}-agentpool"
@@ -246,6 +253,7 @@ OUTPUTS: dict[str, OutputFn] = {
         "Microsoft.MachineLearningServices/computes",
         "computeName",
         parents=(("workspaces", "workspaceName"),),
+        extra=_ml_compute,
     ),
     "azure-native:containerservice:ManagedCluster": arm(
         "Microsoft.ContainerService/managedClusters", "resourceName", extra=_managed_cluster
