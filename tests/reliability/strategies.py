@@ -336,7 +336,11 @@ def mistakes(draw: st.DrawFn) -> tuple[StackFile, Mistake]:
 
 def _unknown_key(draw: st.DrawFn, file: StackFile) -> Mistake:
     """A key the model does not have: added beside the known ones, or a known one misspelt (renamed)."""
-    places = [(p, v) for p, v in _nodes(file.config) if isinstance(v, dict) and p[-1] not in _FREE_FORM]
+    places = [
+        (p, v)
+        for p, v in _nodes(file.config)
+        if isinstance(v, dict) and str(p[-1]).removeprefix("mlplat:") not in _FREE_FORM
+    ]
     path, node = draw(st.sampled_from(places))
     known = str(draw(st.sampled_from(sorted(node)))) if node else "name"
     key = draw(st.sampled_from([f"{known}s", f"{known}_", f"x{known.capitalize()}"]))
