@@ -187,7 +187,12 @@ def check_plan(
         if key.endswith("Kubeconfig"):
             assert value == "[secret]", key
     providers = [r for r in resources if r["type"] == "pulumi:providers:kubernetes"]
-    clusters = [c for c in settings_.clouds if getattr(settings_, c).kubernetes.enabled]
+    # The in-cluster layer (and its Kubernetes provider) exists on every cluster with GPU pools.
+    clusters = [
+        c
+        for c in settings_.clouds
+        if getattr(settings_, c).kubernetes.enabled and getattr(settings_, c).gpu_pools
+    ]
     assert len(providers) >= len(clusters)
     assert all(p["inputs"]["kubeconfig"] == "[secret]" for p in providers)
 
