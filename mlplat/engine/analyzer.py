@@ -371,10 +371,19 @@ def _is_judged(resource: RecordedResource) -> bool:
 
 
 def _options(resource: RecordedResource) -> apb.AnalyzerResourceOptions:
+    """The options the engine passes with each resource (pulumi/pulumi `pkg/resource/plugin/analyzer_plugin.go`)."""
+    create, update, delete = resource.custom_timeouts
     return apb.AnalyzerResourceOptions(
         protect=resource.protect,
+        ignoreChanges=resource.ignore_changes,
+        deleteBeforeReplace=bool(resource.delete_before_replace),
+        deleteBeforeReplaceDefined=resource.delete_before_replace is not None,
+        additionalSecretOutputs=resource.additional_secret_outputs,
+        aliases=resource.aliases,
         parent=resource.parent,
-        customTimeouts=apb.AnalyzerResourceOptions.CustomTimeouts(),
+        customTimeouts=apb.AnalyzerResourceOptions.CustomTimeouts(
+            create=create, update=update, delete=delete
+        ),
     )
 
 
