@@ -192,4 +192,9 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         self.resource_outputs[request.urn] = request.outputs
+        # A component's (and the stack's) state is what it registers as outputs.
+        for recorded in reversed(self.recorded):
+            if recorded.urn == request.urn and not recorded.custom:
+                recorded.outputs = request.outputs
+                break
         return super().RegisterResourceOutputs(request)

@@ -330,6 +330,8 @@ def test_the_resource_options_a_program_sets_reach_the_rules_as_the_engine_sends
     (tmp_path / "__main__.py").write_text(
         "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy\n"
         "def show(args, report):\n"
+        "    if args.resource_type != 'test:index:Thing':\n"
+        "        return\n"
         "    o = args.opts\n"
         "    t = o.custom_timeouts\n"
         "    report(repr((sorted(o.ignore_changes), o.delete_before_replace, list(o.aliases),\n"
@@ -371,3 +373,43 @@ def test_the_resource_options_a_program_sets_reach_the_rules_as_the_engine_sends
             )
         )
     ]
+
+
+def test_every_registration_is_analysed_and_the_stack_rules_see_outputs_as_in_the_engine(
+    tmp_path: Path,
+) -> None:
+    """Analyze meets the stack and components too (with inputs); AnalyzeStack sees each resource's outputs."""
+    import pulumi
+
+    from mlplat.engine.program import run_in_mock_engine
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text(
+        "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy\n"
+        "def seen(args, report):\n"
+        "    report('analyzed ' + args.resource_type)\n"
+        "def state(args, report):\n"
+        "    for r in args.resources:\n"
+        "        if r.resource_type == 'test:index:Box':\n"
+        "            report('outputs ' + repr(sorted(r.props.items())), r.urn)\n"
+        "PolicyPack('seen', [ResourceValidationPolicy('seen', 'seen', seen), StackValidationPolicy('state', 'state', state)],"
+        " EnforcementLevel.ADVISORY)\n"
+    )
+
+    def body() -> None:
+        box = pulumi.ComponentResource("test:index:Box", "box")
+        pulumi.CustomResource(
+            "test:index:Thing", "thing", {"size": 1}, opts=pulumi.ResourceOptions(parent=box)
+        )
+        box.register_outputs({"answer": 42})
+
+    run = run_in_mock_engine(body, stack="dev", config={})
+    report = run_policy_pack(run.resources, pack_dir=tmp_path, stack="dev", project=PROJECT, config_file=None)
+
+    analyzed = {v.message for v in report.violations if v.policy == "seen"}
+    assert analyzed == {
+        "analyzed pulumi:pulumi:Stack",
+        "analyzed test:index:Box",
+        "analyzed test:index:Thing",
+    }
+    assert [v.message for v in report.violations if v.policy == "state"] == ["outputs [('answer', 42.0)]"]
