@@ -39,7 +39,6 @@ RPC_TIMEOUT_SECONDS = 120.0
 # The pack ignores the engine address (it only matters to the real engine's callbacks).
 _ENGINE_ADDRESS = "127.0.0.1:0"
 _STACK_TYPE = "pulumi:pulumi:Stack"
-_PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 _MAX_MESSAGE_BYTES = 400 * 1024 * 1024  # the SDK's own gRPC limit
 _STDERR_TAIL_CHARS = 4000
 _ANALYZE_IN_FLIGHT = 8
@@ -362,19 +361,28 @@ def _drive(
 
 
 def _is_judged(resource: RecordedResource) -> bool:
-    """Custom resources other than providers; the stack and components are never analyzed."""
-    return (
-        resource.custom
-        and resource.type != _STACK_TYPE
-        and not resource.type.startswith(_PROVIDER_TYPE_PREFIX)
-    )
+    """Every registration meets Analyze, the stack, components and providers included, as in the engine.
+
+    The engine (pulumi/pulumi `pkg/resource/deploy`, `analyzeResource`) analyses each resource it
+    steps, custom or not, with its inputs; rules that judge a type simply ignore the others.
+    """
+    return bool(resource.urn)
 
 
 def _options(resource: RecordedResource) -> apb.AnalyzerResourceOptions:
+    """The options the engine passes with each resource (pulumi/pulumi `pkg/resource/plugin/analyzer_plugin.go`)."""
+    create, update, delete = resource.custom_timeouts
     return apb.AnalyzerResourceOptions(
         protect=resource.protect,
+        ignoreChanges=resource.ignore_changes,
+        deleteBeforeReplace=bool(resource.delete_before_replace),
+        deleteBeforeReplaceDefined=resource.delete_before_replace is not None,
+        additionalSecretOutputs=resource.additional_secret_outputs,
+        aliases=resource.aliases,
         parent=resource.parent,
-        customTimeouts=apb.AnalyzerResourceOptions.CustomTimeouts(),
+        customTimeouts=apb.AnalyzerResourceOptions.CustomTimeouts(
+            create=create, update=update, delete=delete
+        ),
     )
 
 
@@ -393,11 +401,10 @@ def _provider(
 def _stack_resource(
     resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
 ) -> apb.AnalyzerResource:
-    # AnalyzeStack sees final state: the inputs with the computed outputs laid over them.
+    # AnalyzeStack sees final state: a resource's outputs (for a component or the stack, what it
+    # registered as outputs), not its inputs (pulumi/pulumi `pkg/resource/deploy`, stateToAnalyzerResource).
     properties = struct_pb2.Struct()
-    properties.CopyFrom(resource.inputs)
-    for key, value in resource.outputs.fields.items():
-        properties.fields[key].CopyFrom(value)
+    properties.CopyFrom(resource.outputs)
     return apb.AnalyzerResource(
         urn=resource.urn,
         type=resource.type,

@@ -13,6 +13,7 @@ document naming an ARN) is unknown too.
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 from typing import Any
 
@@ -104,6 +105,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return handler(dict(args.args), self.ctx), []
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_DURATION_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _seconds(duration: str) -> float:
+    """A custom timeout ("1h30m", "90s") in seconds, as the engine converts it for the analyzer; 0 if unset."""
+    return sum(float(n) * _DURATION_SECONDS[unit] for n, unit in _DURATION_PART.findall(duration or ""))
+
+
 class DuplicateUrnError(RuntimeError):
     """Two resources were registered with the same type, name and parent."""
 
@@ -159,10 +169,38 @@ class RecordingMonitor(MockMonitor):
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 outputs=response.object,
+                ignore_changes=list(request.ignoreChanges),
+                delete_before_replace=(
+                    bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None
+                ),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                aliases=self._alias_urns(request),
+                custom_timeouts=(
+                    _seconds(request.customTimeouts.create),
+                    _seconds(request.customTimeouts.update),
+                    _seconds(request.customTimeouts.delete),
+                ),
             )
         )
         return response
 
+    def _alias_urns(self, request: Any) -> list[str]:
+        """Every alias as a URN, as the engine resolves alias specs (a missing part is the resource's own)."""
+        urns = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
+        return urns
+
     def RegisterResourceOutputs(self, request: Any) -> Any:
         self.resource_outputs[request.urn] = request.outputs
+        # A component's (and the stack's) state is what it registers as outputs.
+        for recorded in reversed(self.recorded):
+            if recorded.urn == request.urn and not recorded.custom:
+                recorded.outputs = request.outputs
+                break
         return super().RegisterResourceOutputs(request)

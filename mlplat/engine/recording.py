@@ -23,3 +23,9 @@ class RecordedResource:
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     outputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)  # the mock's computed state
+    # Resource options the engine passes on to the analyzer (AnalyzerResourceOptions).
+    ignore_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool | None = None  # None: not set by the program
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # alias URNs
+    custom_timeouts: tuple[float, float, float] = (0.0, 0.0, 0.0)  # create, update, delete in seconds

@@ -318,3 +318,98 @@ def test_pack_that_fails_to_load_reports_its_exit_status_and_stderr(tmp_path: Pa
         PolicyPackError, match=r"(?s)exited with status 1 before reporting its port.*rules failed"
     ):
         run_policy_pack([], pack_dir=tmp_path, stack=STACK, project=PROJECT, config_file=None)
+
+
+def test_the_resource_options_a_program_sets_reach_the_rules_as_the_engine_sends_them(tmp_path: Path) -> None:
+    """ignoreChanges, deleteBeforeReplace, aliases, customTimeouts and additionalSecretOutputs, as a rule sees them."""
+    import pulumi
+
+    from mlplat.engine.program import run_in_mock_engine
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text(
+        "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy\n"
+        "def show(args, report):\n"
+        "    if args.resource_type != 'test:index:Thing':\n"
+        "        return\n"
+        "    o = args.opts\n"
+        "    t = o.custom_timeouts\n"
+        "    report(repr((sorted(o.ignore_changes), o.delete_before_replace, list(o.aliases),\n"
+        "                 (t.create_seconds, t.update_seconds, t.delete_seconds), list(o.additional_secret_outputs))))\n"
+        "PolicyPack('options', [ResourceValidationPolicy('show', 'show options', show)], EnforcementLevel.ADVISORY)\n"
+    )
+
+    def body() -> None:
+        pulumi.CustomResource(
+            "test:index:Thing",
+            "thing",
+            {"size": 1},
+            opts=pulumi.ResourceOptions(
+                ignore_changes=["size", "tags"],
+                delete_before_replace=True,
+                aliases=[
+                    "urn:pulumi:dev::mlplat::test:index:Thing::old-thing",
+                    pulumi.Alias(name="older-thing"),
+                ],
+                custom_timeouts=pulumi.CustomTimeouts(create="1h30m", delete="90s"),
+                additional_secret_outputs=["password"],
+            ),
+        )
+
+    run = run_in_mock_engine(body, stack="dev", config={})
+    report = run_policy_pack(run.resources, pack_dir=tmp_path, stack="dev", project=PROJECT, config_file=None)
+
+    assert [v.message for v in report.violations] == [
+        repr(
+            (
+                ["size", "tags"],
+                True,
+                [
+                    "urn:pulumi:dev::mlplat::test:index:Thing::old-thing",
+                    "urn:pulumi:dev::mlplat::test:index:Thing::older-thing",
+                ],
+                (5400.0, 0.0, 90.0),
+                ["password"],
+            )
+        )
+    ]
+
+
+def test_every_registration_is_analysed_and_the_stack_rules_see_outputs_as_in_the_engine(
+    tmp_path: Path,
+) -> None:
+    """Analyze meets the stack and components too (with inputs); AnalyzeStack sees each resource's outputs."""
+    import pulumi
+
+    from mlplat.engine.program import run_in_mock_engine
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text(
+        "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy\n"
+        "def seen(args, report):\n"
+        "    report('analyzed ' + args.resource_type)\n"
+        "def state(args, report):\n"
+        "    for r in args.resources:\n"
+        "        if r.resource_type == 'test:index:Box':\n"
+        "            report('outputs ' + repr(sorted(r.props.items())), r.urn)\n"
+        "PolicyPack('seen', [ResourceValidationPolicy('seen', 'seen', seen), StackValidationPolicy('state', 'state', state)],"
+        " EnforcementLevel.ADVISORY)\n"
+    )
+
+    def body() -> None:
+        box = pulumi.ComponentResource("test:index:Box", "box")
+        pulumi.CustomResource(
+            "test:index:Thing", "thing", {"size": 1}, opts=pulumi.ResourceOptions(parent=box)
+        )
+        box.register_outputs({"answer": 42})
+
+    run = run_in_mock_engine(body, stack="dev", config={})
+    report = run_policy_pack(run.resources, pack_dir=tmp_path, stack="dev", project=PROJECT, config_file=None)
+
+    analyzed = {v.message for v in report.violations if v.policy == "seen"}
+    assert analyzed == {
+        "analyzed pulumi:pulumi:Stack",
+        "analyzed test:index:Box",
+        "analyzed test:index:Thing",
+    }
+    assert [v.message for v in report.violations if v.policy == "state"] == ["outputs [('answer', 42.0)]"]

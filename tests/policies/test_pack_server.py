@@ -141,7 +141,6 @@ def test_the_servicer_judges_a_stack_exactly_as_the_sdks_own_servicer() -> None:
             provider=analyzer._provider(r, by_urn),
         )
         for r in run.resources
-        if analyzer._is_judged(r)
     ]
     stack = apb.AnalyzeStackRequest(resources=[analyzer._stack_resource(r, by_urn) for r in run.resources])
     configure = apb.ConfigureAnalyzerRequest(
