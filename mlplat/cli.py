@@ -6,6 +6,7 @@ from mlplat.app import app
 from mlplat.commands import bootstrap as _bootstrap  # noqa: F401  (registers `mlplat bootstrap aws`)
 from mlplat.commands import cost_table, diff, plan, policy_docs, promote  # noqa: F401  (importing registers the commands)
 from mlplat.commands import preflight as _preflight  # noqa: F401  (registers `mlplat preflight`)
+from mlplat.commands import release as _release  # noqa: F401  (registers `mlplat release check|parts`)
 
 
 def main() -> None:

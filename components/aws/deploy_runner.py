@@ -18,8 +18,9 @@ import pulumi_aws as aws
 
 from components.aws import iam
 
-# CodeBuild's curated Amazon Linux image: git, Python, node and the AWS CLI v2 (`aws eks get-token`).
-RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+# CodeBuild's curated Ubuntu 22.04 image: git, node and the AWS CLI v2 (`aws eks get-token`); actions/setup-python
+# supports Ubuntu runners.
+RUNNER_IMAGE = "aws/codebuild/standard:7.0"
 
 
 def deploy_runner_project(project: str, stack: str) -> str:
