@@ -38,15 +38,15 @@ def promote(
 
     try:
         deployed = deployed_source(project_dir, source, from_ref)
-        if deployed is None:
-            err.print(f"no deployed/{source} tag: promoting the working tree's Pulumi.{source}.yaml")
-        else:
-            err.print(f"promoting Pulumi.{source}.yaml as {source} runs it ({deployed[0]})")
         promotion = prepare(project_dir, source, target, deployed[1] if deployed else None)
         config = parse_stack_config(promotion.new_text, target, promotion.path)
         settings = load_settings(target, config.config, config.secret_keys)
     except (PromotionError, SettingsError) as error:
         fail(str(error))
+    if deployed is None:
+        err.print(f"no deployed/{source} tag: promoting the working tree's Pulumi.{source}.yaml")
+    else:
+        err.print(f"promoting Pulumi.{source}.yaml as {source} runs it ({deployed[0]})")
     if not promotion.changed:
         err.print(f"{promotion.path.name} already has {source}'s promotable settings; nothing to do.")
         return
