@@ -74,7 +74,9 @@ def test_missing_gpu_quota_warns_that_scale_up_is_blocked_and_names_the_quota_an
     assert not result.failed
 
 
-def test_missing_gpu_quota_fails_when_the_deploy_itself_starts_gpu_nodes(tmp_path: Path, stub: Stubber) -> None:
+def test_missing_gpu_quota_fails_when_the_deploy_itself_starts_gpu_nodes(
+    tmp_path: Path, stub: Stubber
+) -> None:
     stub.add_response("get_service_quota", applied_quota(G_SPOT, 0.0), asked(G_SPOT))
 
     result = preflight(settings(tmp_path, {**T4, "minNodes": 1}), stub)
