@@ -123,6 +123,10 @@ def test_reviewers_approve_after_the_preview_and_before_the_first_up() -> None:
     for part in ("aws-cluster", "azure-cluster"):
         assert "platform" in jobs[part]["needs"]
         assert "needs.platform.result == 'success'" in jobs[part]["if"]
+        # The previewer holds no Kubernetes rights: in-cluster layers are shown by the offline plan.
+        assert "inputs.command == 'up'" in jobs[part]["if"]
+    plan = next(s for s in steps(jobs["parts"]) if "mlplat plan" in s.get("run", ""))
+    assert plan["shell"] == "bash" and '--markdown | tee -a "$GITHUB_STEP_SUMMARY"' in plan["run"]
 
 
 def test_deploys_sign_in_as_their_stacks_environment_and_previews_as_the_previewer() -> None:
