@@ -23,6 +23,7 @@ from components.aws import (
     SecureBucketArgs,
     SystemNodes,
 )
+from components.aws.deploy_runner import DeployRunner, DeployRunnerArgs, deploy_runner_project
 from components.common.gpu import GpuPoolSpec
 from components.common.naming import physical_name
 from infra.gpu import gpu_pool_specs
@@ -72,7 +73,8 @@ def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -
     if aws.kubernetes.enabled:
         keys["eks-secrets"] = _key(ctx, "eks-secrets")
         keys["eks-volumes"] = _key(ctx, "eks-volumes", autoscaling_volumes=True)
-        cluster = _cluster(ctx, network, keys["eks-secrets"], keys["eks-volumes"], logs_key)
+        runner = _deploy_runner(ctx, network, logs_key)
+        cluster = _cluster(ctx, network, keys["eks-secrets"], keys["eks-volumes"], logs_key, runner)
         pulumi.export("awsClusterName", cluster.cluster_name)
         pulumi.export("awsClusterEndpoint", cluster.endpoint)
         pulumi.export("awsKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
@@ -256,8 +258,35 @@ def _workspace(
     )
 
 
+def _deploy_runner(ctx: _Context, network: Network, logs_key: KmsKey) -> DeployRunner | None:
+    """Where this stack's deploy job runs, so it reaches a private EKS API (README "Where each deploy runs")."""
+    runner = ctx.aws.kubernetes.deploy_runner
+    if runner is None:
+        return None
+    built = DeployRunner(
+        f"{ctx.prefix}-deploy-runner",
+        DeployRunnerArgs(
+            project_name=deploy_runner_project(pulumi.get_project(), ctx.stack.stack),
+            repository_url=runner.repository,
+            connection_arn=runner.connection_arn,
+            vpc_id=network.vpc_id,
+            subnet_ids=list(network.private_subnet_ids_by_zone.values()),
+            logs_kms_key_arn=logs_key.arn,
+            tags=ctx.tags,
+            log_retention_days=ctx.profile.log_retention_days,
+        ),
+    )
+    pulumi.export("awsDeployRunnerProject", built.project_name)
+    return built
+
+
 def _cluster(
-    ctx: _Context, network: Network, secrets_key: KmsKey, volumes_key: KmsKey, logs_key: KmsKey
+    ctx: _Context,
+    network: Network,
+    secrets_key: KmsKey,
+    volumes_key: KmsKey,
+    logs_key: KmsKey,
+    runner: DeployRunner | None,
 ) -> EksCluster:
     kube = ctx.aws.kubernetes
     private = ctx.profile.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
@@ -277,6 +306,7 @@ def _cluster(
             public_access_cidrs=[] if private else [str(c) for c in kube.public_access_cidrs],
             log_retention_days=ctx.profile.log_retention_days,
             admin_principal_arns=list(kube.admin_principal_arns),
+            api_client_security_group_ids=[runner.security_group_id] if runner else [],
             system_nodes=SystemNodes(
                 instance_type=system.instance_type
                 or SYSTEM_INSTANCE_TYPES[ctx.profile.system_node_class]["aws"],

@@ -39,6 +39,7 @@ from components.azure import (
     StorageAccountArgs,
     SystemPool,
 )
+from components.azure.deploy_runner import runner_network_settings
 from components.azure.private_link import PRIVATE_DNS_ZONES
 from components.common.naming import RULES, physical_name
 from infra.gpu import gpu_pool_specs
@@ -117,6 +118,9 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
     }
     if vnet_integration:
         subnets["apiserver"] = str(n.api_server_subnet_cidr)
+    runner = kube.deploy_runner if kube.enabled else None
+    if runner is not None:
+        subnets["runners"] = str(runner.subnet_cidr)
     network = Network(
         f"{prefix}-net",
         NetworkArgs(
@@ -310,8 +314,29 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
         pulumi.export("azureClusterName", cluster.cluster_name)
         pulumi.export("azureKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
         pulumi.export("azureGpuPools", cluster.gpu_pool_names)
+        if runner is not None:
+            # The deploy job for this cluster runs here (README "Where each deploy runs").
+            settings = runner_network_settings(
+                f"{prefix}-deploy-runner",
+                resource_group_name=rg,
+                location=location,
+                settings_name=f"{prefix}-deploy-runners",
+                subnet_id=network.subnet_ids["runners"],
+                github_business_id=runner.github_business_id,
+                tags=tags,
+            )
+            # The id GitHub's network configuration asks for (the resource's GitHubId tag).
+            pulumi.export(
+                "azureDeployRunnerGitHubId", settings.tags.apply(lambda t: (t or {}).get("GitHubId", ""))
+            )
         pools = gpu_pool_specs("azure", azure.gpu_pools, profile)
         if pools:
+            # In-cluster objects need the deployer's Kubernetes rights, granted with the cluster.
             build_gpu_stack(
-                stack, "azure", kubeconfig=cluster.kubeconfig, pools=pools, tags=tags, depends_on=[cluster]
+                stack,
+                "azure",
+                kubeconfig=cluster.kubeconfig,
+                pools=pools,
+                tags=tags,
+                depends_on=[cluster, cluster.deployer_access],
             )

@@ -13,6 +13,7 @@ from mlplat.commands import (  # noqa: F401  (importing registers the commands)
     promote,
 )
 from mlplat.commands import preflight as _preflight  # noqa: F401  (registers `mlplat preflight`)
+from mlplat.commands import release as _release  # noqa: F401  (registers `mlplat release check|parts`)
 
 
 def main() -> None:

@@ -64,6 +64,8 @@ class EksClusterArgs:
     log_types: Sequence[str] = DEFAULT_LOG_TYPES
     log_retention_days: int = 365
     admin_principal_arns: Sequence[str] = ()
+    # Security groups whose members may call the private API endpoint (the deploy runner's).
+    api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     grant_deployer_admin: bool = True  # the identity running `pulumi up` manages what runs in the cluster
     system_nodes: SystemNodes = SystemNodes()
     gpu_pools: Sequence[GpuPoolSpec] = field(default_factory=tuple)
@@ -219,6 +221,7 @@ class EksCluster(pulumi.ComponentResource):
         )
 
         self._access(name, args, cluster_name, account)
+        self._api_clients(name, args)
         node_role = self._node_role(name, tags)
         early = self._addons_before_nodes(name, args, cluster_name, issuer, tags)
         # pulumi_aws.eks.NodeGroup docs: the role's permissions are created before and deleted after the nodes.
@@ -339,6 +342,25 @@ class EksCluster(pulumi.ComponentResource):
                     principal_arn=entry.principal_arn,
                     policy_arn=_CLUSTER_ADMIN,
                     access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _api_clients(self, name: str, args: EksClusterArgs) -> None:
+        """The private endpoint answers only what the cluster security group admits; admit HTTPS from the
+        deploy runner (EKS docs, "Cluster private endpoint": allow 443 from the clients' security group)."""
+        cluster_sg = self.cluster.vpc_config.cluster_security_group_id
+        for i, client in enumerate(args.api_client_security_group_ids):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-client-{i}",
+                aws.vpc.SecurityGroupIngressRuleArgs(
+                    security_group_id=cluster_sg.apply(lambda sg: sg or ""),
+                    referenced_security_group_id=client,
+                    ip_protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    description="Kubernetes API from the deploy runner",
+                    tags=dict(args.tags),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
@@ -10,6 +11,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_azure_native as azure_native
+import yaml
 
 from components.azure.diagnostics import send_logs
 from components.azure.keyvault import CustomerManagedKey
@@ -74,6 +76,25 @@ def gpu_agent_pool_name(pool: str) -> str:
     return physical_name("azure-agent-pool", "gpu", pool)
 
 
+def non_interactive_kubeconfig(kubeconfig: str) -> str:
+    """AKS's user kubeconfig signs in with `kubelogin --login devicecode`, which waits for a human; rewrite
+    every kubelogin user to `--login azurecli`, which takes the token of the `az login` the pipeline made
+    (what `kubelogin convert-kubeconfig -l azurecli` does; https://azure.github.io/kubelogin/concepts/login-modes/azurecli.html).
+    """
+    config = yaml.safe_load(kubeconfig)
+    for user in config.get("users") or []:
+        exec_ = (user.get("user") or {}).get("exec")
+        if not exec_ or exec_.get("command") != "kubelogin":
+            continue
+        args = list(exec_.get("args") or [])
+        server_id = args[args.index("--server-id") + 1] if "--server-id" in args else None
+        if server_id is None:
+            raise ValueError(f"kubeconfig user {user.get('name')}: kubelogin without --server-id")
+        exec_["args"] = ["get-token", "--login", "azurecli", "--server-id", server_id]
+        exec_["interactiveMode"] = "Never"
+    return json.dumps(config, indent=2)
+
+
 def _validate(name: str, args: AksClusterArgs) -> None:
     if not args.private_cluster and not args.authorized_ip_ranges:
         raise ValueError(f"{name}: a public API server needs authorized_ip_ranges (never open to all)")
@@ -91,6 +112,7 @@ class AksCluster(pulumi.ComponentResource):
     kubelet_object_id: pulumi.Output[str]
     gpu_pool_names: pulumi.Output[list[str]]
     kubeconfig: pulumi.Output[str]
+    deployer_access: azure_native.authorization.RoleAssignment  # in-cluster resources wait for it
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:azure:AksCluster", name, None, opts)
@@ -229,6 +251,19 @@ class AksCluster(pulumi.ComponentResource):
                 categories=AUDIT_LOG_CATEGORIES,
             )
 
+        # Azure RBAC decides Kubernetes rights: the identity running `pulumi up` gets cluster admin, as the
+        # EKS deployer gets AmazonEKSClusterAdminPolicy, so the in-cluster layer needs no hand-made grant.
+        deployer = azure_native.authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        self.deployer_access = assign_role(
+            f"{name}-deployer",
+            role="Azure Kubernetes Service RBAC Cluster Admin",
+            scope=self.cluster.id,
+            principal_id=deployer.object_id,
+            subscription_id=args.subscription_id,
+            parent=self,
+        )
         # Local accounts are off, so this is a user kubeconfig that signs in with Entra ID (kubelogin).
         credentials = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=rg,
@@ -237,7 +272,9 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         self.kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(lambda configs: base64.b64decode(configs[0].value).decode())
+            credentials.kubeconfigs.apply(
+                lambda configs: non_interactive_kubeconfig(base64.b64decode(configs[0].value).decode())
+            )
         )
         self.cluster_id = self.cluster.id
         self.cluster_name = cluster_name

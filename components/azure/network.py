@@ -11,9 +11,13 @@ import pulumi_azure_native as azure_native
 from components.azure.private_link import PRIVATE_DNS_ZONES, PrivateLink
 
 SUBNETS = ("aks", "compute", "endpoints")  # always present
-OPTIONAL_SUBNETS = ("apiserver",)  # AKS API server VNet integration, when the cluster uses it
-_NAT_SUBNETS = ("aks", "compute")  # private endpoints and the API server never initiate egress
-_DELEGATIONS = {"apiserver": "Microsoft.ContainerService/managedClusters"}
+# AKS API server VNet integration, when the cluster uses it; GitHub-hosted deploy runners, when configured.
+OPTIONAL_SUBNETS = ("apiserver", "runners")
+_NAT_SUBNETS = ("aks", "compute", "runners")  # private endpoints and the API server never initiate egress
+_DELEGATIONS = {
+    "apiserver": "Microsoft.ContainerService/managedClusters",
+    "runners": "GitHub.Network/networkSettings",
+}
 
 
 @dataclass(frozen=True)

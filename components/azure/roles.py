@@ -9,6 +9,7 @@ import pulumi_azure_native as azure_native
 ROLES: dict[str, str] = {
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
     "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
+    "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
     "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",

@@ -68,6 +68,7 @@ class GkeCluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     ca_certificate: pulumi.Output[str]
+    dns_endpoint: pulumi.Output[str]  # the IAM-authorized control-plane endpoint the kubeconfig uses
     kubeconfig: pulumi.Output[str]  # secret
     node_service_account_email: pulumi.Output[str]
     system_pool_name: pulumi.Output[str]
@@ -123,10 +124,9 @@ class GkeCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         self.ca_certificate = self.cluster.master_auth.cluster_ca_certificate.apply(lambda ca: ca or "")
+        self.dns_endpoint = self.cluster.control_plane_endpoints_config.apply(_dns_endpoint)
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.ca_certificate).apply(
-                lambda v: kubeconfig(v[0], v[1], v[2])
-            )
+            pulumi.Output.all(self.cluster.name, self.dns_endpoint).apply(lambda v: kubeconfig(v[0], v[1]))
         )
         self.node_service_account_email = self.node_service_account.email
         self.system_pool_name = self.system_pool.name
@@ -136,6 +136,7 @@ class GkeCluster(pulumi.ComponentResource):
                 "cluster_name": self.cluster_name,
                 "endpoint": self.endpoint,
                 "ca_certificate": self.ca_certificate,
+                "dns_endpoint": self.dns_endpoint,
                 "kubeconfig": self.kubeconfig,
                 "node_service_account_email": self.node_service_account_email,
                 "system_pool_name": self.system_pool_name,
@@ -185,9 +186,12 @@ class GkeCluster(pulumi.ComponentResource):
                 # Otherwise every Google Cloud public IP, anyone's VM included, may reach the API.
                 gcp_public_cidrs_access_enabled=False,
             ),
+            # The pipeline reaches the API through the DNS endpoint: every request is authorized by IAM
+            # (container.clusters.connect), so hosted runners need no network path to the private IPs.
+            # https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation#dns-based_endpoint
             control_plane_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigArgs(
                 dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
-                    allow_external_traffic=False
+                    allow_external_traffic=True
                 )
             ),
             master_auth=gcp.container.ClusterMasterAuthArgs(
@@ -336,21 +340,22 @@ class GkeCluster(pulumi.ComponentResource):
         )
 
 
-def kubeconfig(cluster: str, endpoint: str, ca_certificate: str) -> str:
-    """A kubeconfig that authenticates through gke-gcloud-auth-plugin (no static credentials inside)."""
+def _dns_endpoint(config: gcp.container.outputs.ClusterControlPlaneEndpointsConfig | None) -> str:
+    dns = config.dns_endpoint_config if config else None
+    return (dns.endpoint if dns else None) or ""
+
+
+def kubeconfig(cluster: str, dns_endpoint: str) -> str:
+    """A kubeconfig for the DNS endpoint, signed in by gke-gcloud-auth-plugin (no static credentials inside).
+
+    The DNS endpoint serves a publicly trusted certificate, so no certificate authority is pinned, as in
+    the kubeconfig `gcloud container clusters get-credentials --dns-endpoint` writes.
+    """
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster,
-                    "cluster": {
-                        "server": f"https://{endpoint}",
-                        "certificate-authority-data": ca_certificate,
-                    },
-                }
-            ],
+            "clusters": [{"name": cluster, "cluster": {"server": f"https://{dns_endpoint}"}}],
             "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
             "current-context": cluster,
             "users": [
@@ -363,6 +368,7 @@ def kubeconfig(cluster: str, endpoint: str, ca_certificate: str) -> str:
                             "installHint": "Install gke-gcloud-auth-plugin: "
                             "https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl",
                             "provideClusterInfo": True,
+                            "interactiveMode": "Never",
                         }
                     },
                 }

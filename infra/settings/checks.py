@@ -156,6 +156,8 @@ def _azure_subnets(az: AzureSettings) -> Iterator[Problem]:
         ("mlplat:azure.network.computeSubnetCidr", n.compute_subnet_cidr),
         ("mlplat:azure.network.endpointsSubnetCidr", n.endpoints_subnet_cidr),
     ]
+    if (runner := az.kubernetes.deploy_runner) is not None:
+        subnets.append(("mlplat:azure.kubernetes.deployRunner.subnetCidr", runner.subnet_cidr))
     for path, net in subnets:
         if not net.subnet_of(n.vnet_cidr):
             yield Problem(path, f"{net} is not inside vnetCidr ({n.vnet_cidr})")
@@ -275,10 +277,12 @@ def _azure_platform(stack: StackSettings) -> Iterator[Problem]:
         yield Problem(api_path, f"{api} is not inside vnetCidr ({n.vnet_cidr})")
     if api.prefixlen > 28:
         yield Problem(api_path, f"AKS needs at least a /28 for the API server, got {api}")
+    runner = az.kubernetes.deploy_runner
     for path, net in (
         ("mlplat:azure.network.aksSubnetCidr", n.aks_subnet_cidr),
         ("mlplat:azure.network.computeSubnetCidr", n.compute_subnet_cidr),
         ("mlplat:azure.network.endpointsSubnetCidr", n.endpoints_subnet_cidr),
+        *([("mlplat:azure.kubernetes.deployRunner.subnetCidr", runner.subnet_cidr)] if runner else []),
     ):
         if api.overlaps(net):
             yield Problem(api_path, f"{api} overlaps {path} ({net})")

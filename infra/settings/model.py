@@ -120,9 +120,28 @@ class AwsNetwork(Model):
         return list(self.availability_zones or [f"{region}{z}" for z in "abc"[:az_count]])
 
 
+GithubRepositoryUrl = Annotated[
+    str, StringConstraints(pattern=r"^https://github\.com/[A-Za-z0-9_.-]{1,39}/[A-Za-z0-9_.-]{1,100}$")
+]
+CodeConnectionArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
+    ),
+]
+
+
+class AwsDeployRunner(Model):
+    """A CodeBuild-hosted GitHub Actions runner in the VPC, for deploys that call a private EKS API."""
+
+    repository: GithubRepositoryUrl
+    connection_arn: CodeConnectionArn  # a CodeConnections GitHub connection, authorized once in the console
+
+
 class AwsKubernetes(Kubernetes):
     # IAM roles/users that get cluster-admin through EKS access entries (the deployer always does).
     admin_principal_arns: list[IamPrincipalArn] = Field(default_factory=list)
+    deploy_runner: AwsDeployRunner | None = None
 
 
 class AwsSettings(Model):
@@ -181,8 +200,16 @@ class AzureNetwork(Model):
     service_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
 
 
+class AzureDeployRunner(Model):
+    """GitHub-hosted runners injected into the VNet (GitHub's Azure private networking)."""
+
+    github_business_id: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,19}$")]  # org databaseId
+    subnet_cidr: IPv4Network  # delegated to GitHub.Network/networkSettings, inside vnetCidr
+
+
 class AzureKubernetes(Kubernetes):
     admin_group_object_ids: list[UUID] = Field(default_factory=list)
+    deploy_runner: AzureDeployRunner | None = None
 
 
 AzureVmSize = Annotated[str, StringConstraints(pattern=r"^Standard_[A-Za-z0-9_]+$")]

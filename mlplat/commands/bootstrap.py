@@ -32,6 +32,14 @@ def bootstrap_aws(
             "--fix", help="Strengthen an existing bucket or key that falls short (never touches objects)"
         ),
     ] = False,
+    github_repo: Annotated[
+        str | None,
+        typer.Option(
+            "--github-repo",
+            help="owner/name: also create the pipeline's OIDC provider and per-job roles, and print the "
+            "GCP and Azure commands",
+        ),
+    ] = None,
     endpoint_url: Annotated[
         str | None,
         typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="AWS API endpoint (an emulator)"),
@@ -58,7 +66,11 @@ def bootstrap_aws(
         alias = normalize_alias(kms_alias)
     except ValueError as error:
         fail(str(error))
-    clients = aws_clients(("sts", "s3", "kms"), region=region, endpoint_url=endpoint_url)
+    if github_repo is not None and not re.fullmatch(
+        r"[A-Za-z0-9_.-]{1,39}/[A-Za-z0-9_.-]{1,100}", github_repo
+    ):
+        fail(f"--github-repo {github_repo!r} is not owner/name")
+    clients = aws_clients(("sts", "s3", "kms", "iam"), region=region, endpoint_url=endpoint_url)
     try:
         account = account_id(clients["sts"])
     except CredentialsError as error:
@@ -73,21 +85,50 @@ def bootstrap_aws(
             fail(str(error))
         except AwsError as error:
             fail(f"an AWS call failed: {describe(error)}", EXIT_FAILED)
+    pipeline = None
+    if github_repo is not None:
+        from mlplat.ops.identities import ensure_identities
 
+        with Progress("Creating the pipeline's identities..."):
+            try:
+                pipeline = ensure_identities(
+                    clients["iam"],
+                    repo=github_repo,
+                    bucket=bucket,
+                    key_arn=backend.key_arn,
+                    account=account,
+                    fix=fix,
+                )
+            except AwsError as error:
+                fail(f"an AWS call failed: {describe(error)}", EXIT_FAILED)
+
+    checks = [*backend.checks, *(pipeline.checks if pipeline else ())]
+    weaker = [c for c in checks if c.status == "weaker"]
     out = [f"State backend in AWS account {account}, {region}:", ""]
-    out.append(columns((c.status, c.subject, c.detail) for c in backend.checks))
+    out.append(columns((c.status, c.subject, c.detail) for c in checks))
     out.append("")
-    if backend.weaker:
+    if weaker:
         out.append(
-            f"{len(backend.weaker)} setting(s) fall short of the baseline and were left as they are. "
+            f"{len(weaker)} setting(s) fall short of the baseline and were left as they are. "
             "Rerun with --fix to strengthen them (no object is read, changed or deleted)."
         )
         sys.stdout.write("\n".join(out) + "\n")
         raise typer.Exit(EXIT_FAILED)
-    changed = len(backend.changed)
+    changed = len([c for c in checks if c.status in ("created", "fixed")])
     out.append(f"{changed} change(s) made." if changed else "Nothing to change.")
     out += ["", "Next, from the project directory:", ""]
     out += [f"  {line}" for line in backend.pulumi_commands(_stacks(Path.cwd()))]
+    if pipeline is not None and github_repo is not None:
+        from mlplat.ops.identities import other_clouds
+
+        out += ["", "GitHub secrets (README: One-time setup):", ""]
+        out += [f"  {secret}: {arn}" for secret, arn in pipeline.secrets.items()]
+        out += [f"  PULUMI_BACKEND_URL (repository secret): {backend.backend_url}", ""]
+        out += [
+            "GCP and Azure, run with rights there ($PROJECT, $PROJECT_NUMBER, $STACK, $SUBSCRIPTION, ...):",
+            "",
+        ]
+        out += [f"  {line}" if line else "" for line in other_clouds(github_repo)]
     sys.stdout.write("\n".join(out) + "\n")
     if endpoint_url:
         err.print(f"note: ran against {endpoint_url}; the lines above address AWS itself.", highlight=False)

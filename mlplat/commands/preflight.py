@@ -24,13 +24,21 @@ def preflight(
         typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="AWS API endpoint (an emulator)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable findings")] = False,
+    endpoints: Annotated[
+        list[str] | None,
+        typer.Option("--endpoint", help="A cluster API (URL or host) that must answer from here; repeatable"),
+    ] = None,
     cwd: Annotated[
         Path | None, typer.Option("--cwd", help="Project directory (default: search upwards)")
     ] = None,
 ) -> None:
-    """Check that the AWS account can run STACK's GPU pools: offerings per zone, vCPU quotas, budget.
+    """Check what would fail STACK's first deploy, and what would only stop its GPU pools scaling up.
 
-    Exit status: 0 nothing would fail the deploy (checks that could not be made show as unknown); 1 something would; 2 invalid settings, usage or credentials.
+    AWS: zones by zone id, Elastic IPs, VPCs, standard and GPU vCPU quotas, offerings per zone, budget.
+    GCP and Azure: GPU and CPU quotas (through `gcloud` and `az`, signed in as you). --endpoint: DNS and
+    TCP 443 to a cluster API from here.
+
+    Exit status: 0 nothing would fail the deploy (warnings block scale-up only; unknown checks could not be made); 1 something would; 2 invalid settings, usage or credentials.
     """
     project_dir = find_project_dir((cwd or Path.cwd()).resolve())
     from mlplat.engine.stackfile import load_stack_config
@@ -42,7 +50,7 @@ def preflight(
         fail(str(error))
 
     from mlplat.ops import CredentialsError, account_id, aws_clients, columns
-    from mlplat.ops.preflight import Preflight, check_budget, run_preflight
+    from mlplat.ops.preflight import Preflight, check_budget, check_deploy_capacity, run_preflight
 
     region = settings.providers.aws_region
     if settings.settings.aws is None or region is None:
@@ -63,7 +71,14 @@ def preflight(
                 quotas=clients["service-quotas"],
                 budgets=clients["budgets"],
             )
+            capacity = check_deploy_capacity(settings, clients["ec2"], clients["service-quotas"])
+            result = Preflight(result.stack, result.region, result.account, (*result.findings, *capacity))
 
+    from mlplat.ops.cloud_quotas import gcp_and_azure_findings
+    from mlplat.ops.reachability import check_endpoint
+
+    extra = [*gcp_and_azure_findings(settings), *(check_endpoint(e) for e in endpoints or [])]
+    result = Preflight(result.stack, result.region, result.account, (*result.findings, *extra))
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
     else:
@@ -78,10 +93,12 @@ def preflight(
 
 
 def _summary(result: Preflight) -> str:
-    failing, unknown = result.count("fail"), result.count("unknown")
-    text = f"{result.count('ok')} ok, {failing} failing, {unknown} unknown."
+    failing, unknown, warn = result.count("fail"), result.count("unknown"), result.count("warn")
+    text = f"{result.count('ok')} ok, {warn} warning, {failing} failing, {unknown} unknown."
     if failing:
         text += " The deploy would fail: fix the failing checks first."
+    elif warn:
+        text += " The deploy would succeed; the warnings stop GPU pools scaling up (request the quotas now)."
     elif unknown:
         text += " Nothing known would fail the deploy; the unknown checks could not be made (see above)."
     else:

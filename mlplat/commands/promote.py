@@ -19,21 +19,34 @@ def promote(
     write: Annotated[
         bool, typer.Option("--write", help="Write the target stack file (default: show only)")
     ] = False,
+    from_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--from-ref",
+            help="Git ref whose SRC stack file is promoted (default: the deployed/SRC tag when it exists)",
+        ),
+    ] = None,
     cwd: Annotated[
         Path | None, typer.Option("--cwd", help="Project directory (default: search upwards)")
     ] = None,
 ) -> None:
-    """Copy SRC's promotable settings (mlplat:versions) into DST, plan DST offline, write only with --write."""
+    """Copy what SRC runs (its promotable settings, mlplat:versions, at its deployed/SRC commit) into DST,
+    plan DST offline, write only with --write."""
     project_dir = find_project_dir((cwd or Path.cwd()).resolve())
-    from mlplat.delivery.promote import PromotionError, prepare
+    from mlplat.delivery.promote import PromotionError, deployed_source, prepare
     from mlplat.engine.stackfile import parse_stack_config
 
     try:
-        promotion = prepare(project_dir, source, target)
+        deployed = deployed_source(project_dir, source, from_ref)
+        promotion = prepare(project_dir, source, target, deployed[1] if deployed else None)
         config = parse_stack_config(promotion.new_text, target, promotion.path)
         settings = load_settings(target, config.config, config.secret_keys)
     except (PromotionError, SettingsError) as error:
         fail(str(error))
+    if deployed is None:
+        err.print(f"no deployed/{source} tag: promoting the working tree's Pulumi.{source}.yaml")
+    else:
+        err.print(f"promoting Pulumi.{source}.yaml as {source} runs it ({deployed[0]})")
     if not promotion.changed:
         err.print(f"{promotion.path.name} already has {source}'s promotable settings; nothing to do.")
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import difflib
 import io
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,13 +72,33 @@ def _plain(value: Any) -> Any:
     return YAML(typ="safe").load(_dump({"v": value}))["v"]
 
 
-def prepare(project_dir: Path, source: str, target: str) -> Promotion:
-    """The target stack file with the source's promotable settings; nothing is written here."""
+def deployed_source(project_dir: Path, source: str, ref: str | None) -> tuple[str, str] | None:
+    """(ref, text) of the source's stack file as that stack runs it: at `ref`, or at its `deployed/<source>`
+    marker when that tag exists (the release model in mlplat/delivery/release.py); None: use the working tree.
+    """
+    from mlplat.delivery.release import marker
+
+    wanted = ref or marker(source)
+    proc = subprocess.run(
+        ["git", "show", f"{wanted}:./{stack_file(source)}"], cwd=project_dir, capture_output=True, text=True
+    )
+    if proc.returncode == 0:
+        return wanted, proc.stdout
+    if ref is not None:
+        raise PromotionError(f"{stack_file(source)} not found at {ref}: {proc.stderr.strip()}")
+    return None
+
+
+def prepare(project_dir: Path, source: str, target: str, source_text: str | None = None) -> Promotion:
+    """The target stack file with the source's promotable settings; nothing is written here.
+
+    `source_text` is the source stack file as deployed (see `deployed_source`); default: the working tree's.
+    """
     src_path, dst_path = project_dir / stack_file(source), project_dir / stack_file(target)
-    for path in (src_path, dst_path):
+    for path in (dst_path,) if source_text is not None else (src_path, dst_path):
         if not path.is_file():
             raise PromotionError(f"{path.name} not found in {project_dir}")
-    src = _yaml().load(src_path.read_text())
+    src = _yaml().load(source_text if source_text is not None else src_path.read_text())
     old_text = dst_path.read_text()
     dst = _yaml().load(old_text)
     src_config, dst_config = src.get("config") or {}, dst.get("config")

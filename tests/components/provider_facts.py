@@ -13,6 +13,7 @@ AZURE_BUILT_IN_ROLES = {
     "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
     "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 }
 
 # Private DNS zone of each private-link sub-resource the platform uses, Azure public cloud

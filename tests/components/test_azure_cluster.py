@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pulumi
@@ -10,7 +11,7 @@ from google.protobuf import json_format
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from components.azure import AksCluster, AksClusterArgs, CustomerManagedKey, SystemPool
-from components.azure.cluster import GPU_TAINT, SPOT_TAINT, gpu_agent_pool_name
+from components.azure.cluster import GPU_TAINT, SPOT_TAINT, gpu_agent_pool_name, non_interactive_kubeconfig
 from components.common.gpu import ACCELERATOR_LABEL, POOL_LABEL, GpuPoolSpec
 from components.common.naming import validate_physical_name
 from tests.components.provider_facts import AZURE_BUILT_IN_ROLES as ROLES
@@ -300,12 +301,43 @@ def test_gpu_pool_names_fit_aks_limits() -> None:
 
 def test_kubeconfig_is_a_secret_user_config_that_signs_in_with_entra_id(prod: tuple[Plan, list[str]]) -> None:
     (kubeconfig,) = prod[1]
-    assert "command: kubelogin" in kubeconfig and "aks-ml" in kubeconfig
-    assert "client-key-data" not in kubeconfig
+    config = json.loads(kubeconfig)
+    assert "aks-ml" in kubeconfig and "client-key-data" not in kubeconfig
+    # AKS answers with `--login devicecode` (waits for a human); the pipeline needs the `az login` token.
+    # kubelogin's azurecli mode takes only the server application (azure.github.io/kubelogin login modes).
+    (user,) = config["users"]
+    assert user["user"]["exec"]["command"] == "kubelogin"
+    assert user["user"]["exec"]["args"] == [
+        "get-token",
+        "--login",
+        "azurecli",
+        "--server-id",
+        "6dae42f8-4368-4678-94ff-3960e28e3630",
+    ]
     outputs = prod[0].run.stack_outputs
     assert outputs is not None
     exported = json_format.MessageToDict(outputs)["kubeconfig"]
     assert exported[SPECIAL_SIG_KEY] == SPECIAL_SECRET_SIG
+
+
+def test_the_deploying_identity_is_cluster_admin_through_azure_rbac(prod: tuple[Plan, list[str]]) -> None:
+    # Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (Azure built-in roles reference).
+    admin = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+    plan = prod[0]
+    grants = [
+        g
+        for g in plan.of_type(ROLE)
+        if str(g.inputs["roleDefinitionId"]).endswith(f"/roleDefinitions/{admin}")
+    ]
+    assert len(grants) == 1
+    assert grants[0].property_dependencies["scope"] == [cluster_of(prod).urn]
+    assert grants[0].inputs["principalId"] == "00000000-0000-4000-8000-0000000000bb"  # getClientConfig
+
+
+def test_non_interactive_kubeconfig_refuses_a_kubelogin_user_without_a_server_id() -> None:
+    config = "users:\n- name: u\n  user:\n    exec:\n      command: kubelogin\n      args: [get-token]\n"
+    with pytest.raises(ValueError, match="without --server-id"):
+        non_interactive_kubeconfig(config)
 
 
 def test_prod_cluster_is_protected_and_dev_cluster_is_not(prod: tuple[Plan, list[str]], dev: Plan) -> None:

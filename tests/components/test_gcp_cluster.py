@@ -121,8 +121,9 @@ def test_nodes_are_private_and_the_api_is_public_only_behind_the_allow_list_in_d
         "cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "office"}],
         "gcpPublicCidrsAccessEnabled": False,
     }
+    # The IP endpoints stay private or allow-listed; the pipeline uses the IAM-authorized DNS endpoint.
     assert cluster(dev)["controlPlaneEndpointsConfig"] == {
-        "dnsEndpointConfig": {"allowExternalTraffic": False}
+        "dnsEndpointConfig": {"allowExternalTraffic": True}
     }
 
 
@@ -262,11 +263,9 @@ def test_gpu_pools_upgrade_without_surge_nodes_that_would_need_extra_gpu_quota(d
 
 
 def test_kubeconfig_authenticates_with_the_gke_auth_plugin_and_holds_no_static_credential() -> None:
-    config = json.loads(kubeconfig("mlplat-dev", "34.1.2.3", "Q0E="))
-    assert config["clusters"][0]["cluster"] == {
-        "server": "https://34.1.2.3",
-        "certificate-authority-data": "Q0E=",
-    }
+    config = json.loads(kubeconfig("mlplat-dev", "gke-0123-456.us-central1.gke.goog"))
+    # The DNS endpoint presents a publicly trusted certificate, so nothing is pinned (GKE network isolation docs).
+    assert config["clusters"][0]["cluster"] == {"server": "https://gke-0123-456.us-central1.gke.goog"}
     user = config["users"][0]["user"]
     assert set(user) == {"exec"}
     assert user["exec"]["command"] == "gke-gcloud-auth-plugin"

@@ -57,18 +57,32 @@ def test_passes_when_the_type_is_offered_in_every_zone_and_the_quota_covers_the_
     assert not result.failed
 
 
-def test_missing_gpu_quota_fails_and_names_the_quota_and_the_vcpus_to_request(
+def test_missing_gpu_quota_warns_that_scale_up_is_blocked_and_names_the_quota_and_the_vcpus_to_request(
     tmp_path: Path, stub: Stubber
 ) -> None:
     stub.add_response("get_service_quota", applied_quota(G_SPOT, 0.0), asked(G_SPOT))
 
     result = preflight(settings(tmp_path, T4), stub)
 
+    # GPU pools start at zero nodes: the deploy succeeds, the pool cannot scale up.
     (quota,) = only(result, "quota")
-    assert quota.status == "fail"
+    assert quota.status == "warn"
     assert "All G and VT Spot Instance Requests (L-3819A6DF)" in quota.message
     assert "8 vCPUs at full scale (t4 2 x 4)" in quota.message
+    assert "blocks scale-up beyond 0 vCPUs, not the deploy" in quota.message
     assert "request L-3819A6DF of at least 8 in us-east-1" in quota.message
+    assert not result.failed
+
+
+def test_missing_gpu_quota_fails_when_the_deploy_itself_starts_gpu_nodes(
+    tmp_path: Path, stub: Stubber
+) -> None:
+    stub.add_response("get_service_quota", applied_quota(G_SPOT, 0.0), asked(G_SPOT))
+
+    result = preflight(settings(tmp_path, {**T4, "minNodes": 1}), stub)
+
+    (quota,) = only(result, "quota")
+    assert quota.status == "fail" and "the deploy starts 4 vCPUs" in quota.message
     assert result.failed
 
 
@@ -82,7 +96,7 @@ def test_pools_that_share_a_quota_are_summed_against_it(tmp_path: Path, stub: St
     result = preflight(settings(tmp_path, a10g, a100, l4, spot=False), stub)
 
     g, p = only(result, "quota")
-    assert (g.subject, g.status, g.data["neededVcpus"]) == ("a10g, l4", "fail", 112)
+    assert (g.subject, g.status, g.data["neededVcpus"]) == ("a10g, l4", "warn", 112)
     assert "a10g 4 x 4 + l4 2 x 48" in g.message
     assert (p.subject, p.status, p.data["neededVcpus"]) == ("a100", "ok", 192)
 
@@ -124,7 +138,7 @@ def test_on_demand_p4_and_p5_share_the_p_quota_while_their_spot_capacity_does_no
     assert [(f.subject, f.data["neededVcpus"], f.status) for f in findings] == [
         ("a100, h100", 288, "ok"),
         ("spot-a100", 96, "ok"),
-        ("spot-h100", 192, "fail"),
+        ("spot-h100", 192, "warn"),
     ]
 
 
@@ -196,7 +210,7 @@ def test_quota_never_changed_in_the_account_is_read_from_the_aws_default(
 
     (quota,) = only(preflight(settings(tmp_path, T4), stub), "quota")
 
-    assert (quota.status, quota.data["quotaVcpus"]) == ("fail", 4.0)
+    assert (quota.status, quota.data["quotaVcpus"]) == ("warn", 4.0)
 
 
 def test_unreadable_quota_is_unknown_and_does_not_fail_the_preflight(tmp_path: Path, stub: Stubber) -> None:
@@ -238,12 +252,12 @@ def test_json_report_lists_every_finding_with_a_summary(tmp_path: Path, stub: St
     report = preflight(settings(tmp_path, T4), stub).to_json()
 
     assert (report["stack"], report["region"], report["account"]) == ("dev", "us-east-1", ACCOUNT)
-    assert report["summary"] == {"ok": 2, "fail": 1, "unknown": 0}
+    assert report["summary"] == {"ok": 2, "warn": 1, "fail": 0, "unknown": 0}
     quota = next(f for f in report["findings"] if f["check"] == "quota")
     assert quota | {"message": ""} == {
         "check": "quota",
         "subject": "t4",
-        "status": "fail",
+        "status": "warn",
         "message": "",
         "quotaCode": G_SPOT,
         "quotaName": "All G and VT Spot Instance Requests",

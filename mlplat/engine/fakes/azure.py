@@ -14,6 +14,8 @@ from mlplat.engine.fakes import CallFn, MockContext, OutputFn, Outputs, short_ha
 
 TENANT_ID = "00000000-0000-4000-8000-0000000000aa"
 CLIENT_OBJECT_ID = "00000000-0000-4000-8000-0000000000bb"
+# The Azure CLI's public client application, which AKS user kubeconfigs name for device-code sign-in.
+AZURE_CLI_CLIENT_APP = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 # The Entra application every AKS cluster's kubelogin asks tokens for.
 AKS_AAD_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
@@ -186,7 +188,22 @@ def _managed_cluster(own: str, inputs: Outputs, ctx: MockContext) -> Outputs:
     }
 
 
+def _generic(name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
+    """A resource created through the generic ARM API; GitHub.Network/networkSettings answers with the
+    GitHubId tag GitHub's network configuration asks for (GitHub private networking docs)."""
+    namespace, kind = (
+        inputs.get("resourceProviderNamespace", "Microsoft.Resources"),
+        inputs.get("resourceType"),
+    )
+    own = physical(name, inputs, "resourceName")
+    out: Outputs = {"id": f"{group_id(ctx, inputs)}/providers/{namespace}/{kind}/{own}", "name": own}
+    if namespace == "GitHub.Network":
+        out["tags"] = {**(inputs.get("tags") or {}), "GitHubId": short_hash(name, 64).upper()}
+    return out
+
+
 OUTPUTS: dict[str, OutputFn] = {
+    "azure-native:resources:Resource": _generic,
     "azure-native:resources:ResourceGroup": lambda name, inputs, ctx: {
         "id": f"/subscriptions/{ctx.azure_subscription}/resourceGroups/{physical(name, inputs, 'resourceGroupName')}",
         "name": physical(name, inputs, "resourceGroupName"),
@@ -286,7 +303,9 @@ def _client_config(_args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
 
 
 def kubeconfig(cluster: str, resource_group: str, ctx: MockContext) -> str:
-    """A user kubeconfig as AKS returns it with local accounts disabled: kubelogin signs in with Entra ID."""
+    """A user kubeconfig as AKS returns it for `format=exec` with Entra ID: kubelogin in its default
+    device-code mode, with the AKS server application and the Azure CLI's public client
+    (https://learn.microsoft.com/azure/aks/kubelogin-authentication; what `az aks get-credentials` writes)."""
     server = f"https://{cluster}-{short_hash(cluster, 8)}.hcp.{ctx.azure_location}.azmk8s.io:443"
     ca = base64.b64encode(f"fake CA of {cluster}".encode()).decode()
     user = f"clusterUser_{resource_group}_{cluster}"
@@ -300,7 +319,14 @@ def kubeconfig(cluster: str, resource_group: str, ctx: MockContext) -> str:
         f"users:\n- name: {user}\n  user:\n    exec:\n"
         "      apiVersion: client.authentication.k8s.io/v1beta1\n"
         "      command: kubelogin\n"
-        f"      args: [get-token, --login, azurecli, --server-id, {AKS_AAD_SERVER_APP}]\n"
+        "      args:\n      - get-token\n      - --environment\n      - AzurePublicCloud\n"
+        f"      - --server-id\n      - {AKS_AAD_SERVER_APP}\n"
+        f"      - --client-id\n      - {AZURE_CLI_CLIENT_APP}\n"
+        f"      - --tenant-id\n      - {TENANT_ID}\n"
+        "      - --login\n      - devicecode\n"
+        "      env: null\n"
+        "      installHint: |2\n\n        kubelogin is not installed which is required to connect to AAD enabled cluster.\n"
+        "      provideClusterInfo: false\n"
     )
 
 

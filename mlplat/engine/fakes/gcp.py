@@ -175,6 +175,7 @@ def _cluster(name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
     master = private.get("masterIpv4CidrBlock") or "172.16.0.0/28"
     private_ip = str(IPv4Network(master)[2])
     public_ip = _ip(name, "34.64.0.0/10")
+    endpoints = inputs.get("controlPlaneEndpointsConfig") or {}
     ca = base64.b64encode(
         f"-----BEGIN CERTIFICATE-----\nmlplat-{short_hash(name)}\n-----END CERTIFICATE-----\n".encode()
     ).decode()
@@ -185,6 +186,15 @@ def _cluster(name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
         "endpoint": private_ip if private.get("enablePrivateEndpoint") else public_ip,
         "masterAuth": {**(inputs.get("masterAuth") or {}), "clusterCaCertificate": ca},
         "privateClusterConfig": {**private, "privateEndpoint": private_ip, "publicEndpoint": public_ip},
+        # The DNS-based endpoint GKE assigns every cluster: gke-<hash>-<project number>.<location>.gke.goog.
+        "controlPlaneEndpointsConfig": {
+            **endpoints,
+            "dnsEndpointConfig": {
+                **(endpoints.get("dnsEndpointConfig") or {}),
+                "endpoint": f"gke-{short_hash(name, 32)}-{int(short_hash(_project(inputs, ctx), 11), 16)}"
+                f".{location}.gke.goog",
+            },
+        },
         "selfLink": f"https://container.googleapis.com/v1/projects/{_project(inputs, ctx)}/locations/{location}/clusters/{cluster}",
         "masterVersion": f"{inputs.get('minMasterVersion') or '1.35'}.5-gke.1080000",
     }
