@@ -1107,6 +1107,44 @@ VIOLATIONS = [
         "notifications[0] has no subscriber.",
         id="budget-alert-to-nobody",
     ),
+    # values written out, not only unset ones
+    pytest.param(
+        aws.eks_cluster_endpoint_private,
+        CLUSTER,
+        changed(CLUSTER_OK, ("vpcConfig", "endpointPublicAccess"), True),
+        "vpcConfig.endpointPublicAccess is true (unset means true); the API should be reachable only from inside "
+        "the VPC.",
+        id="eks-endpoint-public-explicitly",
+    ),
+    pytest.param(
+        aws.eks_cluster_deletion_protection,
+        CLUSTER,
+        changed(CLUSTER_OK, ("deletionProtection",), False),
+        "deletionProtection is false, expected true (unset means false).",
+        id="cluster-protection-switched-off",
+    ),
+    pytest.param(
+        aws.cloudwatch_log_group_encrypted_with_retention,
+        LOG_GROUP,
+        changed(changed(LOG_GROUP_OK, ("kmsKeyId",), _REMOVE), ("retentionInDays",), _REMOVE),
+        "kmsKeyId is unset, so logs are encrypted only with a CloudWatch-owned key; retentionInDays is unset, so "
+        "logs never expire.",
+        id="log-group-without-key-or-expiry",
+    ),
+    pytest.param(
+        aws.iam_oidc_provider_audience,
+        OIDC,
+        changed(OIDC_OK, ("clientIdLists",), []),
+        "clientIdLists must be exactly sts.amazonaws.com for IRSA (other audiences: none).",
+        id="oidc-without-audience",
+    ),
+    pytest.param(
+        aws.iam_oidc_provider_audience,
+        OIDC,
+        changed(OIDC_OK, ("clientIdLists",), ["my-app", "other-app"]),
+        'clientIdLists must be exactly sts.amazonaws.com for IRSA (other audiences: "my-app", "other-app").',
+        id="oidc-with-two-foreign-audiences",
+    ),
 ]
 
 
@@ -1516,6 +1554,14 @@ def test_cluster_with_its_control_plane_log_group_in_the_stack_passes() -> None:
     assert check_stack(aws.eks_cluster_logs_retained, resources) == []
 
 
+def test_cluster_without_control_plane_logging_needs_no_log_group_and_each_cluster_is_judged() -> None:
+    quiet = stack_resource(CLUSTER, "quiet", changed(CLUSTER_OK, ("enabledClusterLogTypes",), []))
+    loud = stack_resource(CLUSTER, "c", CLUSTER_OK)
+    assert [urn for _, urn in check_stack(aws.eks_cluster_logs_retained, [quiet, loud])] == [
+        urn_of(CLUSTER, "c")
+    ]
+
+
 def test_cluster_whose_log_group_eks_would_create_itself_is_violation() -> None:
     other = changed(LOG_GROUP_OK, ("name",), "/aws/eks/another/cluster")
     resources = [stack_resource(CLUSTER, "c", CLUSTER_OK), stack_resource(LOG_GROUP, "logs", other)]
@@ -1651,6 +1697,18 @@ def test_cluster_skipping_self_managed_addons_without_coredns_is_violation() -> 
             "cluster c skips the self-managed add-ons but has no managed coredns (aws.eks.Addon whose "
             "clusterName comes from it); its nodes never become Ready.",
             urn_of(CLUSTER, "c"),
+        )
+    ]
+
+
+def test_each_cluster_skipping_self_managed_addons_is_judged_even_with_no_addon_at_all() -> None:
+    fine = stack_resource(CLUSTER, "fine", CLUSTER_OK)
+    bare = stack_resource(CLUSTER, "bare", SKIPS_SELF_MANAGED)
+    assert check_stack(aws.eks_cluster_has_core_addons, [fine, bare]) == [
+        (
+            "cluster bare skips the self-managed add-ons but has no managed vpc-cni, kube-proxy, coredns "
+            "(aws.eks.Addon whose clusterName comes from it); its nodes never become Ready.",
+            urn_of(CLUSTER, "bare"),
         )
     ]
 
