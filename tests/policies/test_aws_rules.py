@@ -1786,3 +1786,76 @@ def test_every_aws_rule_has_compliant_and_violating_cases() -> None:
     assert tested_here | set(JUDGED_BY_OWN_TESTS) == {p.name for p in aws.POLICIES}
     missing = [name for names in JUDGED_BY_OWN_TESTS.values() for name in names if name not in globals()]
     assert missing == []
+
+
+# The cluster autoscaler reads a node group's shape at zero nodes from its Auto Scaling group's tags:
+# k8s.io/cluster-autoscaler/node-template/label/<key> = <value> and .../taint/<key> = <value>:<effect>, with
+# the Kubernetes effect names (kubernetes/autoscaler, cluster-autoscaler/cloudprovider/aws/README.md,
+# "Auto-Discovery Setup"); EKS spells taint effects NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE (EKS API Taint).
+TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+EVERY_EFFECT_GROUP = changed(
+    changed(
+        GPU_GROUP_OK,
+        ("taints",),
+        [
+            GPU_TAINT,
+            {"key": "dedicated", "value": "ml", "effect": "NO_EXECUTE"},
+            {"key": "spot", "effect": "PREFER_NO_SCHEDULE"},
+        ],
+    ),
+    ("labels",),
+    {"mlplat.io/gpu-pool": "a10g"},
+)
+EVERY_EFFECT_TAGS = {
+    f"{TEMPLATE}/taint/nvidia.com/gpu": "present:NoSchedule",
+    f"{TEMPLATE}/taint/dedicated": "ml:NoExecute",
+    f"{TEMPLATE}/taint/spot": ":PreferNoSchedule",
+    f"{TEMPLATE}/label/mlplat.io/gpu-pool": "a10g",
+}
+
+
+def test_node_template_tags_follow_the_autoscaler_format_for_every_taint_effect_and_label() -> None:
+    group = stack_resource(NODE_GROUP, "gpu", EVERY_EFFECT_GROUP)
+    assert (
+        check_stack(
+            aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, EVERY_EFFECT_TAGS)]
+        )
+        == []
+    )
+    for key in EVERY_EFFECT_TAGS:
+        wrong = {**EVERY_EFFECT_TAGS, key: "other"}
+        group = stack_resource(NODE_GROUP, "gpu", EVERY_EFFECT_GROUP)
+        assert [
+            u
+            for _, u in check_stack(
+                aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, wrong)]
+            )
+        ] == [urn_of(NODE_GROUP, "gpu")], key
+
+
+def test_gpu_group_from_zero_without_any_tag_lists_every_missing_one_and_cpu_or_warm_groups_need_none() -> (
+    None
+):
+    cpu = stack_resource(NODE_GROUP, "cpu", changed(CPU_GROUP, ("taints",), []))
+    warm = stack_resource(NODE_GROUP, "warm", changed(GPU_GROUP_OK, ("scalingConfig", "minSize"), 1))
+    group = stack_resource(NODE_GROUP, "gpu", EVERY_EFFECT_GROUP)
+    assert check_stack(aws.eks_gpu_node_group_scales_from_zero, [cpu, warm, group]) == [
+        (
+            "GPU node group gpu scales from zero, but its Auto Scaling group lacks the cluster autoscaler tags "
+            f"{', '.join(sorted(EVERY_EFFECT_TAGS))} (aws.autoscaling.Tag whose autoscalingGroupName comes from the "
+            "node group); the autoscaler cannot tell a pending GPU pod fits it.",
+            urn_of(NODE_GROUP, "gpu"),
+        )
+    ]
+
+
+def test_taints_or_labels_not_known_yet_ask_only_for_the_tags_that_are_known() -> None:
+    labels_only = {k: v for k, v in EVERY_EFFECT_TAGS.items() if "/label/" in k}
+    taints_only = {k: v for k, v in EVERY_EFFECT_TAGS.items() if "/taint/" in k}
+    for path, tags in ((("taints",), labels_only), (("labels",), taints_only)):
+        group = stack_resource(NODE_GROUP, "gpu", changed(EVERY_EFFECT_GROUP, path, ENGINE_UNKNOWN))
+        assert (
+            check_stack(aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, tags)]) == []
+        )
+        group = stack_resource(NODE_GROUP, "gpu", changed(EVERY_EFFECT_GROUP, path, ENGINE_UNKNOWN))
+        assert len(check_stack(aws.eks_gpu_node_group_scales_from_zero, [group])) == 1

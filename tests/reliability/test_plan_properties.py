@@ -167,6 +167,9 @@ def check_plan(
     assert mandatory == expected_mandatory(s, file.profile, over_budget=over_budget), report["policy"][
         "violations"
     ]
+    # At the profile's level (advisory in dev), the idle-cost rule fires exactly when the budget is too small.
+    fired = {v["policy"] for v in report["policy"]["violations"]}
+    assert ("cost-idle-within-budget" in fired) == over_budget, report["cost"]
 
     protect = settings_.resolved.deletion_protection
     wrong = [r["name"] for r in resources if r["type"] in PROTECTED_TYPES and r["protect"] != protect]
