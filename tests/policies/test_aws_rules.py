@@ -1859,3 +1859,10 @@ def test_taints_or_labels_not_known_yet_ask_only_for_the_tags_that_are_known() -
         )
         group = stack_resource(NODE_GROUP, "gpu", changed(EVERY_EFFECT_GROUP, path, ENGINE_UNKNOWN))
         assert len(check_stack(aws.eks_gpu_node_group_scales_from_zero, [group])) == 1
+
+
+def test_public_access_block_names_every_flag_that_is_off_or_unset() -> None:
+    props = changed(changed(PAB_OK, ("blockPublicAcls",), False), ("restrictPublicBuckets",), _REMOVE)
+    assert check(aws.s3_public_access_block_enabled, PAB, props) == [
+        "blockPublicAcls is false, restrictPublicBuckets is unset; all four flags must be true (unset means false)."
+    ]
