@@ -1109,6 +1109,44 @@ VIOLATIONS = [
         "notifications[0] has no subscriber.",
         id="budget-alert-to-nobody",
     ),
+    # values written out, not only unset ones
+    pytest.param(
+        aws.eks_cluster_endpoint_private,
+        CLUSTER,
+        changed(CLUSTER_OK, ("vpcConfig", "endpointPublicAccess"), True),
+        "vpcConfig.endpointPublicAccess is true (unset means true); the API should be reachable only from inside "
+        "the VPC.",
+        id="eks-endpoint-public-explicitly",
+    ),
+    pytest.param(
+        aws.eks_cluster_deletion_protection,
+        CLUSTER,
+        changed(CLUSTER_OK, ("deletionProtection",), False),
+        "deletionProtection is false, expected true (unset means false).",
+        id="cluster-protection-switched-off",
+    ),
+    pytest.param(
+        aws.cloudwatch_log_group_encrypted_with_retention,
+        LOG_GROUP,
+        changed(changed(LOG_GROUP_OK, ("kmsKeyId",), _REMOVE), ("retentionInDays",), _REMOVE),
+        "kmsKeyId is unset, so logs are encrypted only with a CloudWatch-owned key; retentionInDays is unset, so "
+        "logs never expire.",
+        id="log-group-without-key-or-expiry",
+    ),
+    pytest.param(
+        aws.iam_oidc_provider_audience,
+        OIDC,
+        changed(OIDC_OK, ("clientIdLists",), []),
+        "clientIdLists must be exactly sts.amazonaws.com for IRSA (other audiences: none).",
+        id="oidc-without-audience",
+    ),
+    pytest.param(
+        aws.iam_oidc_provider_audience,
+        OIDC,
+        changed(OIDC_OK, ("clientIdLists",), ["my-app", "other-app"]),
+        'clientIdLists must be exactly sts.amazonaws.com for IRSA (other audiences: "my-app", "other-app").',
+        id="oidc-with-two-foreign-audiences",
+    ),
 ]
 
 
@@ -1518,6 +1556,14 @@ def test_cluster_with_its_control_plane_log_group_in_the_stack_passes() -> None:
     assert check_stack(aws.eks_cluster_logs_retained, resources) == []
 
 
+def test_cluster_without_control_plane_logging_needs_no_log_group_and_each_cluster_is_judged() -> None:
+    quiet = stack_resource(CLUSTER, "quiet", changed(CLUSTER_OK, ("enabledClusterLogTypes",), []))
+    loud = stack_resource(CLUSTER, "c", CLUSTER_OK)
+    assert [urn for _, urn in check_stack(aws.eks_cluster_logs_retained, [quiet, loud])] == [
+        urn_of(CLUSTER, "c")
+    ]
+
+
 def test_cluster_whose_log_group_eks_would_create_itself_is_violation() -> None:
     other = changed(LOG_GROUP_OK, ("name",), "/aws/eks/another/cluster")
     resources = [stack_resource(CLUSTER, "c", CLUSTER_OK), stack_resource(LOG_GROUP, "logs", other)]
@@ -1681,6 +1727,18 @@ def test_cluster_skipping_self_managed_addons_without_coredns_is_violation() -> 
     ]
 
 
+def test_each_cluster_skipping_self_managed_addons_is_judged_even_with_no_addon_at_all() -> None:
+    fine = stack_resource(CLUSTER, "fine", CLUSTER_OK)
+    bare = stack_resource(CLUSTER, "bare", SKIPS_SELF_MANAGED)
+    assert check_stack(aws.eks_cluster_has_core_addons, [fine, bare]) == [
+        (
+            "cluster bare skips the self-managed add-ons but has no managed vpc-cni, kube-proxy, coredns "
+            "(aws.eks.Addon whose clusterName comes from it); its nodes never become Ready.",
+            urn_of(CLUSTER, "bare"),
+        )
+    ]
+
+
 def test_cluster_with_eks_installed_addons_needs_no_managed_ones() -> None:
     assert check_stack(aws.eks_cluster_has_core_addons, [stack_resource(CLUSTER, "c", CLUSTER_OK)]) == []
 
@@ -1754,3 +1812,83 @@ def test_every_aws_rule_has_compliant_and_violating_cases() -> None:
     assert tested_here | set(JUDGED_BY_OWN_TESTS) == {p.name for p in aws.POLICIES}
     missing = [name for names in JUDGED_BY_OWN_TESTS.values() for name in names if name not in globals()]
     assert missing == []
+
+
+# The cluster autoscaler reads a node group's shape at zero nodes from its Auto Scaling group's tags:
+# k8s.io/cluster-autoscaler/node-template/label/<key> = <value> and .../taint/<key> = <value>:<effect>, with
+# the Kubernetes effect names (kubernetes/autoscaler, cluster-autoscaler/cloudprovider/aws/README.md,
+# "Auto-Discovery Setup"); EKS spells taint effects NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE (EKS API Taint).
+TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+EVERY_EFFECT_GROUP = changed(
+    changed(
+        GPU_GROUP_OK,
+        ("taints",),
+        [
+            GPU_TAINT,
+            {"key": "dedicated", "value": "ml", "effect": "NO_EXECUTE"},
+            {"key": "spot", "effect": "PREFER_NO_SCHEDULE"},
+        ],
+    ),
+    ("labels",),
+    {"mlplat.io/gpu-pool": "a10g"},
+)
+EVERY_EFFECT_TAGS = {
+    f"{TEMPLATE}/taint/nvidia.com/gpu": "present:NoSchedule",
+    f"{TEMPLATE}/taint/dedicated": "ml:NoExecute",
+    f"{TEMPLATE}/taint/spot": ":PreferNoSchedule",
+    f"{TEMPLATE}/label/mlplat.io/gpu-pool": "a10g",
+}
+
+
+def test_node_template_tags_follow_the_autoscaler_format_for_every_taint_effect_and_label() -> None:
+    group = stack_resource(NODE_GROUP, "gpu", EVERY_EFFECT_GROUP)
+    assert (
+        check_stack(
+            aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, EVERY_EFFECT_TAGS)]
+        )
+        == []
+    )
+    for key in EVERY_EFFECT_TAGS:
+        wrong = {**EVERY_EFFECT_TAGS, key: "other"}
+        group = stack_resource(NODE_GROUP, "gpu", EVERY_EFFECT_GROUP)
+        assert [
+            u
+            for _, u in check_stack(
+                aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, wrong)]
+            )
+        ] == [urn_of(NODE_GROUP, "gpu")], key
+
+
+def test_gpu_group_from_zero_without_any_tag_lists_every_missing_one_and_cpu_or_warm_groups_need_none() -> (
+    None
+):
+    cpu = stack_resource(NODE_GROUP, "cpu", changed(CPU_GROUP, ("taints",), []))
+    warm = stack_resource(NODE_GROUP, "warm", changed(GPU_GROUP_OK, ("scalingConfig", "minSize"), 1))
+    group = stack_resource(NODE_GROUP, "gpu", EVERY_EFFECT_GROUP)
+    assert check_stack(aws.eks_gpu_node_group_scales_from_zero, [cpu, warm, group]) == [
+        (
+            "GPU node group gpu scales from zero, but its Auto Scaling group lacks the cluster autoscaler tags "
+            f"{', '.join(sorted(EVERY_EFFECT_TAGS))} (aws.autoscaling.Tag whose autoscalingGroupName comes from the "
+            "node group); the autoscaler cannot tell a pending GPU pod fits it.",
+            urn_of(NODE_GROUP, "gpu"),
+        )
+    ]
+
+
+def test_taints_or_labels_not_known_yet_ask_only_for_the_tags_that_are_known() -> None:
+    labels_only = {k: v for k, v in EVERY_EFFECT_TAGS.items() if "/label/" in k}
+    taints_only = {k: v for k, v in EVERY_EFFECT_TAGS.items() if "/taint/" in k}
+    for path, tags in ((("taints",), labels_only), (("labels",), taints_only)):
+        group = stack_resource(NODE_GROUP, "gpu", changed(EVERY_EFFECT_GROUP, path, ENGINE_UNKNOWN))
+        assert (
+            check_stack(aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, tags)]) == []
+        )
+        group = stack_resource(NODE_GROUP, "gpu", changed(EVERY_EFFECT_GROUP, path, ENGINE_UNKNOWN))
+        assert len(check_stack(aws.eks_gpu_node_group_scales_from_zero, [group])) == 1
+
+
+def test_public_access_block_names_every_flag_that_is_off_or_unset() -> None:
+    props = changed(changed(PAB_OK, ("blockPublicAcls",), False), ("restrictPublicBuckets",), _REMOVE)
+    assert check(aws.s3_public_access_block_enabled, PAB, props) == [
+        "blockPublicAcls is false, restrictPublicBuckets is unset; all four flags must be true (unset means false)."
+    ]

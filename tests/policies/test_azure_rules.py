@@ -800,3 +800,22 @@ def test_through_the_analyzer_dev_relaxes_only_what_its_config_lists(engine_repo
     assert {v.level for v in engine_reports["prod"]} == {"mandatory"}
     message = next(v.message for v in engine_reports["prod"] if v.policy == "azure-nsg-no-internet-inbound")
     assert message == 'rule "ssh" allows inbound traffic from the internet.'
+
+
+def test_an_empty_managed_by_tag_is_missing_not_foreign() -> None:
+    blank = changed(STORAGE_OK, ("tags", "managed-by"), "")
+    assert check(azure.azure_required_tags, azure.STORAGE, blank) == ["missing tags: managed-by."]
+
+
+def test_a_diagnostic_setting_that_sends_logs_nowhere_does_not_count() -> None:
+    resources = data_stack()
+    resources["cluster-logs"] = link(
+        resource(azure.DIAGNOSTICS, "cluster-logs", {}), "resourceUri", resources["cluster"]
+    )
+    assert check_stack(azure.azure_audit_logs, list(resources.values())) == [
+        (
+            "aks has no diagnostic setting sending its logs to Log Analytics, so control-plane and key access go "
+            "unaudited.",
+            resources["cluster"].urn,
+        )
+    ]

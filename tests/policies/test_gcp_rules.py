@@ -1130,9 +1130,19 @@ def test_network_with_router_and_cloud_nat_passes() -> None:
 
 @pytest.mark.parametrize("nat_via", [None, "region"], ids=["no-nat", "nat-not-linked-through-router"])
 def test_network_without_cloud_nat_on_its_router_is_violation(nat_via: str | None) -> None:
-    [(message, urn)] = check_stack(gcp.vpc_egress_through_cloud_nat, network_with(nat_via=nat_via))
-    assert message.startswith("network vpc has no Cloud NAT")
-    assert urn == urn_of(gcp.NETWORK, "vpc")
+    assert check_stack(gcp.vpc_egress_through_cloud_nat, network_with(nat_via=nat_via)) == [
+        (
+            "network vpc has no Cloud NAT (a RouterNat on a Router whose network input comes from it), so private "
+            "nodes and notebooks have no egress.",
+            urn_of(gcp.NETWORK, "vpc"),
+        )
+    ]
+
+
+def test_a_network_without_any_router_is_violation_and_each_network_is_judged_on_its_own() -> None:
+    lonely = stack_resource(gcp.NETWORK, "lonely", NETWORK_OK)
+    reports = check_stack(gcp.vpc_egress_through_cloud_nat, [*network_with(nat_via="router"), lonely])
+    assert [urn for _, urn in reports] == [urn_of(gcp.NETWORK, "lonely")]
 
 
 def cluster_with(*pools: dict[str, Any]) -> list[PolicyResource]:
@@ -1151,9 +1161,19 @@ def test_cluster_with_a_system_pool_next_to_its_gpu_pools_passes() -> None:
 
 
 def test_cluster_with_only_gpu_pools_is_violation() -> None:
-    [(message, urn)] = check_stack(gcp.gke_cluster_has_system_pool, cluster_with(GPU_POOL_OK))
-    assert message.startswith("cluster gke has no node pool without GPUs")
-    assert urn == urn_of(gcp.CLUSTER, "gke")
+    assert check_stack(gcp.gke_cluster_has_system_pool, cluster_with(GPU_POOL_OK)) == [
+        (
+            "cluster gke has no node pool without GPUs (linked through the pool's cluster input): system pods "
+            "would have nowhere to run, and GKE does not taint GPU pools itself without one.",
+            urn_of(gcp.CLUSTER, "gke"),
+        )
+    ]
+
+
+def test_a_cluster_without_any_pool_is_violation_and_each_cluster_is_judged_on_its_own() -> None:
+    bare = stack_resource(gcp.CLUSTER, "bare", CLUSTER_OK)
+    reports = check_stack(gcp.gke_cluster_has_system_pool, [*cluster_with(SYSTEM_POOL_OK, GPU_POOL_OK), bare])
+    assert [urn for _, urn in reports] == [urn_of(gcp.CLUSTER, "bare")]
 
 
 def budget_stack(*, linked: bool) -> list[PolicyResource]:
@@ -1169,14 +1189,25 @@ def test_stack_with_a_budget_alerting_its_own_topic_passes() -> None:
 
 
 def test_stack_whose_budget_alerts_nothing_it_creates_is_violation() -> None:
-    [(message, urn)] = check_stack(gcp.gcp_stack_has_budget, budget_stack(linked=False))
-    assert message.startswith("the stack creates GCP resources but no billing budget delivers alerts")
-    assert message.endswith("budgets found: budget.")
-    assert urn is None
+    unlinked = budget_stack(linked=False)
+    second = stack_resource(gcp.BUDGET, "spare", BUDGET_OK)
+    assert check_stack(gcp.gcp_stack_has_budget, [*unlinked, second]) == [
+        (
+            "the stack creates GCP resources but no billing budget delivers alerts to a Pub/Sub topic or "
+            "notification channel it creates (allUpdatesRule linked to them); budgets found: budget, spare.",
+            None,
+        )
+    ]
 
 
 def test_stack_with_gcp_resources_and_no_budget_is_violation_and_a_stack_without_gcp_is_not() -> None:
-    assert len(check_stack(gcp.gcp_stack_has_budget, [stack_resource(gcp.NETWORK, "vpc", NETWORK_OK)])) == 1
+    assert check_stack(gcp.gcp_stack_has_budget, [stack_resource(gcp.NETWORK, "vpc", NETWORK_OK)]) == [
+        (
+            "the stack creates GCP resources but no billing budget delivers alerts to a Pub/Sub topic or "
+            "notification channel it creates (allUpdatesRule linked to them); budgets found: none.",
+            None,
+        )
+    ]
     assert check_stack(gcp.gcp_stack_has_budget, [stack_resource("aws:ec2/vpc:Vpc", "vpc", {})]) == []
 
 
@@ -1297,3 +1328,20 @@ def test_pack_blocks_unprotected_data_stores_in_prod(reports: dict[str, PolicyRe
         "storage",
     ]
     assert dict(reports["prod-unprotected"].policies)["gke-gpu-pool-spot"] == "mandatory"
+
+
+def test_a_grant_of_another_role_does_not_make_a_key_usable_and_every_user_is_named() -> None:
+    spare = stack_resource(gcp.CRYPTO_KEY, "spare", CRYPTO_KEY_OK)  # unused: judged by nothing
+    key = stack_resource(gcp.CRYPTO_KEY, "storage", CRYPTO_KEY_OK)
+    users = [
+        link(stack_resource(gcp.BUCKET, name, BUCKET_OK), "encryption", key) for name in ("logs", "data")
+    ]
+    viewer = {**IAM_OK, "role": "roles/cloudkms.viewer"}
+    grant = link(stack_resource(gcp.CRYPTO_KEY_IAM_MEMBER, "storage-viewer", viewer), "cryptoKeyId", key)
+    assert check_stack(gcp.kms_keys_granted_to_their_users, [spare, key, *users, grant]) == [
+        (
+            "key storage encrypts data, logs but no CryptoKeyIAMMember grants roles/cloudkms.cryptoKeyEncrypterDecrypter "
+            "on it, so the service agents cannot use it.",
+            urn_of(gcp.CRYPTO_KEY, "storage"),
+        )
+    ]

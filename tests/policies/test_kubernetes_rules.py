@@ -209,3 +209,17 @@ def test_a_toleration_list_not_known_until_the_update_is_not_judged() -> None:
         )
         == 1
     )
+
+
+def test_every_team_namespace_is_judged_after_a_system_one() -> None:
+    system = stack_resource(k8s.NAMESPACE, "sys", {"metadata": {"name": "gpu-system", "labels": {}}})
+    team = stack_resource(k8s.NAMESPACE, "ns", TEAM_NS)
+    assert check_stack(k8s.team_namespace_has_gpu_quota, [system, team]) == [
+        ("team namespace has no ResourceQuota on requests.nvidia.com/gpu", team.urn)
+    ]
+
+
+def test_a_release_without_a_chart_name_is_still_reported() -> None:
+    assert check(k8s.helm_release_version_pinned, k8s.RELEASE, {"version": "latest"}) == [
+        "chart ? must be pinned to an exact version (from mlplat:versions), got 'latest'"
+    ]
