@@ -682,6 +682,9 @@ ESTIMATORS: dict[str, Estimator] = {
 # that tests/test_cost.py reports.
 NO_FIXED_COST: dict[str, str] = {
     "aws:autoscaling/tag:Tag": "free",
+    "aws:codebuild/project:Project": "billed per build minute while a runner job runs (aws.amazon.com/codebuild/pricing)",
+    "aws:codebuild/webhook:Webhook": "free",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "free",
     "aws:budgets/budget:Budget": "the first two budgets of an account are free (aws.amazon.com/aws-cost-management/pricing)",
     "aws:cloudwatch/logGroup:LogGroup": "billed per GB ingested and stored",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "billed per alarm-month; not created by default",
@@ -730,6 +733,7 @@ NO_FIXED_COST: dict[str, str] = {
     "azure-native:operationalinsights:Workspace": "billed per GB ingested and retained",
     "azure-native:privatedns:VirtualNetworkLink": "free for registration-less links",
     "azure-native:resources:ResourceGroup": "free",
+    "azure-native:resources:Resource": "GitHub.Network/networkSettings: free on Azure (GitHub bills runner minutes)",
     "azure-native:storage:BlobServiceProperties": "free",
     "azure-native:storage:StorageAccount": "billed per GB stored and per operation",
     "gcp:artifactregistry/repository:Repository": "billed per GB stored above the free 0.5 GB",

@@ -210,6 +210,16 @@ RULES: tuple[Rule, ...] = (
         entry=lambda k, v: _tag(str(v), "") if k == "key" else None,
     ),
     name_rule(
+        "aws-codebuild-project-name",
+        ("aws:codebuild/project:Project",),
+        "name",
+        r"[A-Za-z0-9][A-Za-z0-9_-]*",
+        what="letters, digits, hyphens and underscores, starting with a letter or digit",
+        source="AWS CodeBuild API reference, CreateProject name: 2-255 characters, [A-Za-z0-9][A-Za-z0-9\\-_]{1,254}",
+        min_length=2,
+        max_length=255,
+    ),
+    name_rule(
         "aws-s3-bucket-name",
         ("aws:s3/bucket:Bucket",),
         "bucket",
@@ -434,6 +444,8 @@ RULES: tuple[Rule, ...] = (
 # Types whose fields the program sets have no documented constraint beyond the provider's schema.
 UNCONSTRAINED: dict[str, str] = {
     ATTACHMENT: "a managed policy ARN and a role name, both references",
+    "aws:codebuild/webhook:Webhook": "a project reference and a WORKFLOW_JOB_QUEUED filter only",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "two security group references and port 443",
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "references only",
     "aws:s3/bucketVersioning:BucketVersioning": "enum status only",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "enum only",

@@ -303,6 +303,10 @@ RULES: tuple[Rule, ...] = (
 
 UNCONSTRAINED: dict[str, str] = {
     "azure-native:authorization:ManagementLockByScope": "a fixed lock name and level",
+    "azure-native:resources:Resource": (
+        "GitHub.Network/networkSettings: a subnet reference and GitHub's business id, validated by GitHub's "
+        "resource provider; no documented name or field constraint"
+    ),
     "azure-native:monitor:DiagnosticSetting": "categories from the resource's own list",
     "azure-native:network:PrivateDnsZoneGroup": "references only",
     "azure-native:storage:BlobServiceProperties": "the name is always 'default'",
