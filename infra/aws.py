@@ -22,9 +22,11 @@ from components.aws import (
     SecureBucketArgs,
     SystemNodes,
 )
+from components.aws.cluster import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT, node_taints
 from components.common.naming import physical_name
+from components.kubernetes import ClusterAutoscalerSpec, StorageClassSpec
 from infra.gpu import gpu_pool_specs
-from infra.kubernetes import build_gpu_stack
+from infra.kubernetes import build_gpu_stack, member_namespaces
 from infra.settings import Profile, StackSettings
 from infra.settings.model import AwsSettings
 
@@ -71,7 +73,26 @@ def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -
         pools = gpu_pool_specs("aws", aws.gpu_pools, ctx.profile)
         if pools:
             build_gpu_stack(
-                stack, "aws", kubeconfig=cluster.kubeconfig, pools=pools, tags=tags, depends_on=[cluster]
+                stack,
+                "aws",
+                kubeconfig=cluster.kubeconfig,
+                pools=pools,
+                tags=tags,
+                depends_on=[cluster],
+                taints=node_taints,
+                # EKS 1.30+ has no default class; gp3 on the platform's volume key.
+                storage_class=StorageClassSpec(
+                    "ebs.csi.aws.com",
+                    {"type": "gp3", "encrypted": "true", "kmsKeyId": keys["eks-volumes"].arn},
+                ),
+                cluster_autoscaler=ClusterAutoscalerSpec(
+                    cluster_name=cluster.cluster_name,
+                    region=region,
+                    namespace=AUTOSCALER_NAMESPACE,
+                    service_account=AUTOSCALER_SERVICE_ACCOUNT,
+                    # The autoscaler's minor release is the cluster's (cluster-autoscaler README, "Releases").
+                    image_tag=f"v{stack.settings.versions.kubernetes}.0",
+                ),
             )
 
     # Budgets publish to an SNS topic encrypted with this key, so its policy lets them use it.
@@ -202,6 +223,7 @@ def _cluster(
             public_access_cidrs=[] if private else [str(c) for c in kube.public_access_cidrs],
             log_retention_days=ctx.profile.log_retention_days,
             admin_principal_arns=list(kube.admin_principal_arns),
+            namespace_editors=member_namespaces(ctx.stack, lambda m: m.aws_principal_arn),
             system_nodes=SystemNodes(
                 instance_type=system.instance_type or _SYSTEM_INSTANCE_TYPE,
                 min_nodes=system.min_nodes,

@@ -8,10 +8,13 @@ import pulumi_azure_native as azure_native
 # Built-in role definition GUIDs (identical in every Azure tenant).
 ROLES: dict[str, str] = {
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
     "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
     "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
     "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
 }
 
 
@@ -30,8 +33,9 @@ def assign_role(
     principal_id: pulumi.Input[str],
     subscription_id: pulumi.Input[str],
     parent: pulumi.Resource,
+    principal_type: azure_native.authorization.PrincipalType = azure_native.authorization.PrincipalType.SERVICE_PRINCIPAL,
 ) -> azure_native.authorization.RoleAssignment:
-    """Grant a managed identity (a service principal) `role` on `scope`; the provider names it with a GUID."""
+    """Grant a principal (by default a managed identity) `role` on `scope`; the provider names it with a GUID."""
     return azure_native.authorization.RoleAssignment(
         name,
         azure_native.authorization.RoleAssignmentArgs(
@@ -39,7 +43,7 @@ def assign_role(
             role_definition_id=role_definition_id(subscription_id, role),
             principal_id=principal_id,
             # Declaring the type skips Entra replication checks that fail for identities created seconds ago.
-            principal_type=azure_native.authorization.PrincipalType.SERVICE_PRINCIPAL,
+            principal_type=principal_type,
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
