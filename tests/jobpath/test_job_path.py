@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import stack_document
+from mlplat.engine.program import run_program
+from mlplat.engine.report import struct_to_dict
+from mlplat.engine.stackfile import load_stack_config
+from tests.conftest import ROOT, stack_document, write_stack
 from tests.jobpath import access, path, pods
 from tests.jobpath.plan import Cluster, clusters
 
@@ -133,5 +136,42 @@ def test_team_members_get_into_their_namespace(planned: Any, stack: str, cloud: 
         for p in access.member_access(
             cluster, team["name"], member if isinstance(member, dict) else {"email": member}
         )
+    ]
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def operator_dev(tmp_path_factory: pytest.TempPathFactory) -> dict[Any, Cluster]:
+    """Dev with every GPU pool on the GPU operator: the other driver strategy's path, on all three clouds."""
+    document = stack_document("dev")
+    for cloud in CLOUDS:
+        for pool in document["config"][f"mlplat:{cloud}"]["gpuPools"]:
+            pool["driverStrategy"] = "gpu-operator"
+    directory = tmp_path_factory.mktemp("operator")
+    write_stack(directory, "dev", document)
+    run = run_program(ROOT, load_stack_config(directory, "dev"))
+    resources = [
+        {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": struct_to_dict(r.inputs)}
+        for r in run.resources
+    ]
+    return clusters({"stack": "dev", "resources": resources})
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_with_the_gpu_operator_every_pod_kind_runs_and_gpus_are_advertised(
+    operator_dev: dict[Any, Cluster], cloud: str
+) -> None:
+    cluster = operator_dev[cloud]
+    submitted = [
+        *_gpu_jobs(cluster, init=False),
+        *_gpu_jobs(cluster, init=True),
+        *[(ns, pods.cpu_pod(ns)) for ns in _teams(cluster)],
+    ]
+    problems = [
+        *_problems(cluster, submitted),
+        *[f"{p.name}: {w}" for p in cluster.gpu_pools for w in path.gpu_enabled(cluster, p)],
+        *path.daemons_on_gpu_pools(cluster),
+        *path.controllers_have_a_pool(cluster),
+        *path.pods_admitted(cluster),
     ]
     assert problems == [], "\n".join(problems)
