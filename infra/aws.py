@@ -23,11 +23,13 @@ from components.aws import (
     SecureBucketArgs,
     SystemNodes,
 )
+from components.aws.cluster import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT, node_taints
 from components.aws.deploy_runner import DeployRunner, DeployRunnerArgs, deploy_runner_project
 from components.common.gpu import GpuPoolSpec
 from components.common.naming import physical_name
+from components.kubernetes import ClusterAutoscalerSpec, StorageClassSpec
 from infra.gpu import gpu_pool_specs
-from infra.kubernetes import build_gpu_stack
+from infra.kubernetes import build_gpu_stack, member_namespaces
 from infra.settings import Profile, SettingsError, StackSettings
 from infra.settings.errors import Problem
 from infra.settings.model import AwsSettings
@@ -84,9 +86,23 @@ def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -
                 stack,
                 "aws",
                 kubeconfig=cluster.kubeconfig,
-                pools=list(ctx.gpu_pools),
+                pools=pools,
                 tags=tags,
                 depends_on=[cluster],
+                taints=node_taints,
+                # EKS 1.30+ has no default class; gp3 on the platform's volume key.
+                storage_class=StorageClassSpec(
+                    "ebs.csi.aws.com",
+                    {"type": "gp3", "encrypted": "true", "kmsKeyId": keys["eks-volumes"].arn},
+                ),
+                cluster_autoscaler=ClusterAutoscalerSpec(
+                    cluster_name=cluster.cluster_name,
+                    region=region,
+                    namespace=AUTOSCALER_NAMESPACE,
+                    service_account=AUTOSCALER_SERVICE_ACCOUNT,
+                    # The autoscaler's minor release is the cluster's (cluster-autoscaler README, "Releases").
+                    image_tag=f"v{stack.settings.versions.kubernetes_for('aws')}.0",
+                ),
             )
 
     # Budgets publish to an SNS topic encrypted with this key, so its policy lets them use it.
@@ -307,6 +323,7 @@ def _cluster(
             log_retention_days=ctx.profile.log_retention_days,
             admin_principal_arns=list(kube.admin_principal_arns),
             api_client_security_group_ids=[runner.security_group_id] if runner else [],
+            namespace_editors=member_namespaces(ctx.stack, lambda m: m.aws_principal_arn),
             system_nodes=SystemNodes(
                 instance_type=system.instance_type
                 or SYSTEM_INSTANCE_TYPES[ctx.profile.system_node_class]["aws"],

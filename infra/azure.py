@@ -39,11 +39,13 @@ from components.azure import (
     StorageAccountArgs,
     SystemPool,
 )
+from components.azure.cluster import node_taints
 from components.azure.deploy_runner import runner_network_settings
 from components.azure.private_link import PRIVATE_DNS_ZONES
 from components.common.naming import RULES, physical_name
+from components.kubernetes import StorageClassSpec
 from infra.gpu import gpu_pool_specs
-from infra.kubernetes import build_gpu_stack
+from infra.kubernetes import build_gpu_stack, member_namespaces
 from infra.settings import StackSettings
 from infra.settings.model import AzureSettings
 from infra.settings.profiles import SYSTEM_INSTANCE_TYPES
@@ -159,7 +161,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             vault_name=unique("azure-key-vault", "kv", prefix),
             tenant_id=tenant,
             tags=tags,
-            keys=("storage", "etcd") if etcd_encryption else ("storage",),
+            keys=("storage", *(("disks",) if kube.enabled else ()), *(("etcd",) if etcd_encryption else ())),
             public_network_access=not private_services,
             allowed_cidrs=browsers,
             private_link=link,
@@ -285,6 +287,10 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                 log_analytics_workspace_id=logs,
                 node_resource_group=f"{rg_name}-aks-nodes",
                 deletion_protection=protect,
+                disk_encryption_key=vault.customer_managed_key("disks"),
+                namespace_writers=member_namespaces(
+                    stack, lambda m: str(m.azure_object_id) if m.azure_object_id else None
+                ),
             ),
         )
 
@@ -339,4 +345,13 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                 pools=pools,
                 tags=tags,
                 depends_on=[cluster, cluster.deployer_access],
+                taints=node_taints,
+                # AKS's own default (managed-csi) uses platform-managed keys; the newest default class wins.
+                storage_class=StorageClassSpec(
+                    "disk.csi.azure.com",
+                    {
+                        "skuName": "StandardSSD_LRS",
+                        "diskEncryptionSetID": cluster.disk_encryption_set_id or "",
+                    },
+                ),
             )

@@ -27,6 +27,8 @@ from components.gcp import (
     VertexWorkspaceArgs,
     WorkbenchUser,
 )
+from components.gcp.cluster import node_taints
+from components.kubernetes import StorageClassSpec
 from infra.gpu import gpu_pool_specs
 from infra.kubernetes import build_gpu_stack
 from infra.settings import StackSettings
@@ -176,6 +178,7 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
                 ),
                 gpu_pools=gpu_pool_specs("gcp", settings.gpu_pools, profile),
                 image_repository=(region, workspace.repository.name) if workspace else None,
+                member_emails=[str(m.email) for t in s.teams for m in t.members],
             ),
             opts=ready,
         )
@@ -223,5 +226,16 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
         pools = gpu_pool_specs("gcp", settings.gpu_pools, profile)
         if pools:
             build_gpu_stack(
-                stack, "gcp", kubeconfig=cluster.kubeconfig, pools=pools, tags=tags, depends_on=[cluster]
+                stack,
+                "gcp",
+                kubeconfig=cluster.kubeconfig,
+                pools=pools,
+                tags=tags,
+                depends_on=[cluster],
+                taints=node_taints,
+                # GKE's own default (standard-rwo) uses Google's keys; the newest default class wins.
+                storage_class=StorageClassSpec(
+                    "pd.csi.storage.gke.io",
+                    {"type": "pd-balanced", "disk-encryption-kms-key": keys.key_ids["disks"]},
+                ),
             )

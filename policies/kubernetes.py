@@ -9,6 +9,7 @@ from typing import Any
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -16,8 +17,32 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.common import UNKNOWN, elements, entries, judges, linked_through, of_type, prop
+from policies.common import (
+    UNKNOWN,
+    elements,
+    entries,
+    is_unknown,
+    judges,
+    linked_through,
+    of_type,
+    prop,
+    props_rule,
+    stack_rule,
+)
 from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+
+# Taints the clouds put on GPU nodes themselves: AKS on every Spot node (learn.microsoft.com/azure/aks/spot-node-pool),
+# GKE on GPU nodes (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
+AKS_SPOT_TAINT = {"key": "kubernetes.azure.com/scalesetpriority", "value": "spot", "effect": "NoSchedule"}
+GKE_GPU_TAINT = {"key": GPU_TAINT_KEY, "value": "present", "effect": "NoSchedule"}
+LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
+AKS_AGENT_POOL = "azure-native:containerservice:AgentPool"
+POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+_EFFECT = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
+# Resources Kubernetes lets a container overcommit; the rest (extended resources) are counted exactly.
+_NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage", "hugepages-")
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -35,6 +60,25 @@ _GPU_CHART_TOLERATIONS: dict[str, tuple[str, ...]] = {
     "dcgm-exporter": ("values", "tolerations"),
     "gpu-operator": ("values", "daemonsets", "tolerations"),
 }
+# Every DaemonSet of a chart that must run on each GPU node: where its tolerations are set, and the chart's
+# default there (k8s-device-plugin v0.17.1, dcgm-exporter 4.1.1, gpu-operator v25.3.0 values.yaml).
+_GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
+_GPU_DAEMON_TOLERATIONS: dict[str, tuple[tuple[tuple[str, ...], list[dict[str, str]]], ...]] = {
+    "nvidia-device-plugin": (
+        (("values", "tolerations"), [{"key": "CriticalAddonsOnly", "operator": "Exists"}, _GPU_TOLERATION]),
+    ),
+    "dcgm-exporter": ((("values", "tolerations"), []),),
+    "gpu-operator": (
+        (("values", "daemonsets", "tolerations"), [_GPU_TOLERATION]),
+        (("values", "node-feature-discovery", "worker", "tolerations"), [_GPU_TOLERATION]),
+    ),
+}
+
+
+def _listed(props: Mapping[str, Any], *path: str | int) -> list[Any]:
+    """The list at `path`; empty when unset or unknown (the caller has checked for unknowns it cares about)."""
+    found = elements(props, *path)
+    return found if isinstance(found, list) else []
 
 
 def _release_pinned(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -141,9 +185,235 @@ local_queue_targets_cluster_queue = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
+
+def _toleration_covers(t: Any, taint: Mapping[str, Any]) -> bool:
+    """Kubernetes' matching: key (empty with Exists matches all), effect (empty matches all), and the value
+    for operator Equal (kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/)."""
+    if not isinstance(t, Mapping):
+        return False
+    op = prop(t, "operator", default="Equal")
+    key = prop(t, "key", default="")
+    if (key and key != taint["key"]) or (not key and op != "Exists"):
+        return False
+    if prop(t, "effect", default="") not in ("", taint["effect"]):
+        return False
+    return op == "Exists" or prop(t, "value", default="") == taint.get("value", "")
+
+
+def _pool_taints(pool: PolicyResource) -> list[dict[str, Any]] | None:
+    """The NoSchedule/NoExecute taints of a GPU pool's nodes, the cloud's own included; None: not a GPU pool."""
+    p = pool.props
+    if pool.resource_type == EKS_NODE_GROUP:
+        declared = [
+            {
+                "key": prop(t, "key"),
+                "value": prop(t, "value", default=""),
+                "effect": _EFFECT.get(prop(t, "effect"), ""),
+            }
+            for t in _listed(p, "taints")
+            if isinstance(t, Mapping)
+        ]
+        ami = prop(p, "amiType")
+        if not (isinstance(ami, str) and ("NVIDIA" in ami or "GPU" in ami)) and not any(
+            t["key"] == GPU_TAINT_KEY for t in declared
+        ):
+            return None
+    elif pool.resource_type == GKE_NODE_POOL:
+        if not elements(p, "nodeConfig", "guestAccelerators"):
+            return None
+        declared = [
+            {
+                "key": prop(t, "key"),
+                "value": prop(t, "value", default=""),
+                "effect": _EFFECT.get(prop(t, "effect"), ""),
+            }
+            for t in _listed(p, "nodeConfig", "taints")
+            if isinstance(t, Mapping)
+        ]
+        declared.append(GKE_GPU_TAINT)
+    else:
+        declared = []
+        for text in _listed(p, "nodeTaints"):
+            if isinstance(text, str) and ":" in text:
+                key_value, effect = text.rsplit(":", 1)
+                key, _, value = key_value.partition("=")
+                declared.append({"key": key, "value": value, "effect": effect})
+        if prop(p, "gpuProfile") is None and not any(t["key"] == GPU_TAINT_KEY for t in declared):
+            return None
+        if prop(p, "scaleSetPriority") == "Spot":
+            declared.append(AKS_SPOT_TAINT)
+    return [t for t in declared if t["effect"] in ("NoSchedule", "NoExecute")]
+
+
+def _ancestors(resource: PolicyResource) -> list[PolicyResource]:
+    found = []
+    seen = resource.parent
+    while seen is not None:
+        found.append(seen)
+        seen = seen.parent
+    return found
+
+
+def _pools_of(release: PolicyResource, pools: list[PolicyResource]) -> list[PolicyResource]:
+    """The pools of the cluster a release installs into: those under a component the release (or the
+    component it belongs to) depends on; every pool of the stack when the plan does not say."""
+    targets = {d.urn for r in [release, *_ancestors(release)] for d in r.dependencies}
+    mine = [p for p in pools if any(a.urn in targets for a in [p, *_ancestors(p)])]
+    return mine or pools
+
+
+def _daemons_tolerate_pool_taints(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    pools = of_type(args.resources, [EKS_NODE_GROUP, GKE_NODE_POOL, AKS_AGENT_POOL])
+    for release in of_type(args.resources, [RELEASE]):
+        chart = prop(release.props, "chart")
+        paths = _GPU_DAEMON_TOLERATIONS.get(chart) if isinstance(chart, str) else None
+        if not paths:
+            continue
+        for path, chart_default in paths:
+            tolerations = (
+                chart_default if prop(release.props, *path) is None else elements(release.props, *path)
+            )
+            if not isinstance(tolerations, list) or any(is_unknown(t) for t in tolerations):
+                continue  # judged when known
+            for pool in _pools_of(release, pools):
+                taints = _pool_taints(pool) or []
+                missing = [t for t in taints if not any(_toleration_covers(x, t) for x in tolerations)]
+                for t in missing:
+                    report_violation(
+                        f"{chart} {'.'.join(path)} does not tolerate {t['key']}={t['value']}:{t['effect']} on GPU pool "
+                        f"{pool.name}: the daemon never runs on those nodes",
+                        release.urn,
+                    )
+
+
+def _limit_range_max_has_default(props: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for item in _listed(props, "spec", "limits"):
+        if not isinstance(item, Mapping) or prop(item, "type") != "Container":
+            continue
+        maximum = entries(item, "max")
+        default = entries(item, "default")
+        if not isinstance(maximum, dict) or is_unknown(default):
+            continue
+        for name in maximum:
+            if name.startswith(_NATIVE_RESOURCES):
+                continue
+            if not isinstance(default, dict) or name not in default:
+                problems.append(
+                    f"max {name} without a default: Kubernetes makes the max every container's limit and "
+                    f"request (kubernetes.io/docs/concepts/policy/limit-range/), so CPU-only pods and init "
+                    f"containers would ask for {name}; set default {name}: 0"
+                )
+    return problems
+
+
+def _min_size(pool: PolicyResource) -> Any:
+    p = pool.props
+    if pool.resource_type == EKS_NODE_GROUP:
+        return prop(p, "scalingConfig", "minSize")
+    if pool.resource_type == GKE_NODE_POOL:
+        return prop(
+            p,
+            "autoscaling",
+            "totalMinNodeCount",
+            default=prop(p, "autoscaling", "minNodeCount", default=prop(p, "nodeCount")),
+        )
+    return prop(p, "minCount", default=prop(p, "count"))
+
+
+def _eks_autoscaler(cluster: Any, args: StackValidationArgs) -> str | None:
+    """Why no cluster autoscaler can scale this EKS cluster's groups (None: one can). It must discover the
+    cluster's groups and have AWS credentials (github.com/kubernetes/autoscaler, cluster-autoscaler AWS README)."""
+    releases = [
+        r
+        for r in of_type(args.resources, [RELEASE])
+        if isinstance(prop(r.props, "chart"), str)
+        and prop(r.props, "chart").rsplit("/", 1)[-1] in ("cluster-autoscaler", "karpenter")
+    ]
+    if not releases:
+        return "no cluster autoscaler (or Karpenter) is installed"
+    for r in releases:
+        name = prop(
+            r.props,
+            "values",
+            "autoDiscovery",
+            "clusterName",
+            default=prop(r.props, "values", "settings", "clusterName"),
+        )
+        if is_unknown(name) or is_unknown(cluster):
+            return None
+        if name != cluster:
+            continue
+        account = prop(
+            r.props,
+            "values",
+            "rbac",
+            "serviceAccount",
+            "name",
+            default=prop(r.props, "values", "serviceAccount", "name"),
+        )
+        annotated = prop(
+            r.props, "values", "rbac", "serviceAccount", "annotations", "eks.amazonaws.com/role-arn"
+        )
+        associated = any(
+            prop(a.props, "serviceAccount") == account and prop(a.props, "clusterName") in (cluster, UNKNOWN)
+            for a in of_type(args.resources, [POD_IDENTITY])
+        )
+        if annotated or associated:
+            return None
+        return f"the autoscaler's service account {account!r} has no IAM role (Pod Identity or IRSA)"
+    return "no cluster autoscaler discovers this cluster's node groups"
+
+
+def _scale_up_path(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for pool in of_type(args.resources, [EKS_NODE_GROUP, GKE_NODE_POOL, AKS_AGENT_POOL]):
+        if _pool_taints(pool) is None or _min_size(pool) not in (0, 0.0):
+            continue
+        p = pool.props
+        if pool.resource_type == EKS_NODE_GROUP:
+            why = _eks_autoscaler(prop(p, "clusterName"), args)
+        elif pool.resource_type == GKE_NODE_POOL:
+            why = None if prop(p, "autoscaling") else "autoscaling is off, so GKE never adds a node"
+        else:
+            why = (
+                None
+                if prop(p, "enableAutoScaling") is True
+                else "enableAutoScaling is off, so AKS never adds a node"
+            )
+        if why:
+            report_violation(
+                f"GPU pool {pool.name} scales from zero but {why}; queued jobs would wait forever", pool.urn
+            )
+
+
+gpu_daemons_tolerate_pool_taints = stack_rule(
+    "gpu-daemons-tolerate-pool-taints",
+    "GPU daemons (device plugin, DCGM exporter, GPU operator operands, NFD worker) tolerate every taint on the "
+    "GPU pools of their cluster, the cloud's own included (AKS Spot, GKE GPU).",
+    _daemons_tolerate_pool_taints,
+)
+
+limit_range_max_has_default = props_rule(
+    "limit-range-extended-max-has-default",
+    "A LimitRange max for an extended resource (nvidia.com/gpu) comes with a default; otherwise every container "
+    "gets the max.",
+    [LIMIT_RANGE],
+    _limit_range_max_has_default,
+)
+
+gpu_pools_have_scale_up_path = stack_rule(
+    "gpu-pools-have-scale-up-path",
+    "Every GPU pool that scales from zero has an autoscaler that can add its first node: EKS a cluster "
+    "autoscaler (or Karpenter) with an IAM role, GKE and AKS autoscaling on.",
+    _scale_up_path,
+)
+
 POLICIES: list[Policy] = [
     helm_release_version_pinned,
     gpu_daemons_tolerate_gpu_taint,
     team_namespace_has_gpu_quota,
     local_queue_targets_cluster_queue,
+    gpu_daemons_tolerate_pool_taints,
+    limit_range_max_has_default,
+    gpu_pools_have_scale_up_path,
 ]

@@ -12,24 +12,25 @@ import pulumi_aws as aws
 
 from components.aws import iam
 from components.aws.node_group import EksNodeGroup, EksNodeGroupArgs, Taint
-from components.common.gpu import (
-    ACCELERATOR_LABEL,
-    GPU_TAINT_EFFECT,
-    GPU_TAINT_KEY,
-    GPU_TAINT_VALUE,
-    POOL_LABEL,
-    GpuPoolSpec,
-)
+from components.common.gpu import ACCELERATOR_LABEL, GPU_TAINT, POOL_LABEL, GpuPoolSpec, NodeTaint
 
 DEFAULT_LOG_TYPES = ("api", "audit", "authenticator")
 # The label the NVIDIA device plugin's default affinity selects; set at boot so it never waits for discovery.
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
-_AMI_TYPE = {
-    "cloud-managed": "AL2023_x86_64_NVIDIA",  # driver and container toolkit ship in the AMI
-    "gpu-operator": "AL2023_x86_64_STANDARD",  # the GPU operator installs the driver itself
-}
+# Both strategies boot the NVIDIA AMI (driver and container toolkit ship in it): the GPU operator's driver
+# containers do not support Amazon Linux 2023, so on EKS the operator runs with its driver and toolkit off.
+_AMI_TYPE = {"cloud-managed": "AL2023_x86_64_NVIDIA", "gpu-operator": "AL2023_x86_64_NVIDIA"}
 _MANAGED = "arn:aws:iam::aws:policy/"
 _CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+# Team members run jobs in their namespaces (docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html).
+_NAMESPACE_EDIT = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+AUTOSCALER_NAMESPACE = "kube-system"
+AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+
+
+def node_taints(pool: GpuPoolSpec) -> tuple[NodeTaint, ...]:
+    """What a GPU node group's nodes carry: our GPU taint; EKS adds none of its own, Spot or not."""
+    return (GPU_TAINT,)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class EksClusterArgs:
     admin_principal_arns: Sequence[str] = ()
     # Security groups whose members may call the private API endpoint (the deploy runner's).
     api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    # IAM principal ARN -> the namespaces it may edit (team members, through access entries).
+    namespace_editors: Mapping[str, Sequence[str]] = field(default_factory=dict)
     grant_deployer_admin: bool = True  # the identity running `pulumi up` manages what runs in the cluster
     system_nodes: SystemNodes = SystemNodes()
     gpu_pools: Sequence[GpuPoolSpec] = field(default_factory=tuple)
@@ -247,6 +250,7 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=before_nodes),
         )
         self._addons_after_nodes(name, args, cluster_name, account, tags, [self.system_nodes])
+        self._autoscaler_identity(name, args, cluster_name, account, tags)
 
         self.gpu_pools: dict[str, EksNodeGroup] = {}
         for pool in args.gpu_pools:
@@ -307,7 +311,7 @@ class EksCluster(pulumi.ComponentResource):
                 volume_kms_key_arn=args.volume_kms_key_arn,
                 tags=tags_for_pool(args.tags, pool),
                 labels={**pool.node_labels, GPU_PRESENT_LABEL: "true"},
-                taints=[Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)],
+                taints=[Taint(t.key, t.value, t.effect) for t in node_taints(pool)],
                 autoscaler_tags=self._autoscaler_tags(args),
                 template_resources={"nvidia.com/gpu": str(pool.gpus_per_node)},
                 node_group_name_prefix=f"gpu-{pool.name}-",
@@ -345,6 +349,114 @@ class EksCluster(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        for i, (principal, namespaces) in enumerate(sorted(args.namespace_editors.items())):
+            entry = aws.eks.AccessEntry(
+                f"{name}-member-{i}",
+                aws.eks.AccessEntryArgs(
+                    cluster_name=cluster_name, principal_arn=principal, type="STANDARD", tags=dict(args.tags)
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-member-{i}",
+                aws.eks.AccessPolicyAssociationArgs(
+                    cluster_name=cluster_name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=_NAMESPACE_EDIT,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
+                        type="namespace", namespaces=sorted(namespaces)
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _pod_identity_trust(
+        self, account: pulumi.Output[str], namespace: str, service_account: str
+    ) -> pulumi.Output[str]:
+        """EKS User Guide (Pod Identity role trust): only this account's cluster, for one service account,
+        may assume the role (confused-deputy conditions plus the session tags EKS sets)."""
+        return iam.document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": account,
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": service_account,
+                    },
+                    "ArnEquals": {"aws:SourceArn": self.cluster.arn},
+                },
+            }
+        )
+
+    def _autoscaler_identity(
+        self,
+        name: str,
+        args: EksClusterArgs,
+        cluster_name: pulumi.Output[str],
+        account: pulumi.Output[str],
+        tags: dict[str, str],
+    ) -> None:
+        """The cluster autoscaler's AWS identity through Pod Identity: it resizes only this cluster's groups
+        (their `k8s.io/cluster-autoscaler/<cluster>` tag) and reads what it needs to build nodes from zero
+        (github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/cloudprovider/aws/README.md)."""
+        trust = self._pod_identity_trust(account, AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT)
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-cluster-autoscaler", aws.iam.RoleArgs(assume_role_policy=trust, tags=tags), opts=child
+        )
+        policy = iam.document(
+            iam.statement(
+                sid="ResizeThisClustersGroups",
+                actions=["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        f"aws:ResourceTag/k8s.io/cluster-autoscaler/{args.cluster_name}": "owned"
+                    }
+                },
+            ),
+            iam.statement(
+                sid="DescribeGroupsAndInstanceTypes",
+                actions=[
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                ],
+                resources=["*"],
+            ),
+            iam.statement(
+                sid="ReadThisClustersNodeGroups",
+                actions=["eks:DescribeNodegroup"],
+                resources=[
+                    pulumi.Output.concat(
+                        "arn:aws:eks:", args.region, ":", account, ":nodegroup/", args.cluster_name, "/*/*"
+                    )
+                ],
+            ),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-cluster-autoscaler", aws.iam.RolePolicyArgs(role=role.id, policy=policy), opts=child
+        )
+        aws.eks.PodIdentityAssociation(
+            f"{name}-cluster-autoscaler",
+            aws.eks.PodIdentityAssociationArgs(
+                cluster_name=cluster_name,
+                namespace=AUTOSCALER_NAMESPACE,
+                service_account=AUTOSCALER_SERVICE_ACCOUNT,
+                role_arn=role.arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
 
     def _api_clients(self, name: str, args: EksClusterArgs) -> None:
         """The private endpoint answers only what the cluster security group admits; admit HTTPS from the
@@ -456,23 +568,7 @@ class EksCluster(pulumi.ComponentResource):
         nodes: list[pulumi.Resource],
     ) -> None:
         """Add-ons that schedule pods wait for nodes; the EBS CSI driver authenticates through Pod Identity."""
-        # EKS User Guide (Pod Identity role trust): only this account's cluster, for the driver's service
-        # account, may assume the role (confused-deputy conditions plus the session tags EKS sets).
-        trust = iam.document(
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": {
-                    "StringEquals": {
-                        "aws:SourceAccount": account,
-                        "aws:RequestTag/kubernetes-namespace": "kube-system",
-                        "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa",
-                    },
-                    "ArnEquals": {"aws:SourceArn": self.cluster.arn},
-                },
-            }
-        )
+        trust = self._pod_identity_trust(account, "kube-system", "ebs-csi-controller-sa")
         # Persistent volumes are encrypted with the platform's volume key, so the driver needs to use it.
         volume_key = iam.document(
             iam.statement(

@@ -16,15 +16,28 @@ import yaml
 from components.azure.diagnostics import send_logs
 from components.azure.keyvault import CustomerManagedKey
 from components.azure.roles import assign_role
-from components.common.gpu import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, GpuPoolSpec
+from components.common.gpu import GPU_TAINT, GpuPoolSpec, NodeTaint
 from components.common.naming import physical_name
 
 cs = azure_native.containerservice
 
-GPU_TAINT = f"{GPU_TAINT_KEY}={GPU_TAINT_VALUE}:{GPU_TAINT_EFFECT}"
-# AKS adds this taint to every Spot pool; declaring it avoids a perpetual diff (and a pool replacement).
-SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
-SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+# AKS adds this taint to every Spot pool (learn.microsoft.com/azure/aks/spot-node-pool); declaring it avoids
+# a perpetual diff (and a pool replacement), and the GPU stack's daemons and flavors tolerate it.
+SPOT_TAINT = NodeTaint("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
+# The GPU operator's driver containers run on Ubuntu nodes, not Azure Linux
+# (docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/platform-support.html).
+_OS_SKU = {"cloud-managed": cs.OSSKU.AZURE_LINUX, "gpu-operator": cs.OSSKU.UBUNTU}
+
+
+def node_taints(pool: GpuPoolSpec) -> tuple[NodeTaint, ...]:
+    """Every taint a GPU pool's nodes carry: ours, and Azure's own on Spot nodes."""
+    return (GPU_TAINT, SPOT_TAINT) if pool.spot else (GPU_TAINT,)
+
+
+def _taint_text(t: NodeTaint) -> str:
+    return f"{t.key}={t.value}:{t.effect}"
+
+
 # Control-plane logs worth keeping: who changed what (not every read), and Entra authorization decisions.
 AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
 
@@ -69,6 +82,10 @@ class AksClusterArgs:
     node_os_upgrade_channel: str = "NodeImage"
     node_resource_group: str | None = None
     deletion_protection: bool = False
+    # Volumes of the cluster's default StorageClass are encrypted with this key through a disk encryption set.
+    disk_encryption_key: CustomerManagedKey | None = None
+    # Entra object id -> the namespaces the member may write in (Azure RBAC for Kubernetes).
+    namespace_writers: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 def gpu_agent_pool_name(pool: str) -> str:
@@ -264,6 +281,11 @@ class AksCluster(pulumi.ComponentResource):
             subscription_id=args.subscription_id,
             parent=self,
         )
+        self.disk_encryption_set_id: pulumi.Output[str] | None = None
+        if args.disk_encryption_key is not None:
+            self.disk_encryption_set_id = self._disk_encryption_set(name, args, args.disk_encryption_key)
+        self._members(name, args)
+
         # Local accounts are off, so this is a user kubeconfig that signs in with Entra ID (kubelogin).
         credentials = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=rg,
@@ -291,6 +313,71 @@ class AksCluster(pulumi.ComponentResource):
             }
         )
 
+    def _disk_encryption_set(
+        self, name: str, args: AksClusterArgs, key: CustomerManagedKey
+    ) -> pulumi.Output[str]:
+        """A disk encryption set on the platform's key for the default StorageClass's disks; the cluster's
+        identity reads it to create them (learn.microsoft.com/azure/aks/azure-disk-customer-managed-keys)."""
+        des = azure_native.compute.DiskEncryptionSet(
+            f"{name}-disks",
+            azure_native.compute.DiskEncryptionSetArgs(
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                encryption_type=azure_native.compute.DiskEncryptionSetType.ENCRYPTION_AT_REST_WITH_CUSTOMER_KEY,
+                identity=azure_native.compute.EncryptionSetIdentityArgs(
+                    type=azure_native.compute.DiskEncryptionSetIdentityType.SYSTEM_ASSIGNED
+                ),
+                active_key=azure_native.compute.KeyForDiskEncryptionSetArgs(
+                    key_url=key.key_uri_with_version,
+                    source_vault=azure_native.compute.SourceVaultArgs(id=key.vault_id),
+                ),
+                rotation_to_latest_key_version_enabled=True,
+                tags=dict(args.tags),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        assign_role(
+            f"{name}-disks-key",
+            role="Key Vault Crypto Service Encryption User",
+            scope=key.key_id,
+            principal_id=des.identity.apply(lambda i: i.principal_id if i else ""),
+            subscription_id=args.subscription_id,
+            parent=self,
+        )
+        assign_role(
+            f"{name}-disks-reader",
+            role="Reader",
+            scope=des.id,
+            principal_id=self.identity.principal_id,
+            subscription_id=args.subscription_id,
+            parent=self,
+        )
+        return des.id
+
+    def _members(self, name: str, args: AksClusterArgs) -> None:
+        """Team members: the cluster user role to fetch a kubeconfig, RBAC Writer in their namespaces."""
+        user = azure_native.authorization.PrincipalType.USER
+        for i, (object_id, namespaces) in enumerate(sorted(args.namespace_writers.items())):
+            assign_role(
+                f"{name}-member-{i}",
+                role="Azure Kubernetes Service Cluster User Role",
+                scope=self.cluster.id,
+                principal_id=object_id,
+                subscription_id=args.subscription_id,
+                parent=self,
+                principal_type=user,
+            )
+            for namespace in sorted(namespaces):
+                assign_role(
+                    f"{name}-member-{i}-{namespace}",
+                    role="Azure Kubernetes Service RBAC Writer",
+                    scope=pulumi.Output.concat(self.cluster.id, "/namespaces/", namespace),
+                    principal_id=object_id,
+                    subscription_id=args.subscription_id,
+                    parent=self,
+                    principal_type=user,
+                )
+
     @staticmethod
     def _system_pool(args: AksClusterArgs) -> cs.ManagedClusterAgentPoolProfileArgs:
         pool = args.system_pool
@@ -309,8 +396,8 @@ class AksCluster(pulumi.ComponentResource):
             availability_zones=list(pool.zones) if pool.zones else None,
             vnet_subnet_id=args.node_subnet_id,
             enable_node_public_ip=False,
-            # Only system add-ons run here; workloads go to user pools.
-            node_taints=[SYSTEM_TAINT],
+            # No CriticalAddonsOnly taint: the add-on controllers (Kueue, the GPU operator) run here too,
+            # which costs nothing, where a separate always-on pool for them would.
             orchestrator_version=args.kubernetes_version,
             upgrade_settings=cs.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
             tags=dict(args.tags),
@@ -330,7 +417,7 @@ class AksCluster(pulumi.ComponentResource):
             type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
             vm_size=spec.instance_type,
             os_type=cs.OSType.LINUX,
-            os_sku=cs.OSSKU.AZURE_LINUX,
+            os_sku=_OS_SKU[spec.driver_strategy],
             os_disk_size_gb=spec.disk_size_gb,
             enable_auto_scaling=True,
             count=spec.min_nodes,
@@ -340,7 +427,7 @@ class AksCluster(pulumi.ComponentResource):
             availability_zones=list(spec.zones) if spec.zones else None,
             vnet_subnet_id=args.node_subnet_id,
             enable_node_public_ip=False,
-            node_taints=[GPU_TAINT, *([SPOT_TAINT] if spec.spot else [])],
+            node_taints=[_taint_text(t) for t in node_taints(spec)],
             node_labels=spec.node_labels,
             # The GPU operator brings its own driver; AKS installing one too would conflict with it.
             gpu_profile=cs.GPUProfileArgs(

@@ -16,6 +16,22 @@ POOL_LABEL = "mlplat.io/gpu-pool"
 ACCELERATOR_LABEL = "mlplat.io/accelerator"
 
 DriverStrategy = Literal["cloud-managed", "gpu-operator"]
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+@dataclass(frozen=True)
+class NodeTaint:
+    """A taint on a pool's nodes, in Kubernetes spelling; what pods and daemons there must tolerate."""
+
+    key: str
+    value: str
+    effect: TaintEffect
+
+    def toleration(self) -> dict[str, str]:
+        return {"key": self.key, "operator": "Equal", "value": self.value, "effect": self.effect}
+
+
+GPU_TAINT = NodeTaint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)
 
 
 @dataclass(frozen=True)

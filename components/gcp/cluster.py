@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.common.gpu import GPU_TAINT_KEY, GPU_TAINT_VALUE, GpuPoolSpec
+from components.common.gpu import GPU_TAINT, GpuPoolSpec, NodeTaint
 from components.gcp.identity import service_account_with_roles
 from components.gcp.network import GKE_NODE_TAG
 from components.gcp.options import child_options
@@ -19,9 +19,22 @@ from components.gcp.options import child_options
 NODE_PROJECT_ROLES: tuple[str, ...] = ("roles/container.defaultNodeServiceAccount",)
 IMAGE_PULL_ROLE = "roles/artifactregistry.reader"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-GKE_TAINT_EFFECT = "NO_SCHEDULE"  # the Kubernetes NoSchedule, spelled the GKE API's way
 # With the GPU operator, GKE must neither install drivers nor run its own device plugin.
 NO_GKE_DEVICE_PLUGIN_LABEL = "gke-no-default-nvidia-gpu-device-plugin"
+# NVIDIA's driver container for GKE runs on Ubuntu node images; with Google's installer on, COS
+# (cloud.google.com/kubernetes-engine/docs/how-to/gpu-operator).
+_IMAGE_TYPE = {"cloud-managed": "COS_CONTAINERD", "gpu-operator": "UBUNTU_CONTAINERD"}
+# Team members fetch cluster credentials with container.clusters.get; RBAC in their namespace does the rest
+# (cloud.google.com/kubernetes-engine/docs/how-to/role-based-access-control).
+MEMBER_PROJECT_ROLE = "roles/container.clusterViewer"
+_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+
+def node_taints(pool: GpuPoolSpec) -> tuple[NodeTaint, ...]:
+    """Every taint a GPU pool's nodes carry: the GPU taint, which GKE would add itself; Spot adds none."""
+    return (GPU_TAINT,)
+
+
 CONTROL_PLANE_LOGS = ("SYSTEM_COMPONENTS", "WORKLOADS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER")
 
 
@@ -57,6 +70,7 @@ class GkeClusterArgs:
     system_pool: SystemPool = SystemPool()
     gpu_pools: Sequence[GpuPoolSpec] = ()
     image_repository: tuple[str, pulumi.Input[str]] | None = None  # (location, repository) nodes pull from
+    member_emails: Sequence[str] = ()  # Google identities of team members (may fetch credentials)
 
     def __post_init__(self) -> None:
         for label, cidr in self.authorized_networks.items():
@@ -99,6 +113,15 @@ class GkeCluster(pulumi.ComponentResource):
                     repository=repository,
                     role=IMAGE_PULL_ROLE,
                     member=node_member,
+                ),
+                opts=child,
+            )
+
+        for i, email in enumerate(sorted(set(args.member_emails))):
+            gcp.projects.IAMMember(
+                f"{name}-member-{i}",
+                gcp.projects.IAMMemberArgs(
+                    project=args.project, role=MEMBER_PROJECT_ROLE, member=f"user:{email}"
                 ),
                 opts=child,
             )
@@ -252,6 +275,7 @@ class GkeCluster(pulumi.ComponentResource):
                 disk_type=pool.disk_type,
                 labels={"mlplat.io/pool": "system"},
                 spot=pool.spot,
+                image_type=_IMAGE_TYPE["cloud-managed"],
             ),
         )
 
@@ -282,6 +306,7 @@ class GkeCluster(pulumi.ComponentResource):
                 labels=labels,
                 spot=spec.spot,
                 gpu=spec,
+                image_type=_IMAGE_TYPE[spec.driver_strategy],
             ),
         )
 
@@ -293,6 +318,7 @@ class GkeCluster(pulumi.ComponentResource):
         disk_type: str = "pd-balanced",
         labels: Mapping[str, str],
         spot: bool,
+        image_type: str,
         gpu: GpuPoolSpec | None = None,
     ) -> gcp.container.NodePoolNodeConfigArgs:
         args = self._args
@@ -312,13 +338,12 @@ class GkeCluster(pulumi.ComponentResource):
             ]
             # GKE taints GPU pools itself; we set it explicitly to avoid a perpetual diff.
             taints = [
-                gcp.container.NodePoolNodeConfigTaintArgs(
-                    key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=GKE_TAINT_EFFECT
-                )
+                gcp.container.NodePoolNodeConfigTaintArgs(key=t.key, value=t.value, effect=_EFFECT[t.effect])
+                for t in node_taints(gpu)
             ]
         return gcp.container.NodePoolNodeConfigArgs(
             machine_type=machine_type,
-            image_type="COS_CONTAINERD",
+            image_type=image_type,
             disk_size_gb=disk_size_gb,
             disk_type=disk_type,
             boot_disk_kms_key=args.disk_kms_key_name,

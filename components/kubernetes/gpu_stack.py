@@ -7,27 +7,25 @@
 - Queues and quotas: Kueue, a ResourceFlavor per GPU pool, one ClusterQueue whose GPU quota is
   what the pools can ever hold, and per team a namespace, a GPU ResourceQuota, a LimitRange and
   a LocalQueue. Kueue objects depend on the Kueue release, so its CRDs exist first.
-- PriorityClasses for training and inference.
-Every daemon tolerates the GPU pools' taint. Chart versions come from `mlplat:versions`.
+- PriorityClasses for training and inference; in the namespaces whose daemons run at a
+  `system-*-critical` priority, a ResourceQuota scoped to those classes (GKE admits such pods nowhere
+  else but kube-system).
+- A default StorageClass that encrypts volumes with the platform's key.
+- On EKS, the Kubernetes cluster autoscaler (GKE and AKS run their own).
+Every daemon tolerates every taint the GPU pools' nodes carry, the cloud's own included, and every
+controller runs on the system pool. Chart versions come from `mlplat:versions`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.gpu import (
-    ACCELERATOR_LABEL,
-    GPU_TAINT_EFFECT,
-    GPU_TAINT_KEY,
-    GPU_TAINT_VALUE,
-    POOL_LABEL,
-    GpuPoolSpec,
-)
+from components.common.gpu import ACCELERATOR_LABEL, GPU_TAINT, POOL_LABEL, GpuPoolSpec, NodeTaint
 
 Cloud = Literal["aws", "gcp", "azure"]
 
@@ -35,13 +33,29 @@ DEVICE_PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
 DCGM_EXPORTER_REPO = "https://nvidia.github.io/dcgm-exporter/helm-charts"
 GPU_OPERATOR_REPO = "https://helm.ngc.nvidia.com/nvidia"
 KUEUE_CHART = "oci://registry.k8s.io/kueue/charts/kueue"
+CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
 KUEUE_API = "kueue.x-k8s.io/v1beta1"
 GPU_RESOURCE = "nvidia.com/gpu"
 CLUSTER_QUEUE = "gpu"
 TEAM_LABEL = "mlplat.io/team"
+GPU_SYSTEM_NAMESPACE = "gpu-system"
+GPU_OPERATOR_NAMESPACE = "gpu-operator"
+# Daemons that must keep running on their node use the node-critical class; GKE admits it outside
+# kube-system only in a namespace with a ResourceQuota scoped to it
+# (kubernetes.io/docs/concepts/policy/resource-quotas/#limit-priority-class-consumption-by-default).
+CRITICAL_PRIORITY_CLASSES = ("system-node-critical", "system-cluster-critical")
+CRITICAL_PODS_QUOTA = "1000"  # a scope to admit the classes, not a limit anyone reaches
+DEFAULT_STORAGE_CLASS = "storageclass.kubernetes.io/is-default-class"
+# Kubernetes RBAC for team members where the cloud's identities are Kubernetes users (GKE).
+MEMBER_CLUSTER_ROLE = "edit"
 
-# Tolerate the pools' taint and run only where a GPU pool put its accelerator label.
-GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT}
+
+def team_namespace(team: str) -> str:
+    """The namespace a team works in; cloud-side grants (EKS access policies, AKS roles) scope to it."""
+    return f"team-{team}"
+
+
+# Run only where a GPU pool put its accelerator label.
 GPU_NODE_AFFINITY = {
     "nodeAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": {
@@ -57,13 +71,36 @@ class ChartVersions:
     gpu_operator: str
     dcgm_exporter: str
     kueue: str
+    cluster_autoscaler: str = ""  # needed only where the stack installs the autoscaler (EKS)
 
 
 @dataclass(frozen=True)
 class TeamSpec:
     name: str
     gpu_quota: int
+    # Kubernetes user names bound to `edit` in the team namespace (GKE: Google identities); clouds that
+    # grant namespace access through their own IAM (EKS access policies, AKS Azure RBAC) leave it empty.
     members: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class StorageClassSpec:
+    """The cluster's default StorageClass: its CSI provisioner and the parameters that name the key."""
+
+    provisioner: str
+    parameters: Mapping[str, pulumi.Input[str]]
+    name: str = "encrypted"
+
+
+@dataclass(frozen=True)
+class ClusterAutoscalerSpec:
+    """The Kubernetes cluster autoscaler for EKS; its AWS identity comes from a Pod Identity association."""
+
+    cluster_name: pulumi.Input[str]
+    region: str
+    namespace: str
+    service_account: str
+    image_tag: str  # the autoscaler's minor version follows the cluster's
 
 
 @dataclass(frozen=True)
@@ -101,6 +138,18 @@ class GpuStackArgs:
     teams: Sequence[TeamSpec]
     charts: ChartVersions
     labels: Mapping[str, str]  # platform labels, already valid as Kubernetes label values
+    # Every taint each pool's nodes carry, the cloud's own included (pool name -> taints).
+    pool_taints: Mapping[str, Sequence[NodeTaint]] = field(default_factory=dict)
+    storage_class: StorageClassSpec | None = None
+    cluster_autoscaler: ClusterAutoscalerSpec | None = None
+
+    def taints_of(self, pool: GpuPoolSpec) -> list[NodeTaint]:
+        return list(self.pool_taints.get(pool.name, (GPU_TAINT,)))
+
+    def gpu_node_tolerations(self) -> list[dict[str, str]]:
+        """One toleration per taint any GPU pool carries: daemons run on every GPU node."""
+        taints = {t for pool in self.pools for t in self.taints_of(pool)}
+        return [{"key": t.key, "operator": "Exists", "effect": t.effect} for t in sorted(taints, key=str)]
 
 
 class GpuStack(pulumi.ComponentResource):
@@ -120,6 +169,10 @@ class GpuStack(pulumi.ComponentResource):
         self.releases: dict[str, k8s.helm.v3.Release] = {}
         self._gpu_software()
         self._priority_classes()
+        if args.storage_class is not None:
+            self._storage_class(args.storage_class)
+        if args.cluster_autoscaler is not None:
+            self._cluster_autoscaler(args.cluster_autoscaler)
         kueue = self._release(
             "kueue",
             chart=KUEUE_CHART,
@@ -142,6 +195,7 @@ class GpuStack(pulumi.ComponentResource):
         namespace: str,
         values: dict[str, Any],
         repo: str | None = None,
+        after: Sequence[pulumi.Resource] = (),
     ) -> k8s.helm.v3.Release:
         release = k8s.helm.v3.Release(
             f"{self._name}-{key}",
@@ -151,27 +205,68 @@ class GpuStack(pulumi.ComponentResource):
                 version=version,
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo) if repo else None,
                 namespace=namespace,
-                create_namespace=True,
+                # A namespace prepared for the release (its quota) exists already; Helm makes the others.
+                create_namespace=not after,
                 atomic=True,
                 cleanup_on_fail=True,
                 values=values,
             ),
-            opts=self._opts,
+            opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(depends_on=list(after))),
         )
         self.releases[key] = release
         return release
 
+    def _critical_namespace(self, namespace: str) -> list[pulumi.Resource]:
+        """A namespace whose pods run at a `system-*-critical` priority, with the quota scope that admits them."""
+        labels = dict(self._args.labels)
+        ns = k8s.core.v1.Namespace(
+            f"{self._name}-ns-{namespace}",
+            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels)),
+            opts=self._opts,
+        )
+        quota = k8s.core.v1.ResourceQuota(
+            f"{self._name}-ns-{namespace}-critical-pods",
+            k8s.core.v1.ResourceQuotaInitArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name="critical-pods", namespace=ns.metadata.name, labels=labels
+                ),
+                spec=k8s.core.v1.ResourceQuotaSpecArgs(
+                    hard={"pods": CRITICAL_PODS_QUOTA},
+                    scope_selector=k8s.core.v1.ScopeSelectorArgs(
+                        match_expressions=[
+                            k8s.core.v1.ScopedResourceSelectorRequirementArgs(
+                                scope_name="PriorityClass",
+                                operator="In",
+                                values=list(CRITICAL_PRIORITY_CLASSES),
+                            )
+                        ]
+                    ),
+                ),
+            ),
+            opts=self._opts,
+        )
+        return [ns, quota]
+
     def _gpu_software(self) -> None:
         charts, e = self._args.charts, self.enablement
-        daemon = {"tolerations": [GPU_TOLERATION], "affinity": GPU_NODE_AFFINITY}
+        tolerations = self._args.gpu_node_tolerations()
+        daemon = {
+            "tolerations": tolerations,
+            "affinity": GPU_NODE_AFFINITY,
+            "priorityClassName": "system-node-critical",
+        }
+        gpu_system = (
+            self._critical_namespace(GPU_SYSTEM_NAMESPACE) if e.device_plugin or e.standalone_dcgm else []
+        )
         if e.device_plugin:
             self._release(
                 "nvidia-device-plugin",
                 chart="nvidia-device-plugin",
                 version=charts.nvidia_device_plugin,
                 repo=DEVICE_PLUGIN_REPO,
-                namespace="gpu-system",
-                values={**daemon, "priorityClassName": "system-node-critical"},
+                namespace=GPU_SYSTEM_NAMESPACE,
+                values=daemon,
+                after=gpu_system,
             )
         if e.operator:
             self._release(
@@ -179,17 +274,15 @@ class GpuStack(pulumi.ComponentResource):
                 chart="gpu-operator",
                 version=charts.gpu_operator,
                 repo=GPU_OPERATOR_REPO,
-                namespace="gpu-operator",
+                namespace=GPU_OPERATOR_NAMESPACE,
                 values={
                     "driver": {"enabled": e.operator_driver},
                     "toolkit": {"enabled": e.operator_toolkit},
                     "dcgmExporter": {"enabled": True},
-                    "daemonsets": {
-                        "tolerations": [GPU_TOLERATION],
-                        "priorityClassName": "system-node-critical",
-                    },
-                    "node-feature-discovery": {"worker": {"tolerations": [GPU_TOLERATION]}},
+                    "daemonsets": {"tolerations": tolerations, "priorityClassName": "system-node-critical"},
+                    "node-feature-discovery": {"worker": {"tolerations": tolerations}},
                 },
+                after=self._critical_namespace(GPU_OPERATOR_NAMESPACE),
             )
         if e.standalone_dcgm:
             self._release(
@@ -197,9 +290,49 @@ class GpuStack(pulumi.ComponentResource):
                 chart="dcgm-exporter",
                 version=charts.dcgm_exporter,
                 repo=DCGM_EXPORTER_REPO,
-                namespace="gpu-system",
+                namespace=GPU_SYSTEM_NAMESPACE,
                 values={**daemon, "serviceMonitor": {"enabled": False}},
+                after=gpu_system,
             )
+
+    def _storage_class(self, spec: StorageClassSpec) -> None:
+        """The default class, so a claim that names none gets a volume encrypted with the platform's key."""
+        k8s.storage.v1.StorageClass(
+            f"{self._name}-storage-class",
+            k8s.storage.v1.StorageClassInitArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=spec.name,
+                    labels=dict(self._args.labels),
+                    annotations={DEFAULT_STORAGE_CLASS: "true"},
+                ),
+                provisioner=spec.provisioner,
+                parameters=dict(spec.parameters),
+                reclaim_policy="Delete",
+                # Create the volume where the pod lands, so zonal disks and GPU nodes meet.
+                volume_binding_mode="WaitForFirstConsumer",
+                allow_volume_expansion=True,
+            ),
+            opts=self._opts,
+        )
+
+    def _cluster_autoscaler(self, spec: ClusterAutoscalerSpec) -> None:
+        """Scale-up from zero on EKS: discovers the node groups by their tags, reads node templates from them."""
+        self._release(
+            "cluster-autoscaler",
+            chart="cluster-autoscaler",
+            version=self._args.charts.cluster_autoscaler,
+            repo=CLUSTER_AUTOSCALER_REPO,
+            namespace=spec.namespace,
+            values={
+                "cloudProvider": "aws",
+                "awsRegion": spec.region,
+                "autoDiscovery": {"clusterName": spec.cluster_name},
+                "image": {"tag": spec.image_tag},
+                "rbac": {"serviceAccount": {"name": spec.service_account}},
+                # Spot and on-demand groups of one shape are interchangeable; spread across zones.
+                "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
+            },
+        )
 
     def _priority_classes(self) -> None:
         for key, value, description in (
@@ -231,14 +364,8 @@ class GpuStack(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaArgs(name=pool.name, labels=dict(self._args.labels)),
                     spec={
                         "nodeLabels": {POOL_LABEL: pool.name},
-                        "tolerations": [
-                            {
-                                "key": GPU_TAINT_KEY,
-                                "operator": "Equal",
-                                "value": GPU_TAINT_VALUE,
-                                "effect": GPU_TAINT_EFFECT,
-                            }
-                        ],
+                        # Admitted pods get a toleration for every taint the pool's nodes carry.
+                        "tolerations": [t.toleration() for t in self._args.taints_of(pool)],
                     },
                     opts=after_kueue,
                 )
@@ -281,7 +408,7 @@ class GpuStack(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-team-{team.name}",
             k8s.core.v1.NamespaceInitArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"team-{team.name}", labels=labels)
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=team_namespace(team.name), labels=labels)
             ),
             opts=self._opts,
         )
@@ -303,10 +430,13 @@ class GpuStack(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="defaults", namespace=ns, labels=labels),
                 spec=k8s.core.v1.LimitRangeSpecArgs(
                     limits=[
+                        # Requests only for CPU and memory: a default limit would refuse a container asking
+                        # for more than it. The GPU max comes with a default of 0; without one Kubernetes
+                        # takes the max as every container's limit (and request), CPU-only ones included.
                         k8s.core.v1.LimitRangeItemArgs(
                             type="Container",
-                            default_request={"cpu": "500m", "memory": "1Gi"},
-                            default={"cpu": "2", "memory": "8Gi"},
+                            default_request={"cpu": "500m", "memory": "1Gi", GPU_RESOURCE: "0"},
+                            default={GPU_RESOURCE: "0"},
                             max={GPU_RESOURCE: str(max_per_node)},
                         )
                     ]
@@ -314,6 +444,23 @@ class GpuStack(pulumi.ComponentResource):
             ),
             opts=self._opts,
         )
+        if team.members:
+            k8s.rbac.v1.RoleBinding(
+                f"{self._name}-team-{team.name}-members",
+                k8s.rbac.v1.RoleBindingInitArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name="members", namespace=ns, labels=labels),
+                    role_ref=k8s.rbac.v1.RoleRefArgs(
+                        api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=MEMBER_CLUSTER_ROLE
+                    ),
+                    subjects=[
+                        k8s.rbac.v1.SubjectArgs(
+                            api_group="rbac.authorization.k8s.io", kind="User", name=member
+                        )
+                        for member in team.members
+                    ],
+                ),
+                opts=self._opts,
+            )
         k8s.apiextensions.CustomResource(
             f"{self._name}-team-{team.name}-queue",
             api_version=KUEUE_API,

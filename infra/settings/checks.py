@@ -25,6 +25,9 @@ def check(stack: StackSettings) -> list[Problem]:
         *_networks(s),
         *_budget(s),
         *_teams(s),
+        *_members(s),
+        *_driver_strategies(s),
+        *_autoscaler_chart(s),
         *_unique_names(s),
         *_aws_platform(stack),
         *_gcp(stack),
@@ -199,6 +202,54 @@ def _teams(s: Settings) -> Iterator[Problem]:
                 f"mlplat:teams[{i}].gpuQuota",
                 f"{team.gpu_quota} GPUs exceeds what the GPU pools can ever provide on {', '.join(short)}",
             )
+
+
+def _members(s: Settings) -> Iterator[Problem]:
+    """Each cloud with a cluster needs to know who a member is there (GKE takes the email as it is)."""
+    needs = {
+        "aws": ("awsPrincipalArn", "aws_principal_arn", "EKS grants namespace access to IAM principals"),
+        "azure": ("azureObjectId", "azure_object_id", "AKS grants namespace access to Entra ID objects"),
+    }
+    for i, team in enumerate(s.teams):
+        for j, member in enumerate(team.members):
+            for cloud, (key, field, why) in needs.items():
+                section = getattr(s, cloud)
+                if section is not None and section.kubernetes.enabled and getattr(member, field) is None:
+                    yield Problem(
+                        f"mlplat:teams[{i}].members[{j}].{key}", f"required with mlplat:{cloud}: {why}"
+                    )
+
+
+def _driver_strategies(s: Settings) -> Iterator[Problem]:
+    """One driver strategy per cluster: AKS documents its managed driver and the GPU operator's as mutually
+    exclusive in a cluster (learn.microsoft.com/azure/aks/gpu-cluster); on GKE the operator's device plugin
+    would run beside Google's; on EKS the operator replaces the device plugin on every GPU node."""
+    for cloud in s.clouds:
+        pools: list[GpuPool] = getattr(s, cloud).gpu_pools
+        for i, pool in enumerate(pools):
+            first = next(
+                j for j, p in enumerate(pools) if p.driver_strategy != pool.driver_strategy or j == i
+            )
+            if first < i:
+                yield Problem(
+                    f"mlplat:{cloud}.gpuPools[{i}].driverStrategy",
+                    f"{pool.driver_strategy} cannot share the {cloud} cluster with {pools[first].driver_strategy} "
+                    f"(gpuPools[{first}]); use one driver strategy for all of its pools",
+                )
+                break
+
+
+def _autoscaler_chart(s: Settings) -> Iterator[Problem]:
+    if (
+        s.aws is not None
+        and s.aws.kubernetes.enabled
+        and s.aws.gpu_pools
+        and not s.versions.charts.cluster_autoscaler
+    ):
+        yield Problem(
+            "mlplat:versions.charts.clusterAutoscaler",
+            "required with EKS GPU pools: the cluster autoscaler scales them up from zero",
+        )
 
 
 def _unique_names(s: Settings) -> Iterator[Problem]:

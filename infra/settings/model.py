@@ -246,6 +246,7 @@ class ChartVersions(Model):
     gpu_operator: Version
     dcgm_exporter: Version
     kueue: Version
+    cluster_autoscaler: Version | None = None  # required with EKS GPU pools (settings check)
 
 
 KubernetesMinor = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
@@ -272,10 +273,18 @@ class Versions(Model):
         return version
 
 
+class TeamMember(Model):
+    """One person of a team, as each cloud's cluster knows them."""
+
+    email: EmailStr  # GKE: the member's Google identity
+    aws_principal_arn: IamPrincipalArn | None = None  # EKS: the IAM role or user the member signs in as
+    azure_object_id: UUID | None = None  # AKS: the member's Entra ID object id
+
+
 class Team(Model):
     name: DnsLabel
     gpu_quota: int = Field(ge=0, le=10000)
-    members: list[EmailStr] = Field(default_factory=list)
+    members: list[TeamMember] = Field(default_factory=list)
 
 
 class Settings(Model):

@@ -334,8 +334,12 @@ def test_gpu_pool_uses_the_nvidia_ami_the_catalog_instance_and_its_disk(prod: Pl
     assert mapping["ebs"]["volumeSize"] == 200
 
 
-def test_gpu_operator_pool_uses_the_standard_ami_so_the_operator_owns_the_driver(dev: Plan) -> None:
-    assert node_group(dev, "eks-gpu-t4").inputs["amiType"] == "AL2023_x86_64_STANDARD"
+def test_gpu_operator_pool_boots_the_nvidia_ami_because_the_operator_driver_skips_amazon_linux(
+    dev: Plan,
+) -> None:
+    # The operator's driver containers support Ubuntu and RHEL, not AL2023 (NVIDIA GPU operator platform
+    # support); on EKS the AMI brings driver and toolkit and the operator runs with both off.
+    assert node_group(dev, "eks-gpu-t4").inputs["amiType"] == "AL2023_x86_64_NVIDIA"
 
 
 @pytest.mark.parametrize("component", ["eks-gpu-a10g", "eks-gpu-a100"])

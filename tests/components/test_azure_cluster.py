@@ -11,12 +11,15 @@ from google.protobuf import json_format
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from components.azure import AksCluster, AksClusterArgs, CustomerManagedKey, SystemPool
-from components.azure.cluster import GPU_TAINT, SPOT_TAINT, gpu_agent_pool_name, non_interactive_kubeconfig
+from components.azure.cluster import gpu_agent_pool_name, non_interactive_kubeconfig
 from components.common.gpu import ACCELERATOR_LABEL, POOL_LABEL, GpuPoolSpec
 from components.common.naming import validate_physical_name
 from tests.components.provider_facts import AZURE_BUILT_IN_ROLES as ROLES
 from tests.plans import Plan, Seen, record
 
+GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
+# What AKS puts on every Spot node (learn.microsoft.com/azure/aks/spot-node-pool).
+SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
 TAGS = {"environment": "prod", "owner": "ml", "cost-center": "cc", "managed-by": "pulumi", "stack": "prod"}
 CONFIG = {"azure-native:location": "eastus"}
 TENANT = "7d2c1f0e-3b4a-4c5d-8e6f-0a1b2c3d4e5f"
@@ -231,10 +234,12 @@ def test_control_plane_audit_logs_go_to_log_analytics(dev: Plan) -> None:
     assert [log["category"] for log in setting.inputs["logs"]] == ["kube-audit-admin", "guard"]
 
 
-def test_system_pool_runs_only_critical_add_ons_across_zones(prod: tuple[Plan, list[str]]) -> None:
+def test_system_pool_runs_the_add_on_controllers_across_zones(prod: tuple[Plan, list[str]]) -> None:
     (system,) = cluster_of(prod).inputs["agentPoolProfiles"]
     assert (system["name"], system["mode"]) == ("system", "System")
-    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    # No CriticalAddonsOnly taint: Kueue's and the GPU operator's controllers tolerate none, and a
+    # separate always-on pool for them would cost a node.
+    assert "nodeTaints" not in system
     assert system["availabilityZones"] == ["1", "2", "3"]
     assert (system["enableAutoScaling"], system["minCount"], system["maxCount"]) == (True, 1, 3)
     assert system["enableNodePublicIP"] is False
@@ -262,7 +267,6 @@ def test_gpu_pools_autoscale_from_zero_and_are_tainted_for_gpu_workloads_only(
     for p in found.values():
         assert (p.inputs["enableAutoScaling"], p.inputs["minCount"], p.inputs["count"]) == (True, 0, 0)
         assert p.inputs["maxCount"] >= 1
-        assert GPU_TAINT == "nvidia.com/gpu=present:NoSchedule"
         assert GPU_TAINT in p.inputs["nodeTaints"]
         assert p.inputs["nodeLabels"][POOL_LABEL] == p.inputs["tags"]["gpu-pool"]
         assert ACCELERATOR_LABEL in p.inputs["nodeLabels"] and p.inputs["nodeLabels"]["team"] == "research"

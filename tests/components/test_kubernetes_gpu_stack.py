@@ -7,8 +7,23 @@ from typing import Literal
 
 import pytest
 
-from components.common.gpu import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, POOL_LABEL, GpuPoolSpec
-from components.kubernetes import ChartVersions, GpuStack, GpuStackArgs, TeamSpec
+from components.common.gpu import (
+    GPU_TAINT,
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    POOL_LABEL,
+    GpuPoolSpec,
+    NodeTaint,
+)
+from components.kubernetes import (
+    ChartVersions,
+    ClusterAutoscalerSpec,
+    GpuStack,
+    GpuStackArgs,
+    StorageClassSpec,
+    TeamSpec,
+)
 from tests.plans import Plan, Seen, record
 
 T4 = GpuPoolSpec(
@@ -137,10 +152,11 @@ def test_kueue_objects_wait_for_the_kueue_release_that_brings_their_crds(aws: Pl
 
 def test_each_team_gets_a_namespace_a_gpu_quota_limits_and_a_local_queue(aws: Plan) -> None:
     namespaces = {r.inputs["metadata"]["name"] for r in aws.of_type("kubernetes:core/v1:Namespace")}
-    assert namespaces == {"team-research", "team-inference"}
+    assert {"team-research", "team-inference"} <= namespaces
     quotas = {
         r.inputs["metadata"]["namespace"]: r.inputs["spec"]["hard"]
         for r in aws.of_type("kubernetes:core/v1:ResourceQuota")
+        if r.inputs["metadata"]["namespace"].startswith("team-")
     }
     assert quotas == {
         "team-research": {"requests.nvidia.com/gpu": "8"},
@@ -148,6 +164,9 @@ def test_each_team_gets_a_namespace_a_gpu_quota_limits_and_a_local_queue(aws: Pl
     }
     limits = aws.of_type("kubernetes:core/v1:LimitRange")
     assert limits and all(r.inputs["spec"]["limits"][0]["max"] == {"nvidia.com/gpu": "8"} for r in limits)
+    # A max without a default becomes every container's limit (kubernetes.io/docs/tasks/administer-cluster/
+    # manage-resources/cpu-constraint-namespace/): the GPU default is 0, and CPU and memory get no limit.
+    assert all(r.inputs["spec"]["limits"][0]["default"] == {"nvidia.com/gpu": "0"} for r in limits)
     queues = {r.inputs["metadata"]["namespace"]: r.inputs["spec"] for r in custom(aws, "LocalQueue")}
     assert queues == {"team-research": {"clusterQueue": "gpu"}, "team-inference": {"clusterQueue": "gpu"}}
 
@@ -163,3 +182,82 @@ def test_training_and_inference_priority_classes_exist(aws: Plan) -> None:
 def test_the_cluster_credentials_are_a_secret(aws: Plan) -> None:
     provider = aws.one("pulumi:providers:kubernetes")
     assert provider.inputs["kubeconfig"] == "[secret]"
+
+
+SPOT = NodeTaint("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
+
+
+@pytest.fixture(scope="module")
+def aks_spot() -> Plan:
+    return record(
+        lambda: GpuStack(
+            "gpu",
+            GpuStackArgs(
+                cloud="azure",
+                kubeconfig="apiVersion: v1\nkind: Config\n",
+                pools=[T4],
+                teams=[TeamSpec("research", 2, ["alice@example.com"])],
+                charts=replace(CHARTS, cluster_autoscaler="9.47.0"),
+                labels={"managed-by": "pulumi"},
+                pool_taints={"t4": [GPU_TAINT, SPOT]},
+                storage_class=StorageClassSpec("disk.csi.azure.com", {"diskEncryptionSetID": "/des"}),
+                cluster_autoscaler=ClusterAutoscalerSpec(
+                    "c", "us-east-1", "kube-system", "cluster-autoscaler", "v1.33.0"
+                ),
+            ),
+        )
+    )
+
+
+def test_spot_pool_daemons_and_flavor_tolerate_the_clouds_spot_taint(aks_spot: Plan) -> None:
+    spot = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Exists", "effect": "NoSchedule"}
+    for release in ("nvidia-device-plugin", "dcgm-exporter"):
+        assert spot in releases(aks_spot)[release].inputs["values"]["tolerations"]
+    (flavor,) = custom(aks_spot, "ResourceFlavor")
+    assert SPOT.toleration() in flavor.inputs["spec"]["tolerations"]
+
+
+def test_critical_daemons_namespace_holds_a_quota_scoped_to_critical_classes(aks_spot: Plan) -> None:
+    # GKE admits system-*-critical pods outside kube-system only with such a quota
+    # (kubernetes.io/docs/concepts/policy/resource-quotas/#limit-priority-class-consumption-by-default).
+    (quota,) = [
+        q
+        for q in aks_spot.of_type("kubernetes:core/v1:ResourceQuota")
+        if q.inputs["metadata"]["name"] == "critical-pods"
+    ]
+    assert quota.inputs["metadata"]["namespace"] == "gpu-system"
+    (selector,) = quota.inputs["spec"]["scopeSelector"]["matchExpressions"]
+    assert selector == {
+        "scopeName": "PriorityClass",
+        "operator": "In",
+        "values": ["system-node-critical", "system-cluster-critical"],
+    }
+    assert releases(aks_spot)["dcgm-exporter"].inputs["createNamespace"] is False
+
+
+def test_default_storage_class_is_the_platforms(aks_spot: Plan) -> None:
+    sc = aks_spot.one("kubernetes:storage.k8s.io/v1:StorageClass").inputs
+    assert sc["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert (sc["provisioner"], sc["parameters"], sc["volumeBindingMode"]) == (
+        "disk.csi.azure.com",
+        {"diskEncryptionSetID": "/des"},
+        "WaitForFirstConsumer",
+    )
+
+
+def test_cluster_autoscaler_discovers_this_cluster_with_the_associated_service_account(
+    aks_spot: Plan,
+) -> None:
+    values = releases(aks_spot)["cluster-autoscaler"].inputs["values"]
+    assert values["autoDiscovery"] == {"clusterName": "c"}
+    assert values["rbac"]["serviceAccount"]["name"] == "cluster-autoscaler"
+    assert values["image"]["tag"] == "v1.33.0"
+
+
+def test_members_are_bound_to_edit_in_their_team_namespace(aks_spot: Plan) -> None:
+    binding = aks_spot.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs
+    assert binding["metadata"]["namespace"] == "team-research"
+    assert binding["roleRef"]["name"] == "edit"
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice@example.com"}
+    ]

@@ -223,3 +223,176 @@ def test_a_release_without_a_chart_name_is_still_reported() -> None:
     assert check(k8s.helm_release_version_pinned, k8s.RELEASE, {"version": "latest"}) == [
         "chart ? must be pinned to an exact version (from mlplat:versions), got 'latest'"
     ]
+
+
+# --- from the job-path work: pool taints, LimitRange defaults, scale-up paths --------------------------
+
+SPOT_TOLERATION = {
+    "key": "kubernetes.azure.com/scalesetpriority",
+    "operator": "Exists",
+    "effect": "NoSchedule",
+}
+
+
+AKS_SPOT_POOL: dict[str, Any] = {
+    "agentPoolName": "gput4",
+    "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"],  # AKS adds the Spot taint itself
+    "scaleSetPriority": "Spot",
+    "gpuProfile": {"driver": "Install"},
+    "enableAutoScaling": True,
+    "minCount": 0,
+    "maxCount": 2,
+}
+
+
+def _aks(release_props: dict[str, Any]) -> list[Any]:
+    pool = stack_resource(k8s.AKS_AGENT_POOL, "gput4", AKS_SPOT_POOL)
+    return [pool, stack_resource(k8s.RELEASE, "device-plugin", release_props)]
+
+
+def test_daemon_tolerating_the_gpu_and_spot_taints_passes() -> None:
+    plugin = changed(DEVICE_PLUGIN, ("values", "tolerations"), [TOLERATION, SPOT_TOLERATION])
+    assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, _aks(plugin)) == []
+
+
+def test_daemon_missing_the_clouds_spot_taint_is_violation() -> None:
+    (report,) = check_stack(k8s.gpu_daemons_tolerate_pool_taints, _aks(DEVICE_PLUGIN))
+    assert "kubernetes.azure.com/scalesetpriority=spot:NoSchedule on GPU pool gput4" in report[0]
+
+
+def test_dcgm_exporter_left_at_its_chart_default_tolerates_nothing() -> None:
+    dcgm = {"chart": "dcgm-exporter", "version": "4.1.1", "values": {}}
+    reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, _aks(dcgm))
+    assert len(reports) == 2  # the GPU taint and the Spot taint
+
+
+def test_gke_gpu_pool_carries_googles_own_gpu_taint() -> None:
+    pool = stack_resource(
+        k8s.GKE_NODE_POOL,
+        "gpu-t4",
+        {"nodeConfig": {"guestAccelerators": [{"type": "nvidia-tesla-t4", "count": 1}]}},
+    )
+    dcgm = {"chart": "dcgm-exporter", "version": "4.1.1", "values": {"tolerations": [TOLERATION]}}
+    assert (
+        check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool, stack_resource(k8s.RELEASE, "d", dcgm)])
+        == []
+    )
+    bare = changed(dcgm, ("values", "tolerations"), [])
+    assert (
+        len(check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool, stack_resource(k8s.RELEASE, "d", bare)]))
+        == 1
+    )
+
+
+LIMITS: dict[str, Any] = {
+    "spec": {
+        "limits": [
+            {
+                "type": "Container",
+                "defaultRequest": {"cpu": "500m", "memory": "1Gi", "nvidia.com/gpu": "0"},
+                "default": {"nvidia.com/gpu": "0"},
+                "max": {"nvidia.com/gpu": "8"},
+            }
+        ]
+    }
+}
+
+
+def test_limit_range_with_a_gpu_default_passes() -> None:
+    assert check(k8s.limit_range_max_has_default, k8s.LIMIT_RANGE, LIMITS) == []
+
+
+def test_limit_range_gpu_max_without_default_is_violation() -> None:
+    (message,) = check(
+        k8s.limit_range_max_has_default,
+        k8s.LIMIT_RANGE,
+        changed(LIMITS, ("spec", "limits", 0, "default"), REMOVE),
+    )
+    assert "max nvidia.com/gpu without a default" in message
+
+
+def test_limit_range_cpu_max_without_default_is_not_this_rules_business() -> None:
+    cpu = changed(LIMITS, ("spec", "limits", 0, "max"), {"cpu": "4"})
+    assert (
+        check(
+            k8s.limit_range_max_has_default,
+            k8s.LIMIT_RANGE,
+            changed(cpu, ("spec", "limits", 0, "default"), REMOVE),
+        )
+        == []
+    )
+
+
+EKS_GPU_GROUP: dict[str, Any] = {
+    "clusterName": "mlplat-dev",
+    "amiType": "AL2023_x86_64_NVIDIA",
+    "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}],
+    "scalingConfig": {"minSize": 0, "maxSize": 2, "desiredSize": 0},
+}
+
+
+AUTOSCALER: dict[str, Any] = {
+    "chart": "cluster-autoscaler",
+    "version": "9.47.0",
+    "values": {
+        "autoDiscovery": {"clusterName": "mlplat-dev"},
+        "rbac": {"serviceAccount": {"name": "cluster-autoscaler"}},
+    },
+}
+
+
+ASSOCIATION: dict[str, Any] = {
+    "clusterName": "mlplat-dev",
+    "namespace": "kube-system",
+    "serviceAccount": "cluster-autoscaler",
+}
+
+
+def _eks(*, autoscaler: dict[str, Any] | None = AUTOSCALER, association: bool = True) -> list[Any]:
+    found = [stack_resource(k8s.EKS_NODE_GROUP, "gpu-t4", EKS_GPU_GROUP)]
+    if autoscaler is not None:
+        found.append(stack_resource(k8s.RELEASE, "ca", autoscaler))
+    if association:
+        found.append(stack_resource(k8s.POD_IDENTITY, "ca", ASSOCIATION))
+    return found
+
+
+def test_eks_gpu_group_from_zero_with_an_autoscaler_and_its_role_passes() -> None:
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, _eks()) == []
+
+
+def test_eks_gpu_group_from_zero_without_an_autoscaler_is_violation() -> None:
+    (report,) = check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler=None))
+    assert "no cluster autoscaler (or Karpenter) is installed" in report[0]
+
+
+def test_eks_autoscaler_without_an_iam_role_is_violation() -> None:
+    (report,) = check_stack(k8s.gpu_pools_have_scale_up_path, _eks(association=False))
+    assert "has no IAM role" in report[0]
+
+
+def test_eks_autoscaler_for_another_cluster_is_violation() -> None:
+    other = changed(AUTOSCALER, ("values", "autoDiscovery", "clusterName"), "other")
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler=other))
+
+
+def test_aks_gpu_pool_from_zero_needs_autoscaling_on() -> None:
+    pool = stack_resource(k8s.AKS_AGENT_POOL, "gput4", AKS_SPOT_POOL)
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, [pool]) == []
+    off = stack_resource(k8s.AKS_AGENT_POOL, "gput4", changed(AKS_SPOT_POOL, ("enableAutoScaling",), False))
+    assert len(check_stack(k8s.gpu_pools_have_scale_up_path, [off])) == 1
+
+
+def test_gke_gpu_pool_from_zero_needs_autoscaling() -> None:
+    props = {
+        "nodeConfig": {"guestAccelerators": [{"type": "nvidia-tesla-t4", "count": 1}]},
+        "autoscaling": {"totalMinNodeCount": 0, "totalMaxNodeCount": 2},
+    }
+    assert (
+        check_stack(k8s.gpu_pools_have_scale_up_path, [stack_resource(k8s.GKE_NODE_POOL, "p", props)]) == []
+    )
+    off = changed(props, ("autoscaling",), REMOVE)
+    off["nodeCount"] = 0
+    assert (
+        len(check_stack(k8s.gpu_pools_have_scale_up_path, [stack_resource(k8s.GKE_NODE_POOL, "p", off)])) == 1
+    )

@@ -106,6 +106,12 @@ def cloud_section(draw: st.DrawFn, cloud: Cloud, profile: str, az_count: int) ->
     # A regional GKE cluster's GPU pools name their zones (the program cannot ask where a GPU is offered).
     regional_gke = cloud == "gcp" and profile == "prod"
     pools = draw(st.lists(gpu_pools(cloud, zones, regional_gke), max_size=3, unique_by=lambda p: p["name"]))
+    # One driver strategy per cluster (a mix is refused): the first pool's, stated or not, for all.
+    strategy = pools[0].get("driverStrategy") if pools else None
+    for pool in pools:
+        pool.pop("driverStrategy", None)
+        if strategy is not None:
+            pool["driverStrategy"] = strategy
     if pools:
         section["gpuPools"] = pools
     elif draw(st.booleans()):
@@ -207,7 +213,14 @@ def stack_files(
             {
                 "name": t,
                 "gpuQuota": draw(st.integers(0, smallest)),
-                "members": draw(st.lists(emails, max_size=2)),
+                "members": [
+                    {
+                        "email": email,
+                        "awsPrincipalArn": f"arn:aws:iam::123456789012:role/{draw(dns_labels)}",
+                        "azureObjectId": str(draw(st.uuids(version=4))),
+                    }
+                    for email in draw(st.lists(emails, max_size=2))
+                ],
             }
             for t in teams
         ]
