@@ -699,6 +699,7 @@ NO_FIXED_COST: dict[str, str] = {
     "aws:ec2/vpc:Vpc": "free",
     "aws:eks/accessEntry:AccessEntry": "free",
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": "free",
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": "free",
     "aws:eks/addon:Addon": "free (its pods run on the priced nodes)",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "free",
     "aws:iam/role:Role": "free",
@@ -722,6 +723,7 @@ NO_FIXED_COST: dict[str, str] = {
     "azure-native:authorization:ManagementLockByScope": "free",
     "azure-native:authorization:RoleAssignment": "free",
     "azure-native:consumption:Budget": "free",
+    "azure-native:compute:DiskEncryptionSet": "free (its key is billed per operation)",
     "azure-native:insights:ActionGroup": "billed per notification",
     "azure-native:keyvault:Vault": "billed per operation",
     "azure-native:managedidentity:UserAssignedIdentity": "free",
@@ -767,6 +769,8 @@ NO_FIXED_COST: dict[str, str] = {
     "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue": "in-cluster object",
     "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor": "in-cluster object",
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": "in-cluster object",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": "in-cluster object",
+    "kubernetes:storage.k8s.io/v1:StorageClass": "in-cluster object (volumes are billed by use)",
 }
 
 

@@ -31,6 +31,7 @@ INSTANCE_SHAPES: dict[str, Shape] = {
     "g5.12xlarge": Shape(48, 192, 4),
     "g6.xlarge": Shape(4, 16, 1),
     "p4d.24xlarge": Shape(96, 1152, 8),
+    "e2-standard-2": Shape(2, 8, 0),
     "e2-standard-4": Shape(4, 16, 0),
     "n1-standard-4": Shape(4, 15, 0),  # GPUs attach as guest accelerators; their count is in the plan
     "n1-standard-16": Shape(16, 60, 0),
@@ -38,6 +39,7 @@ INSTANCE_SHAPES: dict[str, Shape] = {
     "a2-highgpu-1g": Shape(12, 85, 0),
     "a2-highgpu-8g": Shape(96, 680, 0),
     "Standard_D4ds_v5": Shape(4, 16, 0),
+    "Standard_D4as_v5": Shape(4, 16, 0),
     "Standard_NC4as_T4_v3": Shape(4, 28, 1),
     "Standard_NV36ads_A10_v5": Shape(36, 440, 1),
     "Standard_NC24ads_A100_v4": Shape(24, 220, 1),

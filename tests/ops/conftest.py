@@ -110,6 +110,7 @@ def write_project(
                 "gpuOperator": "v25.3.0",
                 "dcgmExporter": "4.1.1",
                 "kueue": "0.13.4",
+                "clusterAutoscaler": "9.47.0",
             },
         },
         "mlplat:aws": aws,

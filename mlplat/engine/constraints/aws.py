@@ -445,6 +445,9 @@ RULES: tuple[Rule, ...] = (
 UNCONSTRAINED: dict[str, str] = {
     ATTACHMENT: "a managed policy ARN and a role name, both references",
     "aws:codebuild/webhook:Webhook": "a project reference and a WORKFLOW_JOB_QUEUED filter only",
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": (
+        "cluster and role references, and a namespace and service account the Kubernetes rules name"
+    ),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "two security group references and port 443",
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "references only",
     "aws:s3/bucketVersioning:BucketVersioning": "enum status only",

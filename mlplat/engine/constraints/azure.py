@@ -73,6 +73,15 @@ _NAMES: tuple[tuple[str, str, str, str, str, int, int], ...] = (
     ),
     ("key-vault-key", "keyvault:Key", "keyName", r"[a-zA-Z0-9-]+", "letters, digits and -", 1, 127),
     (
+        "disk-encryption-set",
+        "compute:DiskEncryptionSet",
+        "diskEncryptionSetName",
+        r"[a-zA-Z0-9_-]+",
+        "letters, digits, _ and -",
+        1,
+        80,
+    ),
+    (
         "container-registry",
         "containerregistry:Registry",
         "registryName",

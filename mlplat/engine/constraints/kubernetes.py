@@ -22,6 +22,8 @@ OBJECTS = (
     "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
     "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor",
     "kubernetes:scheduling.k8s.io/v1:PriorityClass",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "kubernetes:storage.k8s.io/v1:StorageClass",
 )
 
 
