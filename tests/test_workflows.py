@@ -363,3 +363,27 @@ def test_the_model_catches_a_group_per_run() -> None:
     with pytest.raises(AssertionError, match="at once"):
         for seed in range(50):
             check_no_promotion_is_lost(simulate(seed, broken, jobs["prod"]))
+
+
+def _uses_project(step_list: list[dict[str, Any]]) -> bool:
+    return any("make " in str(s.get("run", "")) or ".venv/bin/" in str(s.get("run", "")) for s in step_list)
+
+
+def test_every_job_that_runs_the_project_restores_the_virtualenv_from_the_cache() -> None:
+    setup = action("setup-project")
+    cache = next(s for s in setup["runs"]["steps"] if str(s.get("uses", "")).startswith("actions/cache@"))
+    assert cache["with"]["path"] == ".venv"
+    assert "hashFiles('pyproject.toml')" in cache["with"]["key"]  # a new pin is a new virtualenv
+    assert any(s.get("run") == "make setup" for s in setup["runs"]["steps"])
+    checked = []
+    for path in WORKFLOWS:
+        for name, job in (YAML(typ="safe").load(path.read_text()).get("jobs") or {}).items():
+            if _uses_project(steps(job)):
+                checked.append(name)
+                assert any(s.get("uses") == "./.github/actions/setup-project" for s in steps(job)), (
+                    path.name,
+                    name,
+                )
+    runner = action("pulumi-run")["runs"]["steps"]
+    assert any(s.get("uses") == "./.github/actions/setup-project" for s in runner)
+    assert checked
