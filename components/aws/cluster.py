@@ -331,44 +331,44 @@ class EksCluster(pulumi.ComponentResource):
             ).issuer_arn
             admins.append(("deployer", deployer))
         admins.extend((f"admin-{i}", arn) for i, arn in enumerate(args.admin_principal_arns))
+        cluster_wide = aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")
         for suffix, principal in admins:
-            entry = aws.eks.AccessEntry(
-                f"{name}-{suffix}",
-                aws.eks.AccessEntryArgs(
-                    cluster_name=cluster_name, principal_arn=principal, type="STANDARD", tags=dict(args.tags)
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-{suffix}",
-                aws.eks.AccessPolicyAssociationArgs(
-                    cluster_name=cluster_name,
-                    principal_arn=entry.principal_arn,
-                    policy_arn=_CLUSTER_ADMIN,
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
+            self._access_entry(
+                f"{name}-{suffix}", args, cluster_name, principal, _CLUSTER_ADMIN, cluster_wide
             )
         for i, (principal, namespaces) in enumerate(sorted(args.namespace_editors.items())):
-            entry = aws.eks.AccessEntry(
-                f"{name}-member-{i}",
-                aws.eks.AccessEntryArgs(
-                    cluster_name=cluster_name, principal_arn=principal, type="STANDARD", tags=dict(args.tags)
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
+            scope = aws.eks.AccessPolicyAssociationAccessScopeArgs(
+                type="namespace", namespaces=sorted(namespaces)
             )
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-member-{i}",
-                aws.eks.AccessPolicyAssociationArgs(
-                    cluster_name=cluster_name,
-                    principal_arn=entry.principal_arn,
-                    policy_arn=_NAMESPACE_EDIT,
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
-                        type="namespace", namespaces=sorted(namespaces)
-                    ),
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            self._access_entry(f"{name}-member-{i}", args, cluster_name, principal, _NAMESPACE_EDIT, scope)
+
+    def _access_entry(
+        self,
+        name: str,
+        args: EksClusterArgs,
+        cluster_name: pulumi.Output[str],
+        principal: pulumi.Input[str],
+        policy_arn: str,
+        scope: aws.eks.AccessPolicyAssociationAccessScopeArgs,
+    ) -> None:
+        """An access entry for `principal` and the one access policy it holds, at `scope`."""
+        entry = aws.eks.AccessEntry(
+            name,
+            aws.eks.AccessEntryArgs(
+                cluster_name=cluster_name, principal_arn=principal, type="STANDARD", tags=dict(args.tags)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.eks.AccessPolicyAssociation(
+            name,
+            aws.eks.AccessPolicyAssociationArgs(
+                cluster_name=cluster_name,
+                principal_arn=entry.principal_arn,
+                policy_arn=policy_arn,
+                access_scope=scope,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _pod_identity_trust(
         self, account: pulumi.Output[str], namespace: str, service_account: str
