@@ -89,11 +89,14 @@ def test_pull_request_previews_each_stack_as_the_read_only_previewer() -> None:
     assert "DEPLOY" not in str(preview)
 
 
-def test_every_pulumi_run_uses_the_policy_pack_with_the_stacks_config() -> None:
+def test_every_pulumi_run_uses_the_policy_pack_with_the_stacks_config_and_the_cost_estimate() -> None:
+    """The budget rules get the estimate only as policy config: the run passes the file `mlplat plan` wrote
+    from the stack's own policy config."""
     script = next(
         s["run"] for s in action("pulumi-run")["runs"]["steps"] if s.get("name", "").startswith("pulumi")
     )
-    assert '--policy-pack policies --policy-pack-config "policies/config/${STACK}.json"' in script
+    written = script.index('mlplat plan "$STACK" --json --policy-config-out policy-config.json')
+    assert "--policy-pack policies --policy-pack-config policy-config.json" in script[written:]
     assert '>> "$GITHUB_STEP_SUMMARY"' in script  # reviewers read previews in the job summary
 
 
