@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlplat.delivery.readme_block import ReadmeBlock
+
 START, END = "<!-- cost-table:start -->", "<!-- cost-table:end -->"
+_BLOCK = ReadmeBlock(START, END)
 
 
 def render(reports: Mapping[str, Mapping[str, Any]]) -> str:
@@ -23,20 +25,10 @@ def render(reports: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-_BLOCK = re.compile(f"{re.escape(START)}\n(.*?){re.escape(END)}", re.DOTALL)
-
-
 def current_block(readme: str) -> str:
-    match = _BLOCK.search(readme)
-    if match is None:
-        raise ValueError(f"README has no {START} ... {END} block")
-    return match.group(1).rstrip("\n")
+    return _BLOCK.current(readme)
 
 
 def replace_block(readme: Path, table: str) -> bool:
     """Write `table` between the markers; True when the README changed."""
-    text = readme.read_text()
-    if current_block(text) == table:
-        return False
-    readme.write_text(_BLOCK.sub(lambda _m: f"{START}\n{table}\n{END}", text, count=1))
-    return True
+    return _BLOCK.replace(readme, table)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from mlplat.delivery.readme_block import ReadmeBlock
 from mlplat.engine import versions
 
 START, END = "<!-- version-policy:start -->", "<!-- version-policy:end -->"
-_BLOCK = re.compile(f"{re.escape(START)}\n(.*?){re.escape(END)}", re.DOTALL)
+_BLOCK = ReadmeBlock(START, END)
 
 
 def pinned(project_dir: Path) -> dict[str, dict[str, str]]:
@@ -54,15 +54,9 @@ def render(stacks: Mapping[str, Mapping[str, str]]) -> str:
 
 
 def current_block(readme: str) -> str:
-    match = _BLOCK.search(readme)
-    if match is None:
-        raise ValueError(f"README has no {START} ... {END} block")
-    return match.group(1).rstrip("\n")
+    return _BLOCK.current(readme)
 
 
 def replace_block(readme: Path, table: str) -> bool:
-    text = readme.read_text()
-    if current_block(text) == table:
-        return False
-    readme.write_text(_BLOCK.sub(lambda _m: f"{START}\n{table}\n{END}", text, count=1))
-    return True
+    """Write `table` between the markers; True when the README changed."""
+    return _BLOCK.replace(readme, table)
