@@ -34,7 +34,7 @@ from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
 # Taints the clouds put on GPU nodes themselves: AKS on every Spot node (learn.microsoft.com/azure/aks/spot-node-pool),
 # GKE on GPU nodes (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
 AKS_SPOT_TAINT = {"key": "kubernetes.azure.com/scalesetpriority", "value": "spot", "effect": "NoSchedule"}
-GKE_GPU_TAINT = {"key": GPU_TAINT_KEY, "value": "present", "effect": "NoSchedule"}
+GKE_GPU_TAINT = {"key": GPU_TAINT_KEY, "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT}
 LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"

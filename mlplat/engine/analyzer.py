@@ -314,11 +314,13 @@ def _drive(
     )
 
     by_urn = {r.urn: r for r in resources}
-    judged = [r for r in resources if _is_judged(r)]
+    # Every registration meets Analyze, the stack, components and providers included: the engine
+    # (pulumi/pulumi `pkg/resource/deploy`, `analyzeResource`) analyses each resource it steps, custom or
+    # not, with its inputs; rules that judge a type ignore the others.
     violations: list[Violation] = []
     # Like the engine, which analyses resources as its steps run in parallel, several calls are in flight.
     pending: deque[tuple[RecordedResource, grpc.Future]] = deque()
-    for resource in [*judged, None]:
+    for resource in [*resources, None]:
         if resource is not None:
             request = apb.AnalyzeRequest(
                 urn=resource.urn,
@@ -358,15 +360,6 @@ def _drive(
         violations=violations,
         policies=sorted((name, c.level or "advisory") for name, c in config.items()),
     )
-
-
-def _is_judged(resource: RecordedResource) -> bool:
-    """Every registration meets Analyze, the stack, components and providers included, as in the engine.
-
-    The engine (pulumi/pulumi `pkg/resource/deploy`, `analyzeResource`) analyses each resource it
-    steps, custom or not, with its inputs; rules that judge a type simply ignore the others.
-    """
-    return bool(resource.urn)
 
 
 def _options(resource: RecordedResource) -> apb.AnalyzerResourceOptions:
