@@ -34,6 +34,7 @@ from policies.common import (
     linked_through,
     of_type,
     prop,
+    with_remediation,
 )
 from policies.facts import AWS_GPUS_PER_INSTANCE, GPU_TAINT_KEY, GPU_TAINT_VALUE, PLATFORM_TAG_KEYS
 
@@ -185,7 +186,7 @@ def _validate_force_destroy(args: ResourceValidationArgs, report_violation: Repo
 
 
 def _provider_default_tags(args: ResourceValidationArgs) -> dict[str, Any] | Unknown:
-    """`defaultTags.tags` of the resource's explicit aws provider (the SDK sends it as a JSON string)."""
+    """`defaultTags.tags` of the resource's aws provider, explicit or default (a JSON string on the wire)."""
     if args.provider is None:
         return {}
     raw = prop(args.provider.props, "defaultTags")
@@ -258,17 +259,20 @@ def _validate_vpc_flow_logs(args: StackValidationArgs, report_violation: ReportV
         report_violation(f'VPC {vpc.name} flow logs do not capture trafficType "ALL" ({shown}).', vpc.urn)
 
 
-s3_public_access_block_enabled = judges(
-    ResourceValidationPolicy(
-        name="s3-public-access-block-enabled",
-        description=(
-            "S3 public access blocks must set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and "
-            "restrictPublicBuckets to true, so no ACL or bucket policy can expose ML data."
+s3_public_access_block_enabled = with_remediation(
+    judges(
+        ResourceValidationPolicy(
+            name="s3-public-access-block-enabled",
+            description=(
+                "S3 public access blocks must set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and "
+                "restrictPublicBuckets to true, so no ACL or bucket policy can expose ML data."
+            ),
+            validate=_validate_public_access_block,
+            enforcement_level=EnforcementLevel.MANDATORY,
         ),
-        validate=_validate_public_access_block,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        PUBLIC_ACCESS_BLOCK,
     ),
-    PUBLIC_ACCESS_BLOCK,
+    {flag: True for flag in _PUBLIC_ACCESS_FLAGS},
 )
 
 s3_bucket_encrypted_with_kms = judges(
@@ -296,16 +300,19 @@ s3_bucket_versioning_enabled = judges(
     BUCKET_VERSIONING,
 )
 
-s3_bucket_force_destroy_disabled = judges(
-    ResourceValidationPolicy(
-        name="s3-bucket-force-destroy-disabled",
-        description=(
-            "S3 buckets must not set forceDestroy, which lets a stack destroy delete all objects without recovery."
+s3_bucket_force_destroy_disabled = with_remediation(
+    judges(
+        ResourceValidationPolicy(
+            name="s3-bucket-force-destroy-disabled",
+            description=(
+                "S3 buckets must not set forceDestroy, which lets a stack destroy delete all objects without recovery."
+            ),
+            validate=_validate_force_destroy,
+            enforcement_level=EnforcementLevel.MANDATORY,
         ),
-        validate=_validate_force_destroy,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        BUCKET,
     ),
-    BUCKET,
+    {"forceDestroy": False},
 )
 
 required_tags = judges(
@@ -1219,11 +1226,14 @@ security_group_no_public_ingress = _resource(
     _validate_no_public_ingress,
     (*SECURITY_GROUP, *INGRESS_RULE),
 )
-kms_key_rotation_enabled = _resource(
-    "kms-key-rotation-enabled",
-    "Customer-managed KMS keys must rotate automatically.",
-    _validate_kms_rotation,
-    KMS_KEY,
+kms_key_rotation_enabled = with_remediation(
+    _resource(
+        "kms-key-rotation-enabled",
+        "Customer-managed KMS keys must rotate automatically.",
+        _validate_kms_rotation,
+        KMS_KEY,
+    ),
+    {"enableKeyRotation": True},
 )
 cloudwatch_log_group_encrypted_with_retention = _resource(
     "cloudwatch-log-group-encrypted-with-retention",
@@ -1321,11 +1331,14 @@ eks_cluster_access_entries = _resource(
     _validate_cluster_access,
     EKS_CLUSTER,
 )
-eks_cluster_deletion_protection = _resource(
-    "eks-cluster-deletion-protection",
-    "EKS clusters must have deletion protection on.",
-    _validate_cluster_deletion_protection,
-    EKS_CLUSTER,
+eks_cluster_deletion_protection = with_remediation(
+    _resource(
+        "eks-cluster-deletion-protection",
+        "EKS clusters must have deletion protection on.",
+        _validate_cluster_deletion_protection,
+        EKS_CLUSTER,
+    ),
+    {"deletionProtection": True},
 )
 eks_node_group_hardened = _resource(
     "eks-node-group-hardened",

@@ -9,14 +9,15 @@ still reports every known bad value. Secrets arrive already unwrapped to their p
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, Final, cast
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
+    ResourceRemediation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -168,6 +169,42 @@ def judges(policy: ResourceValidationPolicy, types: Iterable[str]) -> ResourceVa
 
 def judged_types(policy: object) -> frozenset[str] | None:
     return getattr(policy, JUDGED_TYPES, None)
+
+
+# Policy name -> the properties its remediation sets (listed in docs/policies.md).
+REMEDIATIONS: dict[str, Mapping[str, Any]] = {}
+
+
+def with_remediation(policy: ResourceValidationPolicy, sets: Mapping[str, Any]) -> ResourceValidationPolicy:
+    """`policy`, which at the `remediate` level also fixes a resource it would flag by setting `sets`.
+
+    The engine (pulumi/pulumi `pkg/resource/deploy/step_generator.go`) calls Remediate before Analyze
+    and deploys the remediated properties, so the rule then judges the fixed resource; a resource the
+    rule would not flag is left as it is. Only settings with one safe value are remediated.
+    """
+
+    def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        flagged: list[str] = []
+        policy.validate(args, lambda message, urn=None: flagged.append(message or ""))
+        if not flagged:
+            return None
+        props = cast(MutableMapping[str, Any], args.props)  # the SDK's proxy writes through to the resource
+        for key, value in sets.items():
+            props[key] = value  # written through the SDK's proxy: unknown values elsewhere stay unknown
+        return props
+
+    fixed = ResourceValidationPolicy(
+        name=policy.name,
+        description=policy.description,
+        validate=policy.validate,
+        # The SDK's type says awaitable; its servicer takes a plain mapping as well.
+        remediate=cast(ResourceRemediation, remediate),
+        enforcement_level=policy.enforcement_level,
+        config_schema=policy.config_schema,
+    )
+    REMEDIATIONS[policy.name] = dict(sets)
+    types = judged_types(policy)
+    return fixed if types is None else judges(fixed, types)
 
 
 def resource_rule(

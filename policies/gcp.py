@@ -21,7 +21,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.common import Props, Unknown, elements, entries, linked_through, of_type, prop
+from policies.common import Props, Unknown, elements, entries, linked_through, of_type, prop, with_remediation
 from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
@@ -328,11 +328,14 @@ gcp_required_labels = _resource_rule(
 # --- buckets ----------------------------------------------------------------------------------------------
 
 
-gcs_bucket_uniform_access = _props_rule(
-    "gcs-bucket-uniform-access",
-    "Buckets must use uniform bucket-level access, so object ACLs cannot grant access around IAM.",
-    [BUCKET],
-    _require_true("uniformBucketLevelAccess", default=False, why="unset means object ACLs apply"),
+gcs_bucket_uniform_access = with_remediation(
+    _props_rule(
+        "gcs-bucket-uniform-access",
+        "Buckets must use uniform bucket-level access, so object ACLs cannot grant access around IAM.",
+        [BUCKET],
+        _require_true("uniformBucketLevelAccess", default=False, why="unset means object ACLs apply"),
+    ),
+    {"uniformBucketLevelAccess": True},
 )
 
 
@@ -343,11 +346,14 @@ def _public_access_prevention(props: Props) -> list[str]:
     return []
 
 
-gcs_bucket_public_access_prevention = _props_rule(
-    "gcs-bucket-public-access-prevention",
-    'Buckets must set publicAccessPrevention "enforced", so no grant can ever make them public.',
-    [BUCKET],
-    _public_access_prevention,
+gcs_bucket_public_access_prevention = with_remediation(
+    _props_rule(
+        "gcs-bucket-public-access-prevention",
+        'Buckets must set publicAccessPrevention "enforced", so no grant can ever make them public.',
+        [BUCKET],
+        _public_access_prevention,
+    ),
+    {"publicAccessPrevention": "enforced"},
 )
 
 gcs_bucket_encrypted_with_cmek = _props_rule(
@@ -364,15 +370,18 @@ gcs_bucket_versioning_enabled = _props_rule(
     _require_true("versioning", "enabled", default=False, why="unset means unversioned"),
 )
 
-gcs_bucket_force_destroy_disabled = _props_rule(
-    "gcs-bucket-force-destroy-disabled",
-    "Buckets must not set forceDestroy, which lets a stack destroy delete every object without recovery.",
-    [BUCKET],
-    lambda p: (
-        ["forceDestroy is true, so destroying the stack deletes every object in the bucket"]
-        if prop(p, "forceDestroy", default=False) is True
-        else []
+gcs_bucket_force_destroy_disabled = with_remediation(
+    _props_rule(
+        "gcs-bucket-force-destroy-disabled",
+        "Buckets must not set forceDestroy, which lets a stack destroy delete every object without recovery.",
+        [BUCKET],
+        lambda p: (
+            ["forceDestroy is true, so destroying the stack deletes every object in the bucket"]
+            if prop(p, "forceDestroy", default=False) is True
+            else []
+        ),
     ),
+    {"forceDestroy": False},
 )
 
 
@@ -655,11 +664,14 @@ gke_default_node_pool_removed = _props_rule(
     _require_true("removeDefaultNodePool", default=False, why="unset keeps the default pool"),
 )
 
-gke_deletion_protection = _props_rule(
-    "gke-deletion-protection",
-    "GKE clusters must keep GKE's own deletion protection on.",
-    [CLUSTER],
-    _require_true("deletionProtection", default=True, why="the cluster could be deleted by any API call"),
+gke_deletion_protection = with_remediation(
+    _props_rule(
+        "gke-deletion-protection",
+        "GKE clusters must keep GKE's own deletion protection on.",
+        [CLUSTER],
+        _require_true("deletionProtection", default=True, why="the cluster could be deleted by any API call"),
+    ),
+    {"deletionProtection": True},
 )
 
 gke_cost_allocation = _props_rule(

@@ -64,6 +64,14 @@ class TypeDispatchServicer(sdk._PolicyAnalyzerServicer):  # pyright: ignore[repo
         finally:
             self._current.type = None
 
+    def Remediate(self, request: Any, context: Any) -> Any:
+        """The SDK's Remediate, meeting only the rules for the resource's type, as Analyze does."""
+        self._current.type = request.type
+        try:
+            return super().Remediate(request, context)
+        finally:
+            self._current.type = None
+
     def AnalyzeStack(self, request: Any, context: Any) -> Any:
         """The SDK's AnalyzeStack, with the stack's resources built once for all stack policies."""
         self._configure_runtime_settings()

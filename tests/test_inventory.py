@@ -43,6 +43,10 @@ def inventory(report: dict[str, Any]) -> list[dict[str, Any]]:
             row["parent"] = names.get(r["parent"], r["parent"])
         if r["protect"]:
             row["protect"] = True
+        provider = (r.get("provider") or "").rpartition("::")[0]
+        # An explicit provider shows which cluster a Kubernetes object reaches.
+        if provider and not provider.rpartition("::")[2].startswith("default"):
+            row["provider"] = names[provider]
         inputs = {k: readable(v) for k, v in sorted(r["inputs"].items()) if k not in OMITTED_INPUTS}
         if r["type"] == "azure-native:consumption:Budget":
             inputs.pop("timePeriod", None)  # the month of the first deploy: it moves with the calendar

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
+from google.protobuf.json_format import MessageToDict
 
 from mlplat.engine.mocks import PlatformMocks, RecordingMonitor
 from mlplat.engine.program import run_program
@@ -120,3 +122,79 @@ def test_preview_answers_echo_inputs_and_leave_what_the_provider_fills_in_unknow
     assert account["identity"]["userAssignedIdentities"] == UNKNOWN  # a list in, a map out: unknown
     bucket = preview_outputs("aws:s3/bucket:Bucket", "data", {"forceDestroy": False}, ctx)
     assert bucket == {"forceDestroy": False}  # no arn, no bucket name: unknown until created
+
+
+# What `pulumi preview` prints for a resource with no explicit provider (pulumi/pulumi, engine output):
+# `[provider=urn:pulumi:dev::PROJECT::pulumi:providers:aws::default_1_5_0::04da6b54-80e4-46f7-96ec-b56ff0331ba9]`.
+ENGINE_UNKNOWN_ID = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def _default_provider_program() -> None:
+    import pulumi_aws as aws
+
+    aws.s3.Bucket("data")
+    explicit = aws.Provider("eu", aws.ProviderArgs(region="eu-west-1"))
+    aws.s3.Bucket("replica", opts=pulumi.ResourceOptions(provider=explicit))
+    aws.get_caller_identity()
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_a_resource_without_a_provider_gets_the_packages_default_provider_as_in_the_engine(
+    preview: bool,
+) -> None:
+    """pulumi/pulumi `source_eval.go` newRegisterDefaultProviderEvent, `target.go` GetPackageConfig."""
+    from importlib.metadata import version
+
+    from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
+
+    from mlplat.engine.program import run_in_mock_engine
+
+    installed = version("pulumi_aws")
+    major, minor, patch = installed.split(".")[:3]
+    tags = json.dumps({"tags": {"team": "ml"}})
+    config = {
+        "aws:region": "us-east-1",
+        "aws:defaultTags": tags,
+        "aws:secretKey": "s3cr3t",
+        "gcp:project": "not-asked-for",
+        "mlplat:environment": "dev",
+    }
+    run = run_in_mock_engine(
+        _default_provider_program, stack="dev", config=config, secret_keys={"aws:secretKey"}, preview=preview
+    )
+
+    providers = [r for r in run.resources if r.type.startswith("pulumi:providers:")]
+    default_urn = f"urn:pulumi:dev::mlplat::pulumi:providers:aws::default_{major}_{minor}_{patch}"
+    assert sorted(r.urn for r in providers) == sorted(
+        [default_urn, "urn:pulumi:dev::mlplat::pulumi:providers:aws::eu"]
+    )
+    (default,) = (r for r in providers if r.urn == default_urn)
+    assert default.parent == ""
+    assert MessageToDict(default.inputs) == {
+        "region": "us-east-1",
+        "defaultTags": tags,
+        "secretKey": {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": "s3cr3t"},
+        "version": installed,
+    }
+    by_name = {r.name: r for r in run.resources}
+    default_urn_part, _, default_id = by_name["data"].provider.rpartition("::")
+    assert default_urn_part == default_urn
+    assert (default_id == ENGINE_UNKNOWN_ID) is preview
+    assert default_id != ""
+    assert by_name["replica"].provider.startswith("urn:pulumi:dev::mlplat::pulumi:providers:aws::eu::")
+    # Registered when first needed, before the resource that needs it, and once.
+    order = [r.urn for r in run.resources]
+    assert order.index(default_urn) < order.index(by_name["data"].urn)
+
+
+def test_an_invoke_alone_registers_its_packages_default_provider() -> None:
+    import pulumi_gcp as gcp
+
+    from mlplat.engine.program import run_in_mock_engine
+
+    def body() -> None:
+        gcp.organizations.get_project()
+
+    run = run_in_mock_engine(body, stack="dev", config={"gcp:project": "p-1"})
+    (provider,) = (r for r in run.resources if r.type == "pulumi:providers:gcp")
+    assert MessageToDict(provider.inputs)["project"] == "p-1"

@@ -9,6 +9,7 @@ from typing import Any
 from pulumi_policy import Policy, StackValidationPolicy
 
 from policies import aws, azure, cost, gcp, kubernetes, versions
+from policies.common import REMEDIATIONS
 from policies.pack import PACK_NAME
 
 SECTIONS = (
@@ -55,7 +56,10 @@ def render(pack_dir: Path) -> str:
         "default; a value unknown during preview is skipped, never guessed. A *stack* rule links resources",
         "through property dependencies (a bucket and its public-access block, a cluster and its pools).",
         "",
-        "Levels: **mandatory** blocks `pulumi preview`/`up` and makes `mlplat plan` exit 1; **advisory** warns.",
+        "Levels: **mandatory** blocks `pulumi preview`/`up` and makes `mlplat plan` exit 1; **advisory** warns;",
+        "**remediate** (set in a policy config) lets a rule marked *Remediates* fix the resource before it is",
+        "judged and deployed, as the engine applies remediations, and `mlplat plan` lists each change; a rule",
+        "without a remediation at `remediate` blocks like mandatory.",
         "Dev relaxes what the dev profile deliberately trades for cost and speed (protection, private",
         "endpoints, versioning); prod keeps every rule at its strict level.",
     ]
@@ -73,6 +77,11 @@ def render(pack_dir: Path) -> str:
             for stack in STACKS:
                 extra = _settings(policy, configs[stack])
                 levels.append(_level(policy, configs[stack]) + (f" ({extra})" if extra else ""))
-            description = " ".join(policy.description.split()).replace("|", "\\|")
+            description = " ".join(policy.description.split())
+            fix = REMEDIATIONS.get(policy.name)
+            if fix:
+                sets = ", ".join(f"`{key}: {json.dumps(value)}`" for key, value in fix.items())
+                description += f" *Remediates* (at `remediate`): sets {sets}."
+            description = description.replace("|", "\\|")
             lines.append(f"| `{policy.name}` | {kind} | {levels[0]} | {levels[1]} | {description} |")
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,11 +73,29 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class Remediation:
+    """A rule at the `remediate` level rewrote a resource's inputs; the engine deploys `after`."""
+
+    policy: str
+    urn: str
+    before: struct_pb2.Struct
+    after: struct_pb2.Struct
+
+
+@dataclass(frozen=True)
 class PolicyReport:
     pack: str
     version: str
     violations: list[Violation]
     policies: list[tuple[str, str]]  # (name, effective level), sorted by name
+    remediations: list[Remediation] = field(default_factory=list)
+
+    def inputs(self, resource: RecordedResource) -> struct_pb2.Struct:
+        """The inputs the engine would deploy: the last remediation's, else the program's."""
+        for remediation in reversed(self.remediations):
+            if remediation.urn == resource.urn:
+                return remediation.after
+        return resource.inputs
 
 
 @dataclass(frozen=True)
@@ -314,31 +332,37 @@ def _drive(
     )
 
     by_urn = {r.urn: r for r in resources}
+    inputs = {r.urn: r.inputs for r in resources}
+    violations: list[Violation] = []
+    remediations: list[Remediation] = []
+    # Like pulumi/pulumi `pkg/resource/deploy/step_generator.go`: remediations first, then analysis of
+    # the remediated properties, which are what the engine deploys. Remediate only runs rules set to
+    # `remediate`; with none, every answer would be empty, so the calls are left out.
+    if any(c.level == "remediate" for c in config.values()):
+        for done, response in _pipelined(
+            resources,
+            lambda r: stub.Remediate.future(_request(r, inputs[r.urn], by_urn), timeout=RPC_TIMEOUT_SECONDS),
+            "Remediate",
+        ):
+            for item in response.remediations:
+                if item.diagnostic:
+                    # The engine shows a remediation that could not run as an advisory violation.
+                    violations.append(Violation(item.policyName, "advisory", done.urn, item.diagnostic))
+                elif item.HasField("properties"):
+                    remediations.append(
+                        Remediation(item.policyName, done.urn, inputs[done.urn], item.properties)
+                    )
+                    inputs[done.urn] = item.properties
     # Every registration meets Analyze, the stack, components and providers included: the engine
     # (pulumi/pulumi `pkg/resource/deploy`, `analyzeResource`) analyses each resource it steps, custom or
     # not, with its inputs; rules that judge a type ignore the others.
-    violations: list[Violation] = []
-    # Like the engine, which analyses resources as its steps run in parallel, several calls are in flight.
-    pending: deque[tuple[RecordedResource, grpc.Future]] = deque()
-    for resource in [*resources, None]:
-        if resource is not None:
-            request = apb.AnalyzeRequest(
-                urn=resource.urn,
-                type=resource.type,
-                name=resource.name,
-                properties=resource.inputs,
-                options=_options(resource),
-                provider=_provider(resource, by_urn),
-            )
-            pending.append((resource, stub.Analyze.future(request, timeout=RPC_TIMEOUT_SECONDS)))
-        while pending and (resource is None or len(pending) >= _ANALYZE_IN_FLIGHT):
-            done, future = pending.popleft()
-            try:
-                response: apb.AnalyzeResponse = future.result()
-            except grpc.RpcError as error:
-                raise _PackFailure(f"Analyze({done.urn}) failed: {_rpc_error_text(error)}") from None
-            # Per-resource diagnostics always belong to the resource being analyzed.
-            violations.extend(_violations(response, known_urns=(), fallback_urn=done.urn))
+    for done, response in _pipelined(
+        resources,
+        lambda r: stub.Analyze.future(_request(r, inputs[r.urn], by_urn), timeout=RPC_TIMEOUT_SECONDS),
+        "Analyze",
+    ):
+        # Per-resource diagnostics always belong to the resource being analyzed.
+        violations.extend(_violations(response, known_urns=(), fallback_urn=done.urn))
 
     stack_urn = next(
         (r.urn for r in resources if r.type == _STACK_TYPE),
@@ -348,7 +372,9 @@ def _drive(
         "AnalyzeStack",
         stub.AnalyzeStack,
         # The engine sends every registered resource here, the stack and components included.
-        apb.AnalyzeStackRequest(resources=[_stack_resource(r, by_urn) for r in resources]),
+        apb.AnalyzeStackRequest(
+            resources=[_stack_resource(r, by_urn, remediated=inputs[r.urn]) for r in resources]
+        ),
     )
     # Like the engine: a stack diagnostic names a resource of this deployment, or else the stack itself.
     violations.extend(_violations(stack_response, known_urns=by_urn, fallback_urn=stack_urn))
@@ -359,7 +385,37 @@ def _drive(
         version=manifest.version or info.version,
         violations=violations,
         policies=sorted((name, c.level or "advisory") for name, c in config.items()),
+        remediations=remediations,
     )
+
+
+def _request(
+    resource: RecordedResource, properties: struct_pb2.Struct, by_urn: Mapping[str, RecordedResource]
+) -> apb.AnalyzeRequest:
+    return apb.AnalyzeRequest(
+        urn=resource.urn,
+        type=resource.type,
+        name=resource.name,
+        properties=properties,
+        options=_options(resource),
+        provider=_provider(resource, by_urn),
+    )
+
+
+def _pipelined(
+    resources: Sequence[RecordedResource], call: Callable[[RecordedResource], grpc.Future], method: str
+) -> Iterator[tuple[RecordedResource, Any]]:
+    """(resource, response) in order, with several calls in flight, as the engine's parallel steps make them."""
+    pending: deque[tuple[RecordedResource, grpc.Future]] = deque()
+    for resource in [*resources, None]:
+        if resource is not None:
+            pending.append((resource, call(resource)))
+        while pending and (resource is None or len(pending) >= _ANALYZE_IN_FLIGHT):
+            done, future = pending.popleft()
+            try:
+                yield done, future.result()
+            except grpc.RpcError as error:
+                raise _PackFailure(f"{method}({done.urn}) failed: {_rpc_error_text(error)}") from None
 
 
 def _options(resource: RecordedResource) -> apb.AnalyzerResourceOptions:
@@ -392,12 +448,19 @@ def _provider(
 
 
 def _stack_resource(
-    resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
+    resource: RecordedResource, by_urn: Mapping[str, RecordedResource], *, remediated: struct_pb2.Struct
 ) -> apb.AnalyzerResource:
     # AnalyzeStack sees final state: a resource's outputs (for a component or the stack, what it
     # registered as outputs), not its inputs (pulumi/pulumi `pkg/resource/deploy`, stateToAnalyzerResource).
     properties = struct_pb2.Struct()
     properties.CopyFrom(resource.outputs)
+    if remediated is not resource.inputs:
+        # A remediated resource is created from the remediated inputs, so its state carries them.
+        for key in set(resource.inputs.fields) - set(remediated.fields):
+            del properties.fields[key]
+        for key, value in remediated.fields.items():
+            if resource.inputs.fields.get(key) != value:
+                properties.fields[key].CopyFrom(value)
     return apb.AnalyzerResource(
         urn=resource.urn,
         type=resource.type,

@@ -14,10 +14,13 @@ document naming an ARN) is unknown too.
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 import pulumi
+import semver
 from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockMonitor
@@ -114,6 +117,35 @@ def _seconds(duration: str) -> float:
     return sum(float(n) * _DURATION_SECONDS[unit] for n, unit in _DURATION_PART.findall(duration or ""))
 
 
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+# The wire form of a secret value (pulumi/pulumi `sdk/go/common/resource/plugin/rpc.go`).
+_SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+_BUILTIN_PACKAGE = "pulumi"  # the engine's own resources and invokes (stack, providers, getResource)
+
+
+def default_provider_name(version: str, download_url: str = "") -> str:
+    """The name the engine gives a package's default provider (pulumi/pulumi `ProviderRequest.Name`).
+
+    `default`, then `_<major>_<minor>_<patch>` and each pre-release and build part of the version the
+    SDK sent, then the plugin download URL made a qualified name (`tokens.IntoQName`: empty `/`-parts
+    dropped, a character a name may not hold replaced by `_`).
+    """
+    name = "default"
+    if version:
+        parsed = semver.Version.parse(version)
+        name += f"_{parsed.major}_{parsed.minor}_{parsed.patch}"
+        for part in [*(parsed.prerelease or "").split("."), *(parsed.build or "").split(".")]:
+            name += f"_{part}" if part else ""
+    if download_url:
+        parts = [
+            re.sub(r"^[^A-Za-z_.]", "_", part[0]) + re.sub(r"[^A-Za-z0-9_.]", "_", part[1:])
+            for part in download_url.rstrip("/").split("/")
+            if part
+        ]
+        name += "_" + ("/".join(parts) or "_")
+    return name
+
+
 class DuplicateUrnError(RuntimeError):
     """Two resources were registered with the same type, name and parent."""
 
@@ -127,8 +159,68 @@ class RecordingMonitor(MockMonitor):
         self._urns: set[str] = set()
         self.resource_outputs: dict[str, struct_pb2.Struct] = {}
         self.invokes: list[tuple[str, struct_pb2.Struct]] = []  # (token, result): what the program read
+        self._config: Mapping[str, str] = {}
+        self._secret_keys: frozenset[str] = frozenset()
+        self._preview = bool(getattr(mocks, "preview", False))
+        self._default_providers: dict[tuple[str, str, str], str] = {}  # request -> provider reference
+
+    def use_stack(self, config: Mapping[str, str], secret_keys: frozenset[str], *, preview: bool) -> None:
+        """The stack's config and mode, which the engine gives the default providers it registers."""
+        self._config, self._secret_keys, self._preview = dict(config), frozenset(secret_keys), preview
+
+    def default_provider(self, token: str, version: str, download_url: str) -> str:
+        """The `<urn>::<id>` of the package's default provider, registered on first use as the engine does.
+
+        Follows pulumi/pulumi `pkg/resource/deploy/source_eval.go` (`newRegisterDefaultProviderEvent`:
+        type `pulumi:providers:<package>`, no parent, inputs the stack's `<package>:*` config with the
+        namespace dropped, each value a string and secret when the config is, plus `version`) and
+        `pkg/resource/deploy/target.go` (`GetPackageConfig`). Its outputs are its inputs, as the provider
+        registry's Create answers; its id is unknown in a preview and a fresh UUID otherwise.
+        """
+        package = token.split(":")[0]
+        key = (package, version, download_url)
+        if key in self._default_providers:
+            return self._default_providers[key]
+        inputs: dict[str, Any] = {}
+        for full, value in sorted(self._config.items()):
+            namespace, _, name = full.partition(":")
+            if namespace == package:
+                inputs[name] = {**_SECRET_SIG, "value": value} if full in self._secret_keys else value
+        if version:
+            inputs["version"] = version
+        if download_url:
+            inputs["pluginDownloadURL"] = download_url
+        struct = struct_pb2.Struct()
+        struct.update(inputs)
+        type_ = PROVIDER_TYPE_PREFIX + package
+        urn = self.make_urn("", type_, default_provider_name(version, download_url))
+        self._urns.add(urn)
+        self.recorded.append(
+            RecordedResource(
+                urn=urn,
+                type=type_,
+                name=urn.rpartition("::")[2],
+                parent="",
+                custom=True,
+                protect=False,
+                retain_on_delete=False,
+                provider="",
+                inputs=struct,
+                outputs=struct,
+            )
+        )
+        provider_id = UNKNOWN if self._preview else str(uuid.uuid5(uuid.NAMESPACE_URL, urn))
+        self._default_providers[key] = reference = f"{urn}::{provider_id}"
+        return reference
+
+    def _provider_of(self, request: Any, token: str) -> str:
+        """The provider reference the engine uses: the program's, else the package's default provider."""
+        if request.provider or token.split(":")[0] == _BUILTIN_PACKAGE:
+            return request.provider
+        return self.default_provider(token, request.version, request.pluginDownloadURL)
 
     def Invoke(self, request: Any) -> Any:
+        self._provider_of(request, request.tok)  # an invoke, too, is served by the default provider
         response = super().Invoke(request)
         self.invokes.append((request.tok, getattr(response, "return")))
         return response
@@ -154,6 +246,8 @@ class RecordingMonitor(MockMonitor):
             # The engine refuses a second registration of a URN; the SDK's mock monitor would not.
             raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         self._urns.add(urn)
+        custom = bool(request.custom) and not request.type.startswith(PROVIDER_TYPE_PREFIX)
+        provider = self._provider_of(request, request.type) if custom else request.provider
         response = super().RegisterResource(request)
         self.recorded.append(
             RecordedResource(
@@ -164,7 +258,7 @@ class RecordingMonitor(MockMonitor):
                 custom=bool(request.custom),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
-                provider=request.provider,
+                provider=provider,
                 inputs=request.object,
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},

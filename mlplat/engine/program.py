@@ -60,6 +60,7 @@ def run_in_mock_engine(
     monitor = monitor or RecordingMonitor(
         PlatformMocks(MockContext.from_config(dict(config)), preview=preview)
     )
+    monitor.use_stack(config, frozenset(secret_keys), preview=preview)
     collect = _Collect()
     logger = logging.getLogger(f"mlplat.engine.program.{stack}")
     logger.propagate = False

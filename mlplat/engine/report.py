@@ -67,7 +67,10 @@ def build_report(
                 "parent": r.parent or None,
                 "custom": r.custom,
                 "protect": r.protect,
-                "inputs": struct_to_dict(r.inputs),
+                # `<provider urn>::<id>`, the program's or the package's default provider (None: component).
+                "provider": r.provider or None,
+                # What the engine deploys: the program's inputs after any remediation.
+                "inputs": struct_to_dict(policy.inputs(r) if policy else r.inputs),
             }
             for r in ordered(resources)
         ],
@@ -76,6 +79,11 @@ def build_report(
             "version": policy.version if policy else None,
             "violations": [
                 {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in violations
+            ],
+            # Rules at the `remediate` level that rewrote a resource, with each property they changed.
+            "remediations": [
+                {"policy": m.policy, "urn": m.urn, "changes": _changes(m.before, m.after)}
+                for m in (policy.remediations if policy else [])
             ],
         },
         "cost": {
@@ -125,6 +133,16 @@ def build_report(
             "advisoryViolations": sum(v.level == "advisory" for v in violations),
             "constraintViolations": len(constraints[1]),
         },
+    }
+
+
+def _changes(before: struct_pb2.Struct, after: struct_pb2.Struct) -> dict[str, dict[str, Any]]:
+    """Each top-level property a remediation changed: {"before": ..., "after": ...} (None: absent)."""
+    old, new = struct_to_dict(before), struct_to_dict(after)
+    return {
+        key: {"before": old.get(key), "after": new.get(key)}
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key) != new.get(key)
     }
 
 
@@ -217,6 +235,13 @@ def _policy_lines(report: dict[str, Any]) -> list[str]:
         target = f"  ({display_type(type_)}: {name})" if type_ else ""
         lines.append(f"        - [{v.level}]  {v.policy}{target}")
         lines += [f"          {line}" for line in v.message.splitlines()]
+    for m in policy.get("remediations", []):
+        type_, name = names.get(m["urn"], ("", m["urn"]))
+        lines.append(f"        - [remediated]  {m['policy']}  ({display_type(type_)}: {name})")
+        lines += [
+            f"          {key}: {_short(change['before'])} => {_short(change['after'])}"
+            for key, change in m["changes"].items()
+        ]
     return lines
 
 
@@ -271,11 +296,17 @@ def render_markdown(report: dict[str, Any]) -> str:
             message, source = (c.replace("|", "\\|") for c in cells)
             lines.append(f"| `{f['rule']}` | `{f['name']}` | {message} | {source} |")
         lines.append("")
-    if report["policy"]["violations"]:
+    remediated = report["policy"].get("remediations", [])
+    if report["policy"]["violations"] or remediated:
         lines += ["| Level | Policy | Resource | Message |", "| --- | --- | --- | --- |"]
         for v in report["policy"]["violations"]:
             message = v["message"].replace("\n", " ").replace("|", "\\|")
             lines.append(f"| {v['level']} | `{v['policy']}` | `{v['urn'].rsplit('::', 1)[-1]}` | {message} |")
+        for m in remediated:
+            changed = ", ".join(
+                f"`{key}`: {_short(c['before'])} → {_short(c['after'])}" for key, c in m["changes"].items()
+            ).replace("|", "\\|")
+            lines.append(f"| remediated | `{m['policy']}` | `{m['urn'].rsplit('::', 1)[-1]}` | {changed} |")
         lines.append("")
     lines += ["| Cloud | Idle / month | Peak / month |", "| --- | ---: | ---: |"]
     for cloud, c in sorted(report["cost"]["byCloud"].items()):

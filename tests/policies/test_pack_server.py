@@ -142,7 +142,9 @@ def test_the_servicer_judges_a_stack_exactly_as_the_sdks_own_servicer() -> None:
         )
         for r in run.resources
     ]
-    stack = apb.AnalyzeStackRequest(resources=[analyzer._stack_resource(r, by_urn) for r in run.resources])
+    stack = apb.AnalyzeStackRequest(
+        resources=[analyzer._stack_resource(r, by_urn, remediated=r.inputs) for r in run.resources]
+    )
     configure = apb.ConfigureAnalyzerRequest(
         policyConfig={"vpc-flow-logs-enabled": apb.PolicyConfig(enforcementLevel=apb.ADVISORY)}
     )

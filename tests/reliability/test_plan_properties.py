@@ -161,7 +161,16 @@ def check_plan(
     resources = report["resources"]
     by_type = Counter(r["type"] for r in resources)
     assert by_type["pulumi:pulumi:Stack"] == 1
-    assert all(r["parent"] for r in resources if r["type"] != "pulumi:pulumi:Stack")
+    # Only the stack and the engine's default providers have no parent; every custom resource names a
+    # provider the plan registered (the package's default provider when the program names none).
+    urns = {r["urn"] for r in resources}
+    orphans = [r for r in resources if not r["parent"]]
+    assert [r["type"] for r in orphans if not r["type"].startswith("pulumi:providers:")] == [
+        "pulumi:pulumi:Stack"
+    ]
+    assert all(r["name"].startswith("default_") for r in orphans if r["type"].startswith("pulumi:providers:"))
+    customs = [r for r in resources if r["custom"] and not r["type"].startswith("pulumi:providers:")]
+    assert customs and all(r["provider"].rpartition("::")[0] in urns for r in customs)
 
     mandatory = {v["policy"] for v in report["policy"]["violations"] if v["level"] == "mandatory"}
     assert mandatory == expected_mandatory(s, file.profile, over_budget=over_budget), report["policy"][

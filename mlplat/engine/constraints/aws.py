@@ -443,6 +443,7 @@ RULES: tuple[Rule, ...] = (
 
 # Types whose fields the program sets have no documented constraint beyond the provider's schema.
 UNCONSTRAINED: dict[str, str] = {
+    "pulumi:providers:aws": "the engine's default provider: its inputs are the stack file's `aws:region`, checked with the settings",
     ATTACHMENT: "a managed policy ARN and a role name, both references",
     "aws:codebuild/webhook:Webhook": "a project reference and a WORKFLOW_JOB_QUEUED filter only",
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": (

@@ -311,6 +311,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 UNCONSTRAINED: dict[str, str] = {
+    "pulumi:providers:azure-native": "the engine's default provider: its inputs are the stack file's `azure-native:location`, checked with the settings",
     "azure-native:authorization:ManagementLockByScope": "a fixed lock name and level",
     "azure-native:resources:Resource": (
         "GitHub.Network/networkSettings: a subnet reference and GitHub's business id, validated by GitHub's "

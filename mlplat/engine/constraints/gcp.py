@@ -327,6 +327,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 UNCONSTRAINED: dict[str, str] = {
+    "pulumi:providers:gcp": "the engine's default provider: its inputs are the stack file's `gcp:project` and `gcp:region`, checked with the settings",
     "gcp:projects/service:Service": "API names from the platform's fixed list",
     "gcp:projects/iAMMember:IAMMember": "predefined roles and members the plan creates",
     "gcp:projects/serviceIdentity:ServiceIdentity": "creates the agent the CMEK rule relies on",
