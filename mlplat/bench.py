@@ -38,8 +38,12 @@ finally:
     sys.stderr.write("MODULES=" + json.dumps(mods) + "\\n")
 """
 
+# The floor runs with the same garbage-collection settings as `mlplat` (mlplat/gc_tuning.py), so the
+# ratio compares like with like: the plan's own work over the cost of importing what it imports.
 _IMPORT_FLOOR = """
 import importlib, json, sys
+from mlplat import gc_tuning
+gc_tuning.for_short_run()
 for name in json.loads(sys.argv[1]):
     try:
         importlib.import_module(name)

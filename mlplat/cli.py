@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlplat import gc_tuning
 from mlplat.app import app
 from mlplat.commands import bootstrap as _bootstrap  # noqa: F401  (registers `mlplat bootstrap aws`)
 from mlplat.commands import (  # noqa: F401  (importing registers the commands)
@@ -17,4 +18,5 @@ from mlplat.commands import release as _release  # noqa: F401  (registers `mlpla
 
 
 def main() -> None:
+    gc_tuning.for_short_run()
     app()

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from infra.settings import StackSettings, load_settings
+from mlplat import gc_tuning
 from mlplat.engine.program import ProgramRun
 from mlplat.engine.stackfile import StackConfig, load_stack_config
 
@@ -184,6 +185,11 @@ HEAVY_FIRST = (
     "tests/ops/test_end_to_end.py",
     "tests/test_cost.py",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each worker holds every plan of the session: full collections would rescan all of it, as in a plan.
+    gc_tuning.for_short_run()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
