@@ -22,7 +22,7 @@ from pulumi_policy.deserialize import serialize_properties
 from mlplat.engine.analyzer import run_policy_pack
 from mlplat.engine.cost import CostEstimate
 from mlplat.engine.program import run_in_mock_engine
-from mlplat.engine.report import build_report
+from mlplat.engine.report import build_report, render_markdown, render_tree
 from policies.common import REMEDIATIONS
 from policies.pack import POLICIES
 from tests.policies.harness import OPTIONS, as_engine_sends, check, urn_of
@@ -171,6 +171,13 @@ def test_at_remediate_the_engine_deploys_the_fixed_inputs_and_reports_the_change
     }
     shown = {r["urn"]: r["inputs"] for r in plan["resources"]}
     assert shown[bucket.urn]["forceDestroy"] is False
+    # What a reviewer reads: the terminal tree and the pull-request comment name each change.
+    assert "[remediated]  s3-bucket-force-destroy-disabled  (aws:s3:Bucket: data)" in render_tree(plan)
+    assert "forceDestroy: True => False" in render_tree(plan)
+    assert (
+        "| remediated | `s3-bucket-force-destroy-disabled` | `data` | `forceDestroy`: True → False |"
+        in render_markdown(plan)
+    )
 
 
 def test_at_mandatory_nothing_is_remediated_and_the_rule_blocks(run: Any, tmp_path: Path) -> None:
