@@ -58,6 +58,58 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "dev",
+        {"mlplat:aws.network.availabilityZones": ["us-east-1a", "us-east-1a"]},
+        "Pulumi.dev.yaml: mlplat:aws.network.availabilityZones: zones must be distinct",
+    ),
+    # GKE: the control plane's private range is a /28 (cloud.google.com/kubernetes-engine/docs/how-to/private-clusters).
+    (
+        "dev",
+        {"mlplat:gcp.network.masterCidr": "172.16.0.0/27"},
+        "Pulumi.dev.yaml: mlplat:gcp.network.masterCidr: GKE needs a /28, got 172.16.0.0/27",
+    ),
+    (
+        "dev",
+        {"mlplat:gcp.network.podsCidr": "10.40.0.0/16"},
+        "Pulumi.dev.yaml: mlplat:gcp.network.podsCidr: 10.40.0.0/16 overlaps mlplat:gcp.network.subnetCidr "
+        "(10.40.0.0/20)",
+    ),
+    (
+        "dev",
+        {"mlplat:gcp.network.servicesCidr": "10.44.0.0/20"},
+        "Pulumi.dev.yaml: mlplat:gcp.network.servicesCidr: 10.44.0.0/20 overlaps mlplat:gcp.network.podsCidr "
+        "(10.44.0.0/14)",
+    ),
+    (
+        "dev",
+        {"mlplat:gcp.network.masterCidr": "10.48.0.0/28"},
+        "Pulumi.dev.yaml: mlplat:gcp.network.masterCidr: 10.48.0.0/28 overlaps mlplat:gcp.network.servicesCidr "
+        "(10.48.0.0/20)",
+    ),
+    (
+        "dev",
+        {"mlplat:aws.network.cidr": "10.30.0.0/16"},
+        "Pulumi.dev.yaml: mlplat:azure.network.vnetCidr: 10.30.0.0/16 overlaps mlplat:aws.network.cidr "
+        "(10.30.0.0/16)",
+    ),
+    (
+        "dev",
+        {"mlplat:azure.network.aksSubnetCidr": "10.31.0.0/20"},
+        "Pulumi.dev.yaml: mlplat:azure.network.aksSubnetCidr: 10.31.0.0/20 is not inside vnetCidr (10.30.0.0/16)",
+    ),
+    (
+        "dev",
+        {"mlplat:azure.network.computeSubnetCidr": "10.30.8.0/22"},
+        "Pulumi.dev.yaml: mlplat:azure.network.computeSubnetCidr: 10.30.8.0/22 overlaps "
+        "mlplat:azure.network.aksSubnetCidr (10.30.0.0/20)",
+    ),
+    (
+        "dev",
+        {"mlplat:azure.network.endpointsSubnetCidr": "10.30.16.0/24"},
+        "Pulumi.dev.yaml: mlplat:azure.network.endpointsSubnetCidr: 10.30.16.0/24 overlaps "
+        "mlplat:azure.network.computeSubnetCidr (10.30.16.0/22)",
+    ),
+    (
+        "dev",
         {"mlplat:aws.kubernetes.publicAccessCidrs": ["0.0.0.0/0"]},
         "Pulumi.dev.yaml: mlplat:aws.kubernetes.publicAccessCidrs[0]: 0.0.0.0/0 is never allowed; "
         "list the networks that need the API",
