@@ -36,6 +36,7 @@ from policies.common import (
     prop,
     with_remediation,
 )
+from policies.concepts import guards
 from policies.facts import AWS_GPUS_PER_INSTANCE, GPU_TAINT_KEY, GPU_TAINT_VALUE, PLATFORM_TAG_KEYS
 
 # Type tokens; the V2 names are pulumi-aws's deprecated aliases of the same AWS resources.
@@ -1431,6 +1432,54 @@ sagemaker_domain_has_private_endpoints = _stack(
     "SageMaker API, runtime, Studio, STS and CloudWatch Logs.",
     _validate_domain_endpoints,
 )
+
+# --- what each rule guards (policies/concepts.py) --------------------------------------------------------
+
+guards(s3_public_access_block_enabled, "public-access")
+guards(s3_bucket_encrypted_with_kms, "encryption-cmk")
+guards(s3_bucket_has_public_access_block, "public-access")
+guards(s3_bucket_has_encryption, "encryption-cmk")
+guards(s3_bucket_versioning_enabled, "versioning")
+guards(s3_bucket_has_versioning, "versioning")
+guards(s3_bucket_force_destroy_disabled, "deletion-protection")
+guards(vpc_flow_logs_enabled, "flow-logs")
+guards(vpc_endpoint_private_dns, "private-service-access", "network-segmentation")
+guards(security_group_no_public_ingress, "public-access")
+guards(kms_key_rotation_enabled, "key-rotation")
+guards(cloudwatch_log_group_encrypted_with_retention, "encryption-cmk", "audit-logging", "storage-lifecycle")
+guards(iam_policy_no_admin_wildcards, "least-privilege-iam")
+guards(iam_no_broad_managed_policies, "least-privilege-iam")
+guards(iam_oidc_provider_audience, "cluster-identity")
+guards(sagemaker_domain_vpc_only, "public-access")
+guards(sagemaker_domain_encrypted_with_kms, "encryption-cmk")
+guards(sagemaker_domain_security_groups, "network-segmentation")
+guards(sagemaker_domain_idle_shutdown, "idle-shutdown")
+guards(sagemaker_domain_docker_access_disabled, "node-hardening")
+guards(sagemaker_domain_retains_home_storage, "deletion-protection")
+guards(sagemaker_user_profile_keeps_domain_hardening, "network-segmentation", "idle-shutdown")
+guards(sagemaker_domain_has_private_endpoints, "private-service-access")
+guards(eks_cluster_endpoint_restricted, "private-api-endpoints")
+guards(eks_cluster_endpoint_private, "private-api-endpoints")
+guards(eks_cluster_secrets_encrypted, "kubernetes-secrets-encryption")
+guards(eks_cluster_control_plane_logging, "audit-logging")
+guards(eks_cluster_access_entries, "cluster-identity")
+guards(eks_cluster_deletion_protection, "deletion-protection")
+guards(eks_cluster_logs_retained, "audit-logging")
+guards(eks_cluster_has_admin_access, "cluster-identity", "cluster-operable")
+guards(eks_cluster_has_core_addons, "cluster-operable")
+guards(eks_node_group_hardened, "node-hardening")
+guards(ec2_launch_template_hardened, "node-hardening", "encryption-cmk")
+guards(eks_gpu_node_group_tainted, "gpu-taint")
+guards(eks_gpu_node_group_scales_to_zero, "gpu-scale-to-zero")
+guards(eks_gpu_node_group_capped, "gpu-capped")
+guards(eks_gpu_node_group_capacity_type, "gpu-spot-dev")
+guards(eks_gpu_node_group_scales_from_zero, "gpu-scale-to-zero", "gpu-schedulable")
+guards(sns_topic_encrypted_with_kms, "encryption-cmk")
+guards(sns_topic_policy_not_public, "public-access")
+guards(aws_budget_alerts, "budget-alerts")
+guards(aws_stack_has_budget, "budget-alerts")
+guards(required_tags, "required-tags")
+
 
 POLICIES: list[Policy] = [
     s3_public_access_block_enabled,

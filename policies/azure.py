@@ -26,6 +26,7 @@ from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
 from policies.common import stack_rule as _stack_rule
+from policies.concepts import guards
 from policies.facts import AZURE_GPUS_PER_INSTANCE, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
@@ -794,6 +795,46 @@ azure_stack_has_budget = _stack_rule(
     "A stack that creates Azure resources must have a consumption Budget scoped to its resource groups.",
     _has_budget,
 )
+
+# --- what each rule guards (policies/concepts.py) ----------------------------------------------------------
+
+guards(azure_storage_account_secure, "public-access", "least-privilege-iam")
+guards(azure_storage_account_cmk, "encryption-cmk")
+guards(azure_storage_public_network_disabled, "public-access")
+guards(azure_blob_versioning_and_soft_delete, "versioning")
+guards(azure_key_vault_secure, "deletion-protection", "least-privilege-iam", "public-access")
+guards(azure_key_vault_public_network_disabled, "public-access")
+guards(azure_key_vault_key_rotation, "key-rotation")
+guards(azure_container_registry_secure, "public-access", "cluster-identity")
+guards(azure_container_registry_private, "public-access")
+guards(azure_ml_workspace_secure, "least-privilege-iam", "network-segmentation")
+guards(azure_ml_workspace_private, "public-access")
+guards(azure_ml_compute_hardened, "node-hardening", "idle-shutdown", "public-access")
+guards(
+    azure_aks_cluster_hardened,
+    "cluster-identity",
+    "network-segmentation",
+    "private-api-endpoints",
+    "kubernetes-version-support",
+)
+guards(azure_aks_private_cluster, "private-api-endpoints")
+guards(azure_aks_etcd_encryption, "kubernetes-secrets-encryption")
+guards(azure_aks_standard_tier, "cluster-operable")
+guards(azure_aks_gpu_pool, "gpu-taint", "gpu-scale-to-zero", "gpu-capped", "gpu-schedulable")
+guards(azure_aks_gpu_pool_spot, "gpu-spot-dev")
+guards(azure_nsg_no_internet_inbound, "public-access")
+guards(azure_subnet_closed, "network-segmentation")
+guards(azure_budget_pinned, "budget-alerts")
+guards(azure_required_tags, "required-tags")
+guards(azure_resources_protected, "pulumi-protect")
+guards(azure_data_stores_locked, "deletion-protection")
+guards(azure_storage_account_has_blob_service, "versioning")
+guards(azure_private_endpoints, "private-service-access")
+guards(azure_private_endpoints_in_dns, "private-service-access")
+guards(azure_private_dns_zones_linked, "private-service-access")
+guards(azure_audit_logs, "audit-logging")
+guards(azure_stack_has_budget, "budget-alerts")
+
 
 POLICIES: list[Policy] = [
     azure_storage_account_secure,

@@ -25,6 +25,7 @@ from policies.common import Props, Unknown, elements, entries, linked_through, o
 from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
+from policies.concepts import guards
 from policies.facts import GCP_GPU_MACHINE_PREFIXES, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
@@ -1120,6 +1121,64 @@ gcp_stack_has_budget = StackValidationPolicy(
     validate=_validate_stack_budget,
     enforcement_level=EnforcementLevel.MANDATORY,
 )
+
+
+# --- what each rule guards (policies/concepts.py) ---------------------------------------------------------
+
+guards(gcp_project_service_kept_on_destroy, "deletion-protection")
+guards(gcp_iam_no_public_principals, "public-access")
+guards(gcp_iam_no_basic_roles, "least-privilege-iam")
+guards(gcp_service_account_least_privilege, "least-privilege-iam")
+guards(kms_crypto_key_rotation, "key-rotation")
+guards(kms_key_ring_regional, "encryption-cmk")
+guards(kms_keys_granted_to_their_users, "encryption-cmk")
+guards(gcp_data_stores_protected, "pulumi-protect")
+guards(gcp_required_labels, "required-tags")
+guards(gcs_bucket_uniform_access, "public-access")
+guards(gcs_bucket_public_access_prevention, "public-access")
+guards(gcs_bucket_encrypted_with_cmek, "encryption-cmk")
+guards(gcs_bucket_versioning_enabled, "versioning")
+guards(gcs_bucket_force_destroy_disabled, "deletion-protection")
+guards(gcs_bucket_soft_delete_enabled, "versioning")
+guards(vpc_custom_mode, "network-segmentation")
+guards(subnet_private_google_access, "private-service-access")
+guards(subnet_flow_logs_enabled, "flow-logs")
+guards(firewall_no_public_ingress, "public-access")
+guards(cloud_nat_logs_errors, "flow-logs")
+guards(vpc_egress_through_cloud_nat, "network-segmentation")
+guards(gke_private_nodes, "public-access")
+guards(gke_private_endpoint, "private-api-endpoints")
+guards(gke_authorized_networks, "private-api-endpoints")
+guards(gke_workload_identity, "cluster-identity")
+guards(gke_secrets_encrypted_with_cmek, "kubernetes-secrets-encryption")
+guards(gke_shielded_nodes, "node-hardening")
+guards(gke_legacy_auth_disabled, "cluster-identity")
+guards(gke_network_policy_enforced, "network-segmentation")
+guards(gke_release_channel, "kubernetes-version-support")
+guards(gke_default_node_pool_removed, "least-privilege-iam")
+guards(gke_deletion_protection, "deletion-protection")
+guards(gke_cost_allocation, "required-tags")
+guards(gke_control_plane_logging, "audit-logging")
+guards(gke_cluster_has_system_pool, "cluster-operable", "gpu-schedulable")
+guards(gke_node_pool_hardened, "node-hardening", "encryption-cmk", "least-privilege-iam")
+guards(gke_gpu_pool_tainted, "gpu-taint")
+guards(gke_gpu_pool_scales_to_zero, "gpu-scale-to-zero")
+guards(gke_gpu_pool_capped, "gpu-capped")
+guards(gke_gpu_pool_spot, "gpu-spot-dev")
+guards(gke_gpu_driver_configured, "gpu-schedulable")
+guards(vertex_encrypted_with_cmek, "encryption-cmk")
+guards(artifact_registry_encrypted_with_cmek, "encryption-cmk")
+guards(artifact_registry_cleanup_enabled, "storage-lifecycle")
+guards(workbench_private_network, "public-access")
+guards(workbench_hardened, "node-hardening")
+guards(workbench_idle_shutdown, "idle-shutdown")
+guards(workbench_disks_encrypted_with_cmek, "encryption-cmk")
+guards(workbench_single_user_identity, "least-privilege-iam")
+guards(workbench_deletion_protection, "deletion-protection")
+guards(pubsub_topic_encrypted_with_cmek, "encryption-cmk")
+guards(monitoring_channel_enabled, "budget-alerts")
+guards(gcp_budget_alerts, "budget-alerts")
+guards(gcp_stack_has_budget, "budget-alerts")
 
 
 POLICIES: list[Policy] = [

@@ -29,6 +29,7 @@ from policies.common import (
     props_rule,
     stack_rule,
 )
+from policies.concepts import guards
 from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
 
 # Taints the clouds put on GPU nodes themselves: AKS on every Spot node (learn.microsoft.com/azure/aks/spot-node-pool),
@@ -407,6 +408,17 @@ gpu_pools_have_scale_up_path = stack_rule(
     "autoscaler (or Karpenter) with an IAM role, GKE and AKS autoscaling on.",
     _scale_up_path,
 )
+
+# --- what each rule guards (policies/concepts.py) ---
+
+guards(helm_release_version_pinned, "pinned-versions")
+guards(gpu_daemons_tolerate_gpu_taint, "gpu-taint")
+guards(team_namespace_has_gpu_quota, "gpu-quotas-queues", "gpu-capped")
+guards(local_queue_targets_cluster_queue, "gpu-quotas-queues")
+guards(gpu_daemons_tolerate_pool_taints, "gpu-taint")
+guards(limit_range_max_has_default, "gpu-quotas-queues")
+guards(gpu_pools_have_scale_up_path, "gpu-scale-to-zero", "gpu-schedulable")
+
 
 POLICIES: list[Policy] = [
     helm_release_version_pinned,
