@@ -55,6 +55,8 @@ FLOW_LOG = ("aws:ec2/flowLog:FlowLog",)
 VPC_ENDPOINT = ("aws:ec2/vpcEndpoint:VpcEndpoint",)
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup",)
 INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
+# The older standalone rule resource: ingress or egress by its `type`.
+SECURITY_GROUP_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
 LAUNCH_TEMPLATE = ("aws:ec2/launchTemplate:LaunchTemplate",)
 KMS_KEY = ("aws:kms/key:Key",)
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
@@ -460,6 +462,12 @@ def _validate_no_public_ingress(args: ResourceValidationArgs, report_violation: 
         opened = _open_sources(args.props, value_keys=("cidrIpv4", "cidrIpv6"))
         if opened:
             report_violation(f"the rule allows {', '.join(opened)}; allow a narrower source instead.", None)
+    elif args.resource_type in SECURITY_GROUP_RULE and prop(args.props, "type") == "ingress":
+        opened = _open_sources(args.props, list_keys=("cidrBlocks", "ipv6CidrBlocks"))
+        if opened:
+            report_violation(
+                f"the ingress rule allows {', '.join(opened)}; allow a narrower source instead.", None
+            )
 
 
 # --- keys and logs ---------------------------------------------------------------------------------------
@@ -1225,7 +1233,7 @@ security_group_no_public_ingress = _resource(
     "security-group-no-public-ingress",
     "Security groups must not accept traffic from 0.0.0.0/0 or ::/0.",
     _validate_no_public_ingress,
-    (*SECURITY_GROUP, *INGRESS_RULE),
+    (*SECURITY_GROUP, *INGRESS_RULE, *SECURITY_GROUP_RULE),
 )
 kms_key_rotation_enabled = with_remediation(
     _resource(
@@ -1340,6 +1348,24 @@ eks_cluster_deletion_protection = with_remediation(
         EKS_CLUSTER,
     ),
     {"deletionProtection": True},
+)
+# What holds data or keys, or keeps the platform running: protected against `pulumi destroy` in prod.
+DATA_STORES = (*BUCKET, *KMS_KEY, *EKS_CLUSTER, *SAGEMAKER_DOMAIN)
+
+
+def _validate_protected(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type in DATA_STORES and not args.opts.protect:
+        report_violation(
+            "the resource is not protected (Pulumi protect), so `pulumi destroy` would delete it and its data.",
+            None,
+        )
+
+
+aws_data_stores_protected = _resource(
+    "aws-data-stores-protected",
+    "S3 buckets, KMS keys, EKS clusters and SageMaker domains must be protected with Pulumi's protect option.",
+    _validate_protected,
+    DATA_STORES,
 )
 eks_node_group_hardened = _resource(
     "eks-node-group-hardened",
@@ -1464,6 +1490,7 @@ guards(eks_cluster_secrets_encrypted, "kubernetes-secrets-encryption")
 guards(eks_cluster_control_plane_logging, "audit-logging")
 guards(eks_cluster_access_entries, "cluster-identity")
 guards(eks_cluster_deletion_protection, "deletion-protection")
+guards(aws_data_stores_protected, "pulumi-protect")
 guards(eks_cluster_logs_retained, "audit-logging")
 guards(eks_cluster_has_admin_access, "cluster-identity", "cluster-operable")
 guards(eks_cluster_has_core_addons, "cluster-operable")
@@ -1511,6 +1538,7 @@ POLICIES: list[Policy] = [
     eks_cluster_control_plane_logging,
     eks_cluster_access_entries,
     eks_cluster_deletion_protection,
+    aws_data_stores_protected,
     eks_cluster_logs_retained,
     eks_cluster_has_admin_access,
     eks_cluster_has_core_addons,

@@ -204,6 +204,16 @@ def _registry_private(props: Props) -> list[str]:
     return problems
 
 
+def _registry_retention(props: Props) -> list[str]:
+    # Retention of untagged manifests exists on Premium only and is off by default
+    # (learn.microsoft.com/azure/container-registry/container-registry-retention-policy).
+    if prop(props, "sku", "name") != "Premium":
+        return []
+    problems: list[str] = []
+    _require(problems, props, "policies.retentionPolicy.status", ["enabled"], default="disabled")
+    return problems
+
+
 # --- Azure ML ----------------------------------------------------------------------------------------------
 
 
@@ -655,6 +665,13 @@ azure_container_registry_private = _props_rule(
     [REGISTRY],
     _registry_private,
 )
+azure_container_registry_retention = _props_rule(
+    "azure-container-registry-retention",
+    "Premium container registries must purge untagged manifests (retention policy), so pushed-over images do "
+    "not pile up storage cost.",
+    [REGISTRY],
+    _registry_retention,
+)
 azure_ml_workspace_secure = _props_rule(
     "azure-ml-workspace-secure",
     "Azure ML workspaces must have a managed identity, identity-based storage access, managed network "
@@ -807,6 +824,7 @@ guards(azure_key_vault_public_network_disabled, "public-access")
 guards(azure_key_vault_key_rotation, "key-rotation")
 guards(azure_container_registry_secure, "public-access", "cluster-identity")
 guards(azure_container_registry_private, "public-access")
+guards(azure_container_registry_retention, "storage-lifecycle")
 guards(azure_ml_workspace_secure, "least-privilege-iam", "network-segmentation")
 guards(azure_ml_workspace_private, "public-access")
 guards(azure_ml_compute_hardened, "node-hardening", "idle-shutdown", "public-access")
@@ -846,6 +864,7 @@ POLICIES: list[Policy] = [
     azure_key_vault_key_rotation,
     azure_container_registry_secure,
     azure_container_registry_private,
+    azure_container_registry_retention,
     azure_ml_workspace_secure,
     azure_ml_workspace_private,
     azure_ml_compute_hardened,

@@ -106,6 +106,7 @@ REGISTRY_OK: dict[str, Any] = {
     "adminUserEnabled": False,
     "anonymousPullEnabled": False,
     "publicNetworkAccess": "Disabled",
+    "policies": {"retentionPolicy": {"days": 30, "status": "enabled"}},
     "tags": TAGS,
 }
 WORKSPACE_OK: dict[str, Any] = {
@@ -253,6 +254,7 @@ COMPLIANT = [
     (azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK),
     (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK),
     (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK),
+    (azure.azure_container_registry_retention, azure.REGISTRY, REGISTRY_OK),
     (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK),
     (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK),
     (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK),
@@ -311,6 +313,7 @@ NON_COMPLIANT = [
     ("anonymous-pull", azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, ("anonymousPullEnabled",), True, "anonymousPullEnabled is true"),
     ("registry-public", azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, ("publicNetworkAccess",), "Enabled", 'publicNetworkAccess is "Enabled"'),
     ("registry-basic", azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, ("sku", "name"), "Basic", 'sku.name is "Basic"'),
+    ("untagged-kept", azure.azure_container_registry_retention, azure.REGISTRY, REGISTRY_OK, ("policies",), _REMOVE, 'policies.retentionPolicy.status is unset (Azure default "disabled")'),
     # Azure ML
     ("no-identity", azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, ("identity",), _REMOVE, "identity.type is unset"),
     ("key-datastores", azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, ("systemDatastoresAuthMode",), _REMOVE, 'systemDatastoresAuthMode is unset (Azure default "AccessKey")'),
@@ -412,6 +415,7 @@ REQUIRED_SETTINGS = [
     (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, "anonymousPullEnabled", [False], False, True),
     (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, "sku.name", ["Premium"], None, "Standard"),
     (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_container_registry_retention, azure.REGISTRY, REGISTRY_OK, "policies.retentionPolicy.status", ["enabled"], "disabled", "disabled"),
     (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, "systemDatastoresAuthMode", ["Identity"], "AccessKey", "AccessKey"),
     (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
     (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, "managedNetwork.isolationMode", ["AllowOnlyApprovedOutbound"], "Disabled", "AllowInternetOutbound"),
@@ -633,6 +637,14 @@ def test_a_public_registry_needs_no_private_endpoint_but_a_closed_one_does() -> 
     closed = resource(azure.REGISTRY, "cr-closed", REGISTRY_OK)
     reports = check_stack(azure.azure_private_endpoints, [*data_stack().values(), public, closed])
     assert [urn for _, urn in reports] == [closed.urn]
+
+
+def test_basic_and_standard_registries_have_no_retention_policy_to_ask_for() -> None:
+    # Retention of untagged manifests is a Premium feature (learn.microsoft.com/azure/container-registry/
+    # container-registry-retention-policy).
+    for sku in ("Basic", "Standard"):
+        props = changed(changed(REGISTRY_OK, ("sku", "name"), sku), ("policies",), _REMOVE)
+        assert check(azure.azure_container_registry_retention, azure.REGISTRY, props) == []
 
 
 def test_a_budget_scoped_elsewhere_leaves_the_resource_group_unwatched() -> None:
