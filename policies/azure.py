@@ -35,6 +35,7 @@ RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 VNET = "azure-native:network:VirtualNetwork"
 SUBNET = "azure-native:network:Subnet"
 NSG = "azure-native:network:NetworkSecurityGroup"
+SECURITY_RULE = "azure-native:network:SecurityRule"
 NAT_GATEWAY = "azure-native:network:NatGateway"
 PUBLIC_IP = "azure-native:network:PublicIPAddress"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
@@ -435,9 +436,14 @@ def _gpu_pool_spot(args: ResourceValidationArgs) -> list[str]:
 # --- network -----------------------------------------------------------------------------------------------
 
 
-def _nsg_no_internet_inbound(props: Props) -> list[str]:
+def _nsg_no_internet_inbound(args: ResourceValidationArgs) -> list[str]:
+    """Rules inline in an NSG (`securityRules`) or standalone (`network.SecurityRule`, same properties)."""
+    if args.resource_type == SECURITY_RULE:
+        rules: list[Any] | Unknown = [args.props]
+        name_key = "securityRuleName"
+    else:
+        rules, name_key = elements(args.props, "securityRules"), "name"
     problems: list[str] = []
-    rules = elements(props, "securityRules")
     for rule in [] if isinstance(rules, Unknown) else rules:
         if isinstance(rule, Unknown):
             continue
@@ -447,17 +453,32 @@ def _nsg_no_internet_inbound(props: Props) -> list[str]:
         more = elements(rule, "sourceAddressPrefixes")
         sources += [] if isinstance(more, Unknown) else more
         if any(isinstance(s, str) and (s.lower() in _INTERNET_SOURCES or _open_to_all(s)) for s in sources):
-            problems.append(f"rule {_show(prop(rule, 'name'))} allows inbound traffic from the internet")
+            problems.append(f"rule {_show(prop(rule, name_key))} allows inbound traffic from the internet")
     return problems
 
 
-def _subnet_closed(props: Props) -> list[str]:
+def _subnet_problems(subnet: Props, where: str = "") -> list[str]:
     problems: list[str] = []
-    nsg = prop(props, "networkSecurityGroup", "id")
+    nsg = prop(subnet, "networkSecurityGroup", "id")
     if not isinstance(nsg, Unknown) and not nsg:
         problems.append("networkSecurityGroup is unset, so nothing filters traffic into the subnet")
-    _require(problems, props, "defaultOutboundAccess", [False], default=True)
-    return problems
+    _require(problems, subnet, "defaultOutboundAccess", [False], default=True)
+    return [where + problem for problem in problems]
+
+
+def _subnet_closed(args: ResourceValidationArgs) -> list[str]:
+    """Standalone subnets (`network.Subnet`) and subnets inline in a VirtualNetwork (`subnets`)."""
+    if args.resource_type == SUBNET:
+        return _subnet_problems(args.props)
+    subnets = elements(args.props, "subnets")
+    if isinstance(subnets, Unknown):
+        return []
+    return [
+        problem
+        for i, subnet in enumerate(subnets)
+        if not isinstance(subnet, Unknown)
+        for problem in _subnet_problems(subnet, f"subnets[{i}].")
+    ]
 
 
 # --- budget, tags, protection ------------------------------------------------------------------------------
@@ -734,16 +755,18 @@ azure_aks_gpu_pool_spot = _resource_rule(
     _gpu_pool_spot,
     config_schema=_SPOT_CONFIG,
 )
-azure_nsg_no_internet_inbound = _props_rule(
+azure_nsg_no_internet_inbound = _resource_rule(
     "azure-nsg-no-internet-inbound",
-    "Network security groups must not allow inbound traffic from the internet.",
-    [NSG],
+    "Network security groups must not allow inbound traffic from the internet, in inline rules or standalone "
+    "SecurityRule resources.",
+    [NSG, SECURITY_RULE],
     _nsg_no_internet_inbound,
 )
-azure_subnet_closed = _props_rule(
+azure_subnet_closed = _resource_rule(
     "azure-subnet-closed",
-    "Subnets must have a network security group and no default outbound access (egress goes through NAT).",
-    [SUBNET],
+    "Subnets, standalone or inline in a virtual network, must have a network security group and no default "
+    "outbound access (egress goes through NAT).",
+    [SUBNET, VNET],
     _subnet_closed,
 )
 azure_budget_pinned = _props_rule(

@@ -7,6 +7,7 @@ default, and skips (never guesses) values that are unknown during preview.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ FIREWALL = "gcp:compute/firewall:Firewall"
 KEY_RING = "gcp:kms/keyRing:KeyRing"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 CRYPTO_KEY_IAM_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+CRYPTO_KEY_IAM_BINDING = "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding"
 BUCKET = "gcp:storage/bucket:Bucket"
 BUCKET_IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
 METADATA_STORE = "gcp:vertex/aiMetadataStore:AiMetadataStore"
@@ -64,6 +66,24 @@ IAM_MEMBERS = (
     REPOSITORY_IAM_MEMBER,
     TOPIC_IAM_MEMBER,
 )
+# The same grants as authoritative bindings (`members` for one role) and whole policies (`policyData` JSON).
+IAM_BINDINGS = (
+    "gcp:projects/iAMBinding:IAMBinding",
+    "gcp:serviceaccount/iAMBinding:IAMBinding",
+    CRYPTO_KEY_IAM_BINDING,
+    "gcp:storage/bucketIAMBinding:BucketIAMBinding",
+    "gcp:artifactregistry/repositoryIamBinding:RepositoryIamBinding",
+    "gcp:pubsub/topicIAMBinding:TopicIAMBinding",
+)
+IAM_POLICIES = (
+    "gcp:projects/iAMPolicy:IAMPolicy",
+    "gcp:serviceaccount/iAMPolicy:IAMPolicy",
+    "gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy",
+    "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
+    "gcp:artifactregistry/repositoryIamPolicy:RepositoryIamPolicy",
+    "gcp:pubsub/topicIAMPolicy:TopicIAMPolicy",
+)
+IAM_GRANTS = (*IAM_MEMBERS, *IAM_BINDINGS, *IAM_POLICIES)
 # Where each labelled type keeps its labels.
 LABELS_AT: dict[str, tuple[str, ...]] = {
     BUCKET: ("labels",),
@@ -159,32 +179,63 @@ gcp_project_service_kept_on_destroy = _props_rule(
 # --- IAM --------------------------------------------------------------------------------------------------
 
 
-def _iam_member(props: Props) -> list[str]:
-    member, role = prop(props, "member"), prop(props, "role")
-    if isinstance(member, str) and member in PUBLIC_PRINCIPALS:
-        return [f"member is {_show(member)}, which grants {_show(role)} to anyone"]
-    return []
+def _grants(args: ResourceValidationArgs) -> list[tuple[str, Any, list[Any]]]:
+    """(where, role, members) of every grant a member, binding or policy resource makes; unknowns skipped."""
+    props = args.props
+    if args.resource_type in IAM_MEMBERS:
+        return [("", prop(props, "role"), [prop(props, "member")])]
+    if args.resource_type in IAM_BINDINGS:
+        members = elements(props, "members")
+        return [] if isinstance(members, Unknown) else [("", prop(props, "role"), members)]
+    raw = prop(props, "policyData")
+    try:
+        document = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        document = None
+    bindings = elements(document, "bindings") if isinstance(document, dict) else []
+    return [
+        (f"policyData.bindings[{i}].", prop(b, "role"), _known_list(elements(b, "members")))
+        for i, b in enumerate([] if isinstance(bindings, Unknown) else bindings)
+    ]
 
 
-def _iam_role(props: Props) -> list[str]:
-    role = prop(props, "role")
-    if isinstance(role, str) and role in BASIC_ROLES:
-        return [f"role is {_show(role)}, a basic role; grant a predefined role that does only the job"]
-    return []
+def _known_list(values: list[Any] | Unknown) -> list[Any]:
+    return [] if isinstance(values, Unknown) else values
 
 
-gcp_iam_no_public_principals = _props_rule(
+def _iam_member(args: ResourceValidationArgs) -> list[str]:
+    problems = []
+    for where, role, members in _grants(args):
+        key = "member is" if args.resource_type in IAM_MEMBERS else "members include"
+        problems.extend(
+            f"{where}{key} {_show(m)}, which grants {_show(role)} to anyone"
+            for m in members
+            if isinstance(m, str) and m in PUBLIC_PRINCIPALS
+        )
+    return problems
+
+
+def _iam_role(args: ResourceValidationArgs) -> list[str]:
+    return [
+        f"{where}role is {_show(role)}, a basic role; grant a predefined role that does only the job"
+        for where, role, _ in _grants(args)
+        if isinstance(role, str) and role in BASIC_ROLES
+    ]
+
+
+gcp_iam_no_public_principals = _resource_rule(
     "gcp-iam-no-public-principals",
-    "IAM grants must not name allUsers or allAuthenticatedUsers: buckets, keys, topics, repositories and "
-    "accounts stay reachable only by named identities.",
-    IAM_MEMBERS,
+    "IAM grants (members, bindings and whole policies) must not name allUsers or allAuthenticatedUsers: "
+    "buckets, keys, topics, repositories and accounts stay reachable only by named identities.",
+    IAM_GRANTS,
     _iam_member,
 )
 
-gcp_iam_no_basic_roles = _props_rule(
+gcp_iam_no_basic_roles = _resource_rule(
     "gcp-iam-no-basic-roles",
-    "IAM grants must not use the basic roles (owner, editor, viewer), which cover every service in the project.",
-    IAM_MEMBERS,
+    "IAM grants (members, bindings and whole policies) must not use the basic roles (owner, editor, viewer), "
+    "which cover every service in the project.",
+    IAM_GRANTS,
     _iam_role,
 )
 
@@ -251,10 +302,10 @@ kms_key_ring_regional = _props_rule(
 
 
 def _validate_keys_granted(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    grants = linked_through(args.resources, [CRYPTO_KEY_IAM_MEMBER], "cryptoKeyId")
+    grants = linked_through(args.resources, [CRYPTO_KEY_IAM_MEMBER, CRYPTO_KEY_IAM_BINDING], "cryptoKeyId")
     users: dict[str, list[PolicyResource]] = {}
     for resource in args.resources:
-        if resource.resource_type in (*IAM_MEMBERS, CRYPTO_KEY):
+        if resource.resource_type in (*IAM_GRANTS, CRYPTO_KEY):
             continue
         for targets in resource.property_dependencies.values():
             for target in targets:
@@ -277,7 +328,8 @@ kms_keys_granted_to_their_users = StackValidationPolicy(
     name="kms-keys-granted-to-their-users",
     description=(
         "Every key that encrypts a resource must grant the encrypter/decrypter role through a "
-        "CryptoKeyIAMMember (linked through cryptoKeyId); otherwise creating the resource fails."
+        "CryptoKeyIAMMember or CryptoKeyIAMBinding (linked through cryptoKeyId); otherwise creating the resource "
+        "fails."
     ),
     validate=_validate_keys_granted,
     enforcement_level=EnforcementLevel.MANDATORY,

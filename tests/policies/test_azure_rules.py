@@ -218,6 +218,23 @@ SUBNET_OK: dict[str, Any] = {
     "networkSecurityGroup": {"id": f"{SUB}/Microsoft.Network/networkSecurityGroups/nsg"},
     "defaultOutboundAccess": False,
 }
+# The same settings as standalone resources have, inline (azure-native network.SecurityRule / network.Subnet).
+SECURITY_RULE_OK: dict[str, Any] = {
+    "securityRuleName": "allow-vnet-https",
+    "networkSecurityGroupName": "nsg-aks",
+    "direction": "Inbound",
+    "access": "Allow",
+    "protocol": "Tcp",
+    "priority": 200,
+    "sourceAddressPrefix": "VirtualNetwork",
+    "destinationPortRange": "443",
+}
+VNET_OK: dict[str, Any] = {
+    "virtualNetworkName": "vnet-ml",
+    "addressSpace": {"addressPrefixes": ["10.30.0.0/16"]},
+    "subnets": [{"name": "snet-aks", "addressPrefix": "10.30.0.0/20", **SUBNET_OK}],
+    "tags": TAGS,
+}
 BUDGET_OK: dict[str, Any] = {
     "budgetName": "mlplat-prod-azure",
     "amount": 6000,
@@ -270,6 +287,8 @@ COMPLIANT = [
     (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK),
     (azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK),
     (azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK),
+    (azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK),
+    (azure.azure_subnet_closed, azure.VNET, VNET_OK),
     (azure.azure_budget_pinned, azure.BUDGET, BUDGET_OK),
     (azure.azure_required_tags, azure.STORAGE, STORAGE_OK),
 ]
@@ -359,6 +378,10 @@ NON_COMPLIANT = [
     ("internet-allowed", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "Internet", 'rule "allow-vnet" allows inbound'),
     ("any-source-allowed", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "*", "allows inbound traffic from the internet"),
     ("open-prefix-list", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefixes"), ["10.0.0.0/8", "0.0.0.0/0"], "allows inbound traffic from the internet"),
+    ("standalone-rule-internet", azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK, ("sourceAddressPrefix",), "Internet", 'rule "allow-vnet-https" allows inbound'),
+    ("standalone-rule-open-list", azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK, ("sourceAddressPrefixes",), ["0.0.0.0/0"], "allows inbound traffic from the internet"),
+    ("inline-subnet-without-nsg", azure.azure_subnet_closed, azure.VNET, VNET_OK, ("subnets", 0, "networkSecurityGroup"), _REMOVE, "subnets[0].networkSecurityGroup is unset"),
+    ("inline-subnet-default-outbound", azure.azure_subnet_closed, azure.VNET, VNET_OK, ("subnets", 0, "defaultOutboundAccess"), True, "subnets[0].defaultOutboundAccess is true"),
     ("subnet-without-nsg", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("networkSecurityGroup",), _REMOVE, "networkSecurityGroup is unset"),
     ("default-outbound", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("defaultOutboundAccess",), _REMOVE, "defaultOutboundAccess is unset (Azure default true)"),
     # budget and tags
@@ -637,6 +660,16 @@ def test_a_public_registry_needs_no_private_endpoint_but_a_closed_one_does() -> 
     closed = resource(azure.REGISTRY, "cr-closed", REGISTRY_OK)
     reports = check_stack(azure.azure_private_endpoints, [*data_stack().values(), public, closed])
     assert [urn for _, urn in reports] == [closed.urn]
+
+
+def test_a_standalone_outbound_or_deny_rule_is_not_internet_inbound() -> None:
+    for path, value in ((("direction",), "Outbound"), (("access",), "Deny")):
+        rule = changed(changed(SECURITY_RULE_OK, ("sourceAddressPrefix",), "*"), path, value)
+        assert check(azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, rule) == []
+
+
+def test_a_virtual_network_whose_subnets_are_separate_resources_has_none_inline_to_judge() -> None:
+    assert check(azure.azure_subnet_closed, azure.VNET, changed(VNET_OK, ("subnets",), _REMOVE)) == []
 
 
 def test_basic_and_standard_registries_have_no_retention_policy_to_ask_for() -> None:

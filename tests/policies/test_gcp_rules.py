@@ -1106,6 +1106,45 @@ def test_key_used_without_a_grant_is_violation_on_the_key() -> None:
     ]
 
 
+def test_key_granted_through_an_authoritative_binding_passes() -> None:
+    key, bucket = key_and_user(granted=False)
+    binding = {"role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "members": [IAM_OK["member"]]}
+    grant = link(stack_resource(gcp.CRYPTO_KEY_IAM_BINDING, "storage-agents", binding), "cryptoKeyId", key)
+    assert check_stack(gcp.kms_keys_granted_to_their_users, [key, bucket, grant]) == []
+
+
+# The same grant as an authoritative binding (`members`) and as a whole policy (`policyData`, the JSON of
+# google_iam_policy: {"bindings": [{"role", "members"}]}), per the pulumi-gcp IAMBinding / IAMPolicy docs.
+BINDING_OK: dict[str, Any] = {"role": "roles/storage.objectUser", "members": [IAM_OK["member"]]}
+POLICY_OK: dict[str, Any] = {"policyData": json.dumps({"bindings": [BINDING_OK]})}
+GRANT_FORMS = [
+    pytest.param(
+        gcp.IAM_BINDINGS, BINDING_OK, lambda member, role: {"role": role, "members": [member]}, id="binding"
+    ),
+    pytest.param(
+        gcp.IAM_POLICIES,
+        POLICY_OK,
+        lambda member, role: {"policyData": json.dumps({"bindings": [{"role": role, "members": [member]}]})},
+        id="policy",
+    ),
+]
+
+
+@pytest.mark.parametrize(("types", "compliant", "grant"), GRANT_FORMS)
+def test_bindings_and_whole_policies_are_judged_like_members(types: Any, compliant: Any, grant: Any) -> None:
+    where = "policyData.bindings[0]." if types == gcp.IAM_POLICIES else ""
+    member = IAM_OK["member"]
+    for resource_type in types:
+        assert check(gcp.gcp_iam_no_public_principals, resource_type, compliant) == []
+        assert check(gcp.gcp_iam_no_basic_roles, resource_type, compliant) == []
+        assert check(
+            gcp.gcp_iam_no_public_principals, resource_type, grant("allUsers", "roles/storage.objectUser")
+        ) == [f'{where}members include "allUsers", which grants "roles/storage.objectUser" to anyone.']
+        assert check(gcp.gcp_iam_no_basic_roles, resource_type, grant(member, "roles/owner")) == [
+            f'{where}role is "roles/owner", a basic role; grant a predefined role that does only the job.'
+        ]
+
+
 def test_unused_key_needs_no_grant() -> None:
     assert (
         check_stack(
