@@ -136,7 +136,40 @@ def _validate_public_access_block(args: ResourceValidationArgs, report_violation
         report_violation(f"{', '.join(problems)}; all four flags must be true (unset means false).", None)
 
 
+def _encryption_problems(rules: list[Any], where: Callable[[int], str]) -> list[str]:
+    problems: list[str] = []
+    for index, rule in enumerate(rules):
+        if isinstance(rule, Unknown):
+            continue
+        algorithm = prop(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+        if not isinstance(algorithm, Unknown) and algorithm not in _KMS_ALGORITHMS:
+            problems.append(
+                f"{where(index)}.applyServerSideEncryptionByDefault.sseAlgorithm is {_show(algorithm)}, "
+                f"expected {' or '.join(_KMS_ALGORITHMS)}"
+            )
+        key = prop(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
+        if not isinstance(key, Unknown) and not key:
+            problems.append(
+                f"{where(index)}.applyServerSideEncryptionByDefault.kmsMasterKeyId is unset, "
+                "so the AWS-managed aws/s3 key is used instead of the platform's KMS key"
+            )
+        bucket_key = prop(rule, "bucketKeyEnabled")
+        # Unset is the provider default, false.
+        if not isinstance(bucket_key, Unknown) and bucket_key is not True:
+            problems.append(f"{where(index)}.bucketKeyEnabled is {_show(bucket_key)}, expected true")
+    return problems
+
+
 def _validate_bucket_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type in BUCKET:
+        # The bucket's inline block (deprecated, same rule shape); unset leaves it to the separate resource.
+        inline = prop(args.props, "serverSideEncryptionConfiguration", "rule")
+        if inline is None or isinstance(inline, Unknown):
+            return
+        problems = _encryption_problems([inline], lambda _: "serverSideEncryptionConfiguration.rule")
+        if problems:
+            report_violation("; ".join(problems) + ".", None)
+        return
     if args.resource_type not in BUCKET_ENCRYPTION:
         return
     rules = elements(args.props, "rules")
@@ -145,32 +178,23 @@ def _validate_bucket_encryption(args: ResourceValidationArgs, report_violation: 
     if not rules:
         report_violation("no encryption rule is set, so S3 uses SSE-S3 (AES256) without a KMS key.", None)
         return
-    problems: list[str] = []
-    for index, rule in enumerate(rules):
-        if isinstance(rule, Unknown):
-            continue
-        where = f"rules[{index}]"
-        algorithm = prop(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
-        if not isinstance(algorithm, Unknown) and algorithm not in _KMS_ALGORITHMS:
-            problems.append(
-                f"{where}.applyServerSideEncryptionByDefault.sseAlgorithm is {_show(algorithm)}, "
-                f"expected {' or '.join(_KMS_ALGORITHMS)}"
-            )
-        key = prop(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
-        if not isinstance(key, Unknown) and not key:
-            problems.append(
-                f"{where}.applyServerSideEncryptionByDefault.kmsMasterKeyId is unset, "
-                "so the AWS-managed aws/s3 key is used instead of the platform's KMS key"
-            )
-        bucket_key = prop(rule, "bucketKeyEnabled")
-        # Unset is the provider default, false.
-        if not isinstance(bucket_key, Unknown) and bucket_key is not True:
-            problems.append(f"{where}.bucketKeyEnabled is {_show(bucket_key)}, expected true")
+    problems = _encryption_problems(rules, lambda index: f"rules[{index}]")
     if problems:
         report_violation("; ".join(problems) + ".", None)
 
 
 def _validate_bucket_versioning(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type in BUCKET:
+        # The bucket's inline block (deprecated); unset leaves it to the separate resource.
+        inline = prop(args.props, "versioning")
+        if inline is None or isinstance(inline, Unknown):
+            return
+        enabled = prop(inline, "enabled")
+        if not isinstance(enabled, Unknown) and enabled is not True:
+            report_violation(
+                f"versioning.enabled is {_show(enabled)}, expected true (unset means false).", None
+            )
+        return
     if args.resource_type not in BUCKET_VERSIONING:
         return
     status = prop(args.props, "versioningConfiguration", "status")
@@ -288,7 +312,7 @@ s3_bucket_encrypted_with_kms = judges(
         validate=_validate_bucket_encryption,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    BUCKET_ENCRYPTION,
+    (*BUCKET_ENCRYPTION, *BUCKET),
 )
 
 s3_bucket_versioning_enabled = judges(
@@ -300,7 +324,7 @@ s3_bucket_versioning_enabled = judges(
         validate=_validate_bucket_versioning,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    BUCKET_VERSIONING,
+    (*BUCKET_VERSIONING, *BUCKET),
 )
 
 s3_bucket_force_destroy_disabled = with_remediation(

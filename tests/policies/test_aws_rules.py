@@ -529,6 +529,13 @@ SG_OK: dict[str, Any] = {
     "tags": TAGS,
 }
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+# A bucket that sets versioning and encryption inline (pulumi-aws Bucket `versioning` and
+# `serverSideEncryptionConfiguration.rule`, deprecated in favour of the separate resources but still accepted).
+BUCKET_INLINE_OK: dict[str, Any] = {
+    **BUCKET_OK,
+    "versioning": {"enabled": True},
+    "serverSideEncryptionConfiguration": {"rule": SSE_OK["rules"][0]},
+}
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_RULE_OK: dict[str, Any] = {
     "securityGroupId": "sg-1",
@@ -709,6 +716,8 @@ COMPLIANT = [
     pytest.param(aws.vpc_endpoint_private_dns, VPCE, VPCE_OK, id="vpc-endpoint-private-dns"),
     pytest.param(aws.security_group_no_public_ingress, SG, SG_OK, id="security-group-no-public-ingress"),
     pytest.param(aws.security_group_no_public_ingress, SG_RULE, SG_RULE_OK, id="security-group-rule"),
+    pytest.param(aws.s3_bucket_versioning_enabled, BUCKET, BUCKET_INLINE_OK, id="bucket-inline-versioning"),
+    pytest.param(aws.s3_bucket_encrypted_with_kms, BUCKET, BUCKET_INLINE_OK, id="bucket-inline-encryption"),
     pytest.param(aws.kms_key_rotation_enabled, KMS_KEY, KMS_KEY_OK, id="kms-key-rotation-enabled"),
     pytest.param(aws.cloudwatch_log_group_encrypted_with_retention, LOG_GROUP, LOG_GROUP_OK, id="log-group"),
     pytest.param(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK, id="iam-policy-no-admin"),
@@ -750,6 +759,31 @@ def test_platform_resource_as_the_components_build_it_passes(
 
 # Each case changes one property of a compliant resource; the message says what is wrong and why.
 VIOLATIONS = [
+    # the bucket's inline blocks
+    pytest.param(
+        aws.s3_bucket_versioning_enabled,
+        BUCKET,
+        changed(BUCKET_INLINE_OK, ("versioning", "enabled"), False),
+        "versioning.enabled is false, expected true (unset means false).",
+        id="bucket-inline-versioning-off",
+    ),
+    pytest.param(
+        aws.s3_bucket_encrypted_with_kms,
+        BUCKET,
+        changed(
+            BUCKET_INLINE_OK,
+            (
+                "serverSideEncryptionConfiguration",
+                "rule",
+                "applyServerSideEncryptionByDefault",
+                "sseAlgorithm",
+            ),
+            "AES256",
+        ),
+        'serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault.sseAlgorithm is "AES256", '
+        "expected aws:kms or aws:kms:dsse.",
+        id="bucket-inline-encryption-aes256",
+    ),
     # network
     pytest.param(
         aws.vpc_endpoint_private_dns,
@@ -1487,6 +1521,11 @@ def test_resources_that_hold_no_data_need_no_protect() -> None:
     assert check(aws.aws_data_stores_protected, VPC, VPC_OK, protect=False) == []
 
 
+def test_bucket_without_inline_blocks_leaves_versioning_and_encryption_to_their_own_resources() -> None:
+    assert check(aws.s3_bucket_versioning_enabled, BUCKET, BUCKET_OK) == []
+    assert check(aws.s3_bucket_encrypted_with_kms, BUCKET, BUCKET_OK) == []
+
+
 def test_security_group_rule_open_for_egress_is_not_public_ingress() -> None:
     # aws.ec2.SecurityGroupRule: `type` is "ingress" (inbound) or "egress" (outbound), per the resource's docs.
     egress = changed(changed(SG_RULE_OK, ("type",), "egress"), ("cidrBlocks",), ["0.0.0.0/0"])
@@ -1834,8 +1873,6 @@ def test_platform_resource_without_tags_is_violation_of_required_tags(resource_t
 JUDGED_BY_OWN_TESTS = {
     "aws-data-stores-protected": ("test_unprotected_data_store_is_a_violation_and_protected_one_passes",),
     "s3-public-access-block-enabled": ("test_public_access_block_with_one_flag_off_is_violation",),
-    "s3-bucket-encrypted-with-kms": ("test_bucket_encryption_with_aes256_is_violation",),
-    "s3-bucket-versioning-enabled": ("test_bucket_versioning_suspended_is_violation",),
     "s3-bucket-force-destroy-disabled": ("test_bucket_with_force_destroy_true_is_violation",),
     "required-tags": ("test_bucket_missing_one_platform_tag_is_violation",),
     "s3-bucket-has-public-access-block": ("test_bucket_without_companion_is_violation_on_the_bucket",),
