@@ -218,6 +218,14 @@ SUBNET_OK: dict[str, Any] = {
     "networkSecurityGroup": {"id": f"{SUB}/Microsoft.Network/networkSecurityGroups/nsg"},
     "defaultOutboundAccess": False,
 }
+ROLE_ASSIGNMENT_OK: dict[str, Any] = {
+    "scope": f"{SUB}/Microsoft.ContainerRegistry/registries/crmlplatprod1a2b3c",
+    # AcrPull (learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers).
+    "roleDefinitionId": "/subscriptions/00000000-0000-4000-8000-000000000000/providers/Microsoft.Authorization/"
+    "roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "principalId": "11111111-2222-4333-8444-555555555555",
+    "principalType": "ServicePrincipal",
+}
 # The same settings as standalone resources have, inline (azure-native network.SecurityRule / network.Subnet).
 SECURITY_RULE_OK: dict[str, Any] = {
     "securityRuleName": "allow-vnet-https",
@@ -288,6 +296,7 @@ COMPLIANT = [
     (azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK),
     (azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK),
     (azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK),
+    (azure.azure_role_assignments_least_privilege, azure.ROLE_ASSIGNMENT, ROLE_ASSIGNMENT_OK),
     (azure.azure_subnet_closed, azure.VNET, VNET_OK),
     (azure.azure_budget_pinned, azure.BUDGET, BUDGET_OK),
     (azure.azure_required_tags, azure.STORAGE, STORAGE_OK),
@@ -378,6 +387,8 @@ NON_COMPLIANT = [
     ("internet-allowed", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "Internet", 'rule "allow-vnet" allows inbound'),
     ("any-source-allowed", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "*", "allows inbound traffic from the internet"),
     ("open-prefix-list", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefixes"), ["10.0.0.0/8", "0.0.0.0/0"], "allows inbound traffic from the internet"),
+    ("contributor-assigned", azure.azure_role_assignments_least_privilege, azure.ROLE_ASSIGNMENT, ROLE_ASSIGNMENT_OK, ("roleDefinitionId",), "/subscriptions/00000000-0000-4000-8000-000000000000/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c", "the built-in Contributor role"),
+    ("owner-assigned", azure.azure_role_assignments_least_privilege, azure.ROLE_ASSIGNMENT, ROLE_ASSIGNMENT_OK, ("roleDefinitionId",), "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "the built-in Owner role"),
     ("standalone-rule-internet", azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK, ("sourceAddressPrefix",), "Internet", 'rule "allow-vnet-https" allows inbound'),
     ("standalone-rule-open-list", azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK, ("sourceAddressPrefixes",), ["0.0.0.0/0"], "allows inbound traffic from the internet"),
     ("inline-subnet-without-nsg", azure.azure_subnet_closed, azure.VNET, VNET_OK, ("subnets", 0, "networkSecurityGroup"), _REMOVE, "subnets[0].networkSecurityGroup is unset"),
@@ -594,7 +605,12 @@ def data_stack() -> dict[str, PolicyResource]:
         ),
         "zone-link": resource(azure.ZONE_LINK, "dns-blob-link", {}),
         "budget": resource(azure.BUDGET, "budget", BUDGET_OK),
+        "vnet": resource(azure.VNET, "vnet", {**VNET_OK, "subnets": []}),
+        "subnet": resource(azure.SUBNET, "snet", SUBNET_OK),
+        "vnet-flow-log": resource(azure.FLOW_LOG, "vnet-flow", {"enabled": True}),
     }
+    link(r["subnet"], "virtualNetworkName", r["vnet"])
+    link(r["vnet-flow-log"], "targetResourceId", r["vnet"])
     link(r["blob"], "accountName", r["storage"])
     link(r["pe-storage"], "privateLinkServiceConnections", r["storage"])
     link(r["pe-vault"], "privateLinkServiceConnections", r["vault"])
@@ -623,6 +639,7 @@ STACK_RULES = [
     azure.azure_private_endpoints_in_dns,
     azure.azure_private_dns_zones_linked,
     azure.azure_audit_logs,
+    azure.azure_vnet_flow_logs,
     azure.azure_stack_has_budget,
 ]
 
@@ -641,6 +658,7 @@ def test_compliant_stack_passes(policy: StackValidationPolicy) -> None:
         (azure.azure_private_endpoints_in_dns, "pe-storage-dns", "pe-storage", "has no PrivateDnsZoneGroup"),
         (azure.azure_private_dns_zones_linked, "zone-link", "zone", "has no VirtualNetworkLink"),
         (azure.azure_audit_logs, "cluster-logs", "cluster", "has no diagnostic setting"),
+        (azure.azure_vnet_flow_logs, "vnet-flow-log", "vnet", "has no enabled FlowLog"),
         (azure.azure_stack_has_budget, "budget", None, "no consumption Budget"),
     ],
     ids=lambda v: v.name if hasattr(v, "name") else None,
@@ -680,6 +698,20 @@ def test_basic_and_standard_registries_have_no_retention_policy_to_ask_for() -> 
         assert check(azure.azure_container_registry_retention, azure.REGISTRY, props) == []
 
 
+def test_flow_logs_on_every_subnet_cover_the_vnet_but_a_disabled_one_does_not() -> None:
+    resources = data_stack()
+    del resources["vnet-flow-log"]
+    subnet_log = link(
+        resource(azure.FLOW_LOG, "snet-flow", {"enabled": True}), "targetResourceId", resources["subnet"]
+    )
+    assert check_stack(azure.azure_vnet_flow_logs, [*resources.values(), subnet_log]) == []
+    off = link(
+        resource(azure.FLOW_LOG, "snet-flow", {"enabled": False}), "targetResourceId", resources["subnet"]
+    )
+    [(_, urn)] = check_stack(azure.azure_vnet_flow_logs, [*resources.values(), off])
+    assert urn == resources["vnet"].urn
+
+
 def test_a_budget_scoped_elsewhere_leaves_the_resource_group_unwatched() -> None:
     resources = data_stack()
     resources["budget"] = resource(azure.BUDGET, "budget", BUDGET_OK)  # scope not linked to the group
@@ -699,10 +731,13 @@ def test_stacks_without_azure_resources_need_no_azure_budget() -> None:
 
 def test_every_azure_rule_is_in_the_pack_and_enforced_by_default() -> None:
     names = {p.name for p in POLICIES}
+    # Advisory until the network component creates VNet flow logs; prod would otherwise fail on every VNet.
+    advisory = {"azure-vnet-flow-logs"}
     for policy in azure.POLICIES:
         assert policy.name in names
         assert policy.name.startswith("azure-")
-        assert policy.enforcement_level == EnforcementLevel.MANDATORY
+        expected = EnforcementLevel.ADVISORY if policy.name in advisory else EnforcementLevel.MANDATORY
+        assert policy.enforcement_level == expected
 
 
 def test_what_dev_relaxes_prod_enforces() -> None:
@@ -812,7 +847,8 @@ def engine_reports() -> dict[str, Any]:
                 project="mlplat",
                 config_file=CONFIG_DIR / f"{stack}.json",
             ).violations
-            if v.policy.startswith("azure-")
+            # The network component creates no VNet flow log yet; that advisory gap has its own tests above.
+            if v.policy.startswith("azure-") and v.policy != azure.azure_vnet_flow_logs.name
         ]
         for stack in ("dev", "prod")
     }
