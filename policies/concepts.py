@@ -59,68 +59,47 @@ CLOUDS: Final[dict[str, str]] = {"aws": "AWS", "gcp": "GCP", "azure": "Azure", "
 _IN_THE_CLUSTER = "a Kubernetes object on every cluster; no cloud API holds it (see the Kubernetes column)"
 _ON_THE_CLOUD = "a setting of the cloud's own resources; no Kubernetes object the platform installs holds it"
 
+# Concept -> why it needs no Kubernetes rule.
+_NOT_IN_THE_CLUSTER: Final[dict[str, str]] = {
+    "encryption-cmk": "Kubernetes objects keep no data at rest of their own; Secrets are the cluster's setting "
+    "(kubernetes-secrets-encryption)",
+    "key-rotation": "keys live in the clouds' key services, not in the cluster",
+    "kubernetes-secrets-encryption": "envelope encryption is set on the cloud's cluster resource",
+    "public-access": "the platform creates no Service or Ingress itself and sets no chart's service type, so "
+    "nothing in a cluster gets an address outside it",
+    "private-api-endpoints": "the API server's endpoint is set on the cloud's cluster resource",
+    "private-service-access": _ON_THE_CLOUD,
+    "network-segmentation": "the platform creates no NetworkPolicy; enforcement is the cloud cluster's network "
+    "setting",
+    "pulumi-protect": "the platform's Kubernetes objects hold no data and are recreated from the program; the "
+    "data stores and clusters are protected on each cloud",
+    "deletion-protection": _ON_THE_CLOUD,
+    "audit-logging": "control-plane audit logs are switched on at the cloud's cluster resource",
+    "flow-logs": _ON_THE_CLOUD,
+    "versioning": "the platform keeps no data in Kubernetes objects",
+    "storage-lifecycle": "the platform keeps no data in Kubernetes objects",
+    "required-tags": "Kubernetes objects are not billed; cost ownership lives in the clouds' tags",
+    "cluster-identity": _ON_THE_CLOUD,
+    "node-hardening": "nodes are the clouds' node pools and launch templates",
+    "idle-shutdown": "notebooks and ML compute are the clouds' ML workspaces, not cluster objects",
+    "gpu-spot-dev": "spot or on-demand is a property of the cloud's node pool",
+    "cluster-operable": _ON_THE_CLOUD,
+    "kubernetes-version-support": "the Kubernetes version is pinned on the cloud's cluster and pools",
+    "budget-alerts": "budgets are billing resources of each cloud",
+    "cost-within-budget": "the estimate prices the clouds' capacity; Kubernetes objects cost nothing",
+}
+# Concepts that exist only inside the clusters.
+_ONLY_IN_THE_CLUSTER: Final = ("pinned-versions", "gpu-quotas-queues")
+
 # (concept, cloud) -> why no rule is needed there: the concept does not exist there, or the platform creates
 # no such resource there (the reason says which).
 NOT_APPLICABLE: Final[dict[tuple[str, str], str]] = {
-    ("encryption-cmk", "kubernetes"): "Kubernetes objects keep no data at rest of their own; Secrets are the "
-    "cluster's setting (kubernetes-secrets-encryption)",
-    ("key-rotation", "kubernetes"): "keys live in the clouds' key services, not in the cluster",
-    (
-        "kubernetes-secrets-encryption",
-        "kubernetes",
-    ): "envelope encryption is set on the cloud's cluster resource",
-    (
-        "public-access",
-        "kubernetes",
-    ): "the platform creates no Service of type LoadBalancer, NodePort or Ingress",
-    (
-        "private-api-endpoints",
-        "kubernetes",
-    ): "the API server's endpoint is set on the cloud's cluster resource",
-    ("private-service-access", "kubernetes"): _ON_THE_CLOUD,
-    ("network-segmentation", "kubernetes"): "the platform creates no NetworkPolicy; enforcement is the cloud "
-    "cluster's network setting",
-    (
-        "pulumi-protect",
-        "kubernetes",
-    ): "the platform's Kubernetes objects hold no data and are recreated from the "
-    "program; the data stores and clusters are protected on each cloud",
-    ("deletion-protection", "kubernetes"): _ON_THE_CLOUD,
-    (
-        "audit-logging",
-        "kubernetes",
-    ): "control-plane audit logs are switched on at the cloud's cluster resource",
-    ("flow-logs", "kubernetes"): _ON_THE_CLOUD,
-    ("versioning", "kubernetes"): "the platform keeps no data in Kubernetes objects",
-    ("storage-lifecycle", "kubernetes"): "the platform keeps no data in Kubernetes objects",
-    (
-        "required-tags",
-        "kubernetes",
-    ): "Kubernetes objects are not billed; cost ownership lives in the clouds' tags",
-    (
-        "least-privilege-iam",
-        "kubernetes",
-    ): "the platform creates no Role or ClusterRoleBinding; cluster access "
-    "is granted through the clouds' identities (cluster-identity)",
-    ("cluster-identity", "kubernetes"): _ON_THE_CLOUD,
-    ("node-hardening", "kubernetes"): "nodes are the clouds' node pools and launch templates",
-    (
-        "idle-shutdown",
-        "kubernetes",
-    ): "notebooks and ML compute are the clouds' ML workspaces, not cluster objects",
-    ("gpu-spot-dev", "kubernetes"): "spot or on-demand is a property of the cloud's node pool",
-    ("cluster-operable", "kubernetes"): _ON_THE_CLOUD,
-    (
-        "kubernetes-version-support",
-        "kubernetes",
-    ): "the Kubernetes version is pinned on the cloud's cluster and pools",
-    ("budget-alerts", "kubernetes"): "budgets are billing resources of each cloud",
-    (
-        "cost-within-budget",
-        "kubernetes",
-    ): "the estimate prices the clouds' capacity; Kubernetes objects cost nothing",
-    **{("pinned-versions", cloud): _IN_THE_CLUSTER for cloud in ("aws", "gcp", "azure")},
-    **{("gpu-quotas-queues", cloud): _IN_THE_CLUSTER for cloud in ("aws", "gcp", "azure")},
+    **{(concept, "kubernetes"): reason for concept, reason in _NOT_IN_THE_CLUSTER.items()},
+    **{
+        (concept, cloud): _IN_THE_CLUSTER
+        for concept in _ONLY_IN_THE_CLUSTER
+        for cloud in ("aws", "gcp", "azure")
+    },
 }
 
 # Policy name -> the concepts it guards. Keyed by name, so a rule re-wrapped later (`with_remediation`) keeps it.
