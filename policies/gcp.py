@@ -33,6 +33,7 @@ from policies.facts import GCP_GPU_MACHINE_PREFIXES, GPU_TAINT_KEY, PLATFORM_TAG
 
 SERVICE = "gcp:projects/service:Service"
 PROJECT_IAM_MEMBER = "gcp:projects/iAMMember:IAMMember"
+PROJECT_IAM_BINDING = "gcp:projects/iAMBinding:IAMBinding"
 SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 SERVICE_ACCOUNT_IAM_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
 NETWORK = "gcp:compute/network:Network"
@@ -68,7 +69,7 @@ IAM_MEMBERS = (
 )
 # The same grants as authoritative bindings (`members` for one role) and whole policies (`policyData` JSON).
 IAM_BINDINGS = (
-    "gcp:projects/iAMBinding:IAMBinding",
+    PROJECT_IAM_BINDING,
     "gcp:serviceaccount/iAMBinding:IAMBinding",
     CRYPTO_KEY_IAM_BINDING,
     "gcp:storage/bucketIAMBinding:BucketIAMBinding",
@@ -242,6 +243,8 @@ gcp_iam_no_basic_roles = _resource_rule(
 
 def _validate_account_privileges(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     grants = linked_through(args.resources, [PROJECT_IAM_MEMBER], "member")
+    for account_urn, bindings in linked_through(args.resources, [PROJECT_IAM_BINDING], "members").items():
+        grants.setdefault(account_urn, []).extend(bindings)
     for account in of_type(args.resources, [SERVICE_ACCOUNT]):
         for grant in grants.get(account.urn, []):
             role = prop(grant.props, "role")
@@ -259,7 +262,7 @@ gcp_service_account_least_privilege = StackValidationPolicy(
     name="gcp-service-account-least-privilege",
     description=(
         "Service accounts the platform creates must not hold basic, admin or impersonation roles on the "
-        "project (linked through the grant's member input)."
+        "project (linked through the grant's member input, or a project IAMBinding's members)."
     ),
     validate=_validate_account_privileges,
     enforcement_level=EnforcementLevel.MANDATORY,

@@ -1074,6 +1074,25 @@ def test_service_account_with_only_job_roles_passes_and_one_with_editor_is_viola
         ]
 
 
+def test_service_account_in_a_project_binding_is_judged_like_a_member_grant() -> None:
+    account = stack_resource(gcp.SERVICE_ACCOUNT, "nodes", {"accountId": "mlplat-dev-gke-nodes"})
+    logs = {"role": "roles/logging.logWriter", "members": [IAM_OK["member"]]}
+    fine = link(stack_resource(gcp.PROJECT_IAM_BINDING, "logs-writers", logs), "members", account)
+    assert check_stack(gcp.gcp_service_account_least_privilege, [account, fine]) == []
+    editors = link(
+        stack_resource(gcp.PROJECT_IAM_BINDING, "editors", {**logs, "role": "roles/editor"}),
+        "members",
+        account,
+    )
+    assert check_stack(gcp.gcp_service_account_least_privilege, [account, fine, editors]) == [
+        (
+            "service account nodes holds roles/editor on the project through editors; workload accounts get "
+            "only the roles their job needs.",
+            urn_of(gcp.SERVICE_ACCOUNT, "nodes"),
+        )
+    ]
+
+
 def test_grant_to_someone_else_does_not_count_against_the_account() -> None:
     account = stack_resource(gcp.SERVICE_ACCOUNT, "nodes", {"accountId": "mlplat-dev-gke-nodes"})
     human = stack_resource(gcp.PROJECT_IAM_MEMBER, "admin", {**IAM_OK, "role": "roles/container.admin"})
