@@ -827,10 +827,32 @@ gke_node_pool_hardened = _props_rule(
 )
 
 
+def _each_pool(
+    check: Callable[[ResourceValidationArgs], list[str]],
+) -> Callable[[ResourceValidationArgs], list[str]]:  # pragma: no mutate block
+    """`check` on a NodePool, or on each pool inline in a Cluster's `nodePools` (the NodePool schema)."""
+
+    def run(args: ResourceValidationArgs) -> list[str]:
+        if args.resource_type != CLUSTER:
+            return check(args)
+        pools = elements(args.props, "nodePools")
+        found: list[str] = []
+        for i, pool in enumerate([] if isinstance(pools, Unknown) else pools):
+            if isinstance(pool, Unknown):
+                continue
+            inline = ResourceValidationArgs(
+                NODE_POOL, pool, args.urn, args.name, args.opts, args.provider, args.get_config()
+            )
+            found.extend(f"nodePools[{i}]: {problem}" for problem in check(inline))
+        return found
+
+    return run
+
+
 def _gpu_only(
     check: Callable[[ResourceValidationArgs], list[str]],
 ) -> Callable[[ResourceValidationArgs], list[str]]:  # pragma: no mutate block
-    return lambda args: check(args) if _is_gpu_pool(args.props) is True else []
+    return _each_pool(lambda args: check(args) if _is_gpu_pool(args.props) is True else [])
 
 
 def _gpu_taint(args: ResourceValidationArgs) -> list[str]:
@@ -909,21 +931,21 @@ gke_gpu_pool_tainted = _resource_rule(
     "gke-gpu-pool-tainted",
     "GPU node pools must carry the nvidia.com/gpu NoSchedule taint explicitly, so only GPU workloads land "
     "there (and GKE's own taint does not show as a perpetual diff).",
-    [NODE_POOL],
+    [NODE_POOL, CLUSTER],
     _gpu_only(_gpu_taint),
 )
 
 gke_gpu_pool_scales_to_zero = _resource_rule(
     "gke-gpu-pool-scales-to-zero",
     "GPU node pools must autoscale with a minimum of 0, so idle GPUs cost nothing.",
-    [NODE_POOL],
+    [NODE_POOL, CLUSTER],
     _gpu_only(_scales_to_zero),
 )
 
 gke_gpu_pool_capped = _resource_rule(
     "gke-gpu-pool-capped",
     "GPU node pools must have a maximum node count, at most the configured cap (maxNodes, default 16).",
-    [NODE_POOL],
+    [NODE_POOL, CLUSTER],
     _gpu_only(_capped),
     config_schema=PolicyConfigSchema(
         properties={"maxNodes": {"type": "integer", "minimum": 1, "default": 16}}
@@ -933,7 +955,7 @@ gke_gpu_pool_capped = _resource_rule(
 gke_gpu_pool_spot = _resource_rule(
     "gke-gpu-pool-spot",
     "Where the stack's policy config sets requireSpot (dev), GPU node pools must use spot capacity.",
-    [NODE_POOL],
+    [NODE_POOL, CLUSTER],
     _gpu_only(_spot),
     config_schema=PolicyConfigSchema(properties={"requireSpot": {"type": "boolean", "default": False}}),
 )
@@ -942,8 +964,8 @@ gke_gpu_driver_configured = _resource_rule(
     "gke-gpu-driver-configured",
     "GPU accelerators must say how their driver is installed (DEFAULT, LATEST, or INSTALLATION_DISABLED "
     "for the GPU operator).",
-    [NODE_POOL],
-    _driver,
+    [NODE_POOL, CLUSTER],
+    _each_pool(_driver),
 )
 
 

@@ -1074,6 +1074,41 @@ def test_service_account_with_only_job_roles_passes_and_one_with_editor_is_viola
         ]
 
 
+# A cluster may declare its pools inline (`nodePools`, the NodePool schema per the pulumi-gcp Cluster docs).
+INLINE_POOLS_CLUSTER: dict[str, Any] = {
+    **CLUSTER_OK,
+    "nodePools": [
+        {k: v for k, v in pool.items() if k != "cluster"} for pool in (SYSTEM_POOL_OK, GPU_POOL_OK)
+    ],
+}
+INLINE_GPU_CASES = [
+    (gcp.gke_gpu_pool_tainted, ("nodeConfig", "taints"), [], "nodeConfig.taints has no nvidia.com/gpu"),
+    (gcp.gke_gpu_pool_scales_to_zero, ("autoscaling", "totalMinNodeCount"), 2, "keeps at least 2 nodes"),
+    (gcp.gke_gpu_pool_capped, ("autoscaling", "totalMaxNodeCount"), 40, "may grow to 40 nodes"),
+    (gcp.gke_gpu_pool_spot, ("nodeConfig", "spot"), False, "nodeConfig.spot is not true"),
+    (
+        gcp.gke_gpu_driver_configured,
+        ("nodeConfig", "guestAccelerators", 0, "gpuDriverInstallationConfig", "gpuDriverVersion"),
+        "535.104",
+        "gpuDriverVersion is",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "path", "value", "fragment"), INLINE_GPU_CASES, ids=lambda v: getattr(v, "name", None)
+)
+def test_gpu_pool_inline_in_the_cluster_is_judged_like_a_node_pool(
+    policy: Any, path: tuple[str | int, ...], value: Any, fragment: str
+) -> None:
+    config = {"requireSpot": True, "maxNodes": 16}
+    assert check(policy, gcp.CLUSTER, INLINE_POOLS_CLUSTER, config=config) == []
+    [message] = check(
+        policy, gcp.CLUSTER, changed(INLINE_POOLS_CLUSTER, ("nodePools", 1, *path), value), config=config
+    )
+    assert message.startswith("nodePools[1]: ") and fragment in message, message
+
+
 def test_service_account_in_a_project_binding_is_judged_like_a_member_grant() -> None:
     account = stack_resource(gcp.SERVICE_ACCOUNT, "nodes", {"accountId": "mlplat-dev-gke-nodes"})
     logs = {"role": "roles/logging.logWriter", "members": [IAM_OK["member"]]}
