@@ -36,6 +36,7 @@ from policies.common import (
     prop,
     with_remediation,
 )
+from policies.concepts import guards
 from policies.facts import AWS_GPUS_PER_INSTANCE, GPU_TAINT_KEY, GPU_TAINT_VALUE, PLATFORM_TAG_KEYS
 
 # Type tokens; the V2 names are pulumi-aws's deprecated aliases of the same AWS resources.
@@ -54,6 +55,8 @@ FLOW_LOG = ("aws:ec2/flowLog:FlowLog",)
 VPC_ENDPOINT = ("aws:ec2/vpcEndpoint:VpcEndpoint",)
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup",)
 INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
+# The older standalone rule resource: ingress or egress by its `type`.
+SECURITY_GROUP_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
 LAUNCH_TEMPLATE = ("aws:ec2/launchTemplate:LaunchTemplate",)
 KMS_KEY = ("aws:kms/key:Key",)
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
@@ -133,7 +136,40 @@ def _validate_public_access_block(args: ResourceValidationArgs, report_violation
         report_violation(f"{', '.join(problems)}; all four flags must be true (unset means false).", None)
 
 
+def _encryption_problems(rules: list[Any], where: Callable[[int], str]) -> list[str]:
+    problems: list[str] = []
+    for index, rule in enumerate(rules):
+        if isinstance(rule, Unknown):
+            continue
+        algorithm = prop(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+        if not isinstance(algorithm, Unknown) and algorithm not in _KMS_ALGORITHMS:
+            problems.append(
+                f"{where(index)}.applyServerSideEncryptionByDefault.sseAlgorithm is {_show(algorithm)}, "
+                f"expected {' or '.join(_KMS_ALGORITHMS)}"
+            )
+        key = prop(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
+        if not isinstance(key, Unknown) and not key:
+            problems.append(
+                f"{where(index)}.applyServerSideEncryptionByDefault.kmsMasterKeyId is unset, "
+                "so the AWS-managed aws/s3 key is used instead of the platform's KMS key"
+            )
+        bucket_key = prop(rule, "bucketKeyEnabled")
+        # Unset is the provider default, false.
+        if not isinstance(bucket_key, Unknown) and bucket_key is not True:
+            problems.append(f"{where(index)}.bucketKeyEnabled is {_show(bucket_key)}, expected true")
+    return problems
+
+
 def _validate_bucket_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type in BUCKET:
+        # The bucket's inline block (deprecated, same rule shape); unset leaves it to the separate resource.
+        inline = prop(args.props, "serverSideEncryptionConfiguration", "rule")
+        if inline is None or isinstance(inline, Unknown):
+            return
+        problems = _encryption_problems([inline], lambda _: "serverSideEncryptionConfiguration.rule")
+        if problems:
+            report_violation("; ".join(problems) + ".", None)
+        return
     if args.resource_type not in BUCKET_ENCRYPTION:
         return
     rules = elements(args.props, "rules")
@@ -142,32 +178,23 @@ def _validate_bucket_encryption(args: ResourceValidationArgs, report_violation: 
     if not rules:
         report_violation("no encryption rule is set, so S3 uses SSE-S3 (AES256) without a KMS key.", None)
         return
-    problems: list[str] = []
-    for index, rule in enumerate(rules):
-        if isinstance(rule, Unknown):
-            continue
-        where = f"rules[{index}]"
-        algorithm = prop(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
-        if not isinstance(algorithm, Unknown) and algorithm not in _KMS_ALGORITHMS:
-            problems.append(
-                f"{where}.applyServerSideEncryptionByDefault.sseAlgorithm is {_show(algorithm)}, "
-                f"expected {' or '.join(_KMS_ALGORITHMS)}"
-            )
-        key = prop(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
-        if not isinstance(key, Unknown) and not key:
-            problems.append(
-                f"{where}.applyServerSideEncryptionByDefault.kmsMasterKeyId is unset, "
-                "so the AWS-managed aws/s3 key is used instead of the platform's KMS key"
-            )
-        bucket_key = prop(rule, "bucketKeyEnabled")
-        # Unset is the provider default, false.
-        if not isinstance(bucket_key, Unknown) and bucket_key is not True:
-            problems.append(f"{where}.bucketKeyEnabled is {_show(bucket_key)}, expected true")
+    problems = _encryption_problems(rules, lambda index: f"rules[{index}]")
     if problems:
         report_violation("; ".join(problems) + ".", None)
 
 
 def _validate_bucket_versioning(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type in BUCKET:
+        # The bucket's inline block (deprecated); unset leaves it to the separate resource.
+        inline = prop(args.props, "versioning")
+        if inline is None or isinstance(inline, Unknown):
+            return
+        enabled = prop(inline, "enabled")
+        if not isinstance(enabled, Unknown) and enabled is not True:
+            report_violation(
+                f"versioning.enabled is {_show(enabled)}, expected true (unset means false).", None
+            )
+        return
     if args.resource_type not in BUCKET_VERSIONING:
         return
     status = prop(args.props, "versioningConfiguration", "status")
@@ -285,7 +312,7 @@ s3_bucket_encrypted_with_kms = judges(
         validate=_validate_bucket_encryption,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    BUCKET_ENCRYPTION,
+    (*BUCKET_ENCRYPTION, *BUCKET),
 )
 
 s3_bucket_versioning_enabled = judges(
@@ -297,7 +324,7 @@ s3_bucket_versioning_enabled = judges(
         validate=_validate_bucket_versioning,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    BUCKET_VERSIONING,
+    (*BUCKET_VERSIONING, *BUCKET),
 )
 
 s3_bucket_force_destroy_disabled = with_remediation(
@@ -459,6 +486,12 @@ def _validate_no_public_ingress(args: ResourceValidationArgs, report_violation: 
         opened = _open_sources(args.props, value_keys=("cidrIpv4", "cidrIpv6"))
         if opened:
             report_violation(f"the rule allows {', '.join(opened)}; allow a narrower source instead.", None)
+    elif args.resource_type in SECURITY_GROUP_RULE and prop(args.props, "type") == "ingress":
+        opened = _open_sources(args.props, list_keys=("cidrBlocks", "ipv6CidrBlocks"))
+        if opened:
+            report_violation(
+                f"the ingress rule allows {', '.join(opened)}; allow a narrower source instead.", None
+            )
 
 
 # --- keys and logs ---------------------------------------------------------------------------------------
@@ -1224,7 +1257,7 @@ security_group_no_public_ingress = _resource(
     "security-group-no-public-ingress",
     "Security groups must not accept traffic from 0.0.0.0/0 or ::/0.",
     _validate_no_public_ingress,
-    (*SECURITY_GROUP, *INGRESS_RULE),
+    (*SECURITY_GROUP, *INGRESS_RULE, *SECURITY_GROUP_RULE),
 )
 kms_key_rotation_enabled = with_remediation(
     _resource(
@@ -1340,6 +1373,24 @@ eks_cluster_deletion_protection = with_remediation(
     ),
     {"deletionProtection": True},
 )
+# What holds data or keys, or keeps the platform running: protected against `pulumi destroy` in prod.
+DATA_STORES = (*BUCKET, *KMS_KEY, *EKS_CLUSTER, *SAGEMAKER_DOMAIN)
+
+
+def _validate_protected(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type in DATA_STORES and not args.opts.protect:
+        report_violation(
+            "the resource is not protected (Pulumi protect), so `pulumi destroy` would delete it and its data.",
+            None,
+        )
+
+
+aws_data_stores_protected = _resource(
+    "aws-data-stores-protected",
+    "S3 buckets, KMS keys, EKS clusters and SageMaker domains must be protected with Pulumi's protect option.",
+    _validate_protected,
+    DATA_STORES,
+)
 eks_node_group_hardened = _resource(
     "eks-node-group-hardened",
     "EKS node groups must use the platform's launch template and must not open SSH.",
@@ -1432,6 +1483,55 @@ sagemaker_domain_has_private_endpoints = _stack(
     _validate_domain_endpoints,
 )
 
+# --- what each rule guards (policies/concepts.py) --------------------------------------------------------
+
+guards(s3_public_access_block_enabled, "public-access")
+guards(s3_bucket_encrypted_with_kms, "encryption-cmk")
+guards(s3_bucket_has_public_access_block, "public-access")
+guards(s3_bucket_has_encryption, "encryption-cmk")
+guards(s3_bucket_versioning_enabled, "versioning")
+guards(s3_bucket_has_versioning, "versioning")
+guards(s3_bucket_force_destroy_disabled, "deletion-protection")
+guards(vpc_flow_logs_enabled, "flow-logs")
+guards(vpc_endpoint_private_dns, "private-service-access", "network-segmentation")
+guards(security_group_no_public_ingress, "public-access")
+guards(kms_key_rotation_enabled, "key-rotation")
+guards(cloudwatch_log_group_encrypted_with_retention, "encryption-cmk", "audit-logging", "storage-lifecycle")
+guards(iam_policy_no_admin_wildcards, "least-privilege-iam")
+guards(iam_no_broad_managed_policies, "least-privilege-iam")
+guards(iam_oidc_provider_audience, "cluster-identity")
+guards(sagemaker_domain_vpc_only, "public-access")
+guards(sagemaker_domain_encrypted_with_kms, "encryption-cmk")
+guards(sagemaker_domain_security_groups, "network-segmentation")
+guards(sagemaker_domain_idle_shutdown, "idle-shutdown")
+guards(sagemaker_domain_docker_access_disabled, "node-hardening")
+guards(sagemaker_domain_retains_home_storage, "deletion-protection")
+guards(sagemaker_user_profile_keeps_domain_hardening, "network-segmentation", "idle-shutdown")
+guards(sagemaker_domain_has_private_endpoints, "private-service-access")
+guards(eks_cluster_endpoint_restricted, "private-api-endpoints")
+guards(eks_cluster_endpoint_private, "private-api-endpoints")
+guards(eks_cluster_secrets_encrypted, "kubernetes-secrets-encryption")
+guards(eks_cluster_control_plane_logging, "audit-logging")
+guards(eks_cluster_access_entries, "cluster-identity")
+guards(eks_cluster_deletion_protection, "deletion-protection")
+guards(aws_data_stores_protected, "pulumi-protect")
+guards(eks_cluster_logs_retained, "audit-logging")
+guards(eks_cluster_has_admin_access, "cluster-identity", "cluster-operable")
+guards(eks_cluster_has_core_addons, "cluster-operable")
+guards(eks_node_group_hardened, "node-hardening")
+guards(ec2_launch_template_hardened, "node-hardening", "encryption-cmk")
+guards(eks_gpu_node_group_tainted, "gpu-taint")
+guards(eks_gpu_node_group_scales_to_zero, "gpu-scale-to-zero")
+guards(eks_gpu_node_group_capped, "gpu-capped")
+guards(eks_gpu_node_group_capacity_type, "gpu-spot-dev")
+guards(eks_gpu_node_group_scales_from_zero, "gpu-scale-to-zero", "gpu-schedulable")
+guards(sns_topic_encrypted_with_kms, "encryption-cmk")
+guards(sns_topic_policy_not_public, "public-access")
+guards(aws_budget_alerts, "budget-alerts")
+guards(aws_stack_has_budget, "budget-alerts")
+guards(required_tags, "required-tags")
+
+
 POLICIES: list[Policy] = [
     s3_public_access_block_enabled,
     s3_bucket_encrypted_with_kms,
@@ -1462,6 +1562,7 @@ POLICIES: list[Policy] = [
     eks_cluster_control_plane_logging,
     eks_cluster_access_entries,
     eks_cluster_deletion_protection,
+    aws_data_stores_protected,
     eks_cluster_logs_retained,
     eks_cluster_has_admin_access,
     eks_cluster_has_core_addons,

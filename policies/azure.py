@@ -14,11 +14,13 @@ from ipaddress import ip_network
 from typing import Any
 
 from pulumi_policy import (
+    EnforcementLevel,
     Policy,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from policies.common import Props, Unknown, elements, entries, linked_through, of_type, prop
@@ -26,6 +28,7 @@ from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
 from policies.common import stack_rule as _stack_rule
+from policies.concepts import guards
 from policies.facts import AZURE_GPUS_PER_INSTANCE, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
@@ -34,6 +37,7 @@ RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 VNET = "azure-native:network:VirtualNetwork"
 SUBNET = "azure-native:network:Subnet"
 NSG = "azure-native:network:NetworkSecurityGroup"
+SECURITY_RULE = "azure-native:network:SecurityRule"
 NAT_GATEWAY = "azure-native:network:NatGateway"
 PUBLIC_IP = "azure-native:network:PublicIPAddress"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
@@ -46,6 +50,7 @@ STORAGE = "azure-native:storage:StorageAccount"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 LOCK = "azure-native:authorization:ManagementLockByScope"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 LOG_ANALYTICS = "azure-native:operationalinsights:Workspace"
 APP_INSIGHTS = "azure-native:applicationinsights:Component"
 REGISTRY = "azure-native:containerregistry:Registry"
@@ -55,6 +60,7 @@ CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
 BUDGET = "azure-native:consumption:Budget"
 DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting"
+FLOW_LOG = "azure-native:network:FlowLog"
 
 # Taggable types the platform creates: checked even when `tags` is missing entirely.
 TAGGABLE = frozenset(
@@ -201,6 +207,37 @@ def _registry_private(props: Props) -> list[str]:
     _require(problems, props, "sku.name", ["Premium"])
     _require(problems, props, "publicNetworkAccess", ["Disabled"], default="Enabled")
     return problems
+
+
+def _registry_retention(props: Props) -> list[str]:
+    # Retention of untagged manifests exists on Premium only and is off by default
+    # (learn.microsoft.com/azure/container-registry/container-registry-retention-policy).
+    if prop(props, "sku", "name") != "Premium":
+        return []
+    problems: list[str] = []
+    _require(problems, props, "policies.retentionPolicy.status", ["enabled"], default="disabled")
+    return problems
+
+
+# Built-in roles that manage everything or hand out access (ids are the same in every tenant):
+# learn.microsoft.com/azure/role-based-access-control/built-in-roles/general and .../privileged.
+BROAD_ROLES = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+}
+
+
+def _role_assignment(props: Props) -> list[str]:
+    role = prop(props, "roleDefinitionId")
+    if not isinstance(role, str):
+        return []
+    name = BROAD_ROLES.get(role.rstrip("/").rsplit("/", 1)[-1].lower())
+    if name is None:
+        return []
+    return [
+        f"roleDefinitionId is the built-in {name} role; assign a role scoped to the job (AcrPull, Key Vault Crypto User, ...)"
+    ]
 
 
 # --- Azure ML ----------------------------------------------------------------------------------------------
@@ -424,9 +461,14 @@ def _gpu_pool_spot(args: ResourceValidationArgs) -> list[str]:
 # --- network -----------------------------------------------------------------------------------------------
 
 
-def _nsg_no_internet_inbound(props: Props) -> list[str]:
+def _nsg_no_internet_inbound(args: ResourceValidationArgs) -> list[str]:
+    """Rules inline in an NSG (`securityRules`) or standalone (`network.SecurityRule`, same properties)."""
+    if args.resource_type == SECURITY_RULE:
+        rules: list[Any] | Unknown = [args.props]
+        name_key = "securityRuleName"
+    else:
+        rules, name_key = elements(args.props, "securityRules"), "name"
     problems: list[str] = []
-    rules = elements(props, "securityRules")
     for rule in [] if isinstance(rules, Unknown) else rules:
         if isinstance(rule, Unknown):
             continue
@@ -436,17 +478,32 @@ def _nsg_no_internet_inbound(props: Props) -> list[str]:
         more = elements(rule, "sourceAddressPrefixes")
         sources += [] if isinstance(more, Unknown) else more
         if any(isinstance(s, str) and (s.lower() in _INTERNET_SOURCES or _open_to_all(s)) for s in sources):
-            problems.append(f"rule {_show(prop(rule, 'name'))} allows inbound traffic from the internet")
+            problems.append(f"rule {_show(prop(rule, name_key))} allows inbound traffic from the internet")
     return problems
 
 
-def _subnet_closed(props: Props) -> list[str]:
+def _subnet_problems(subnet: Props, where: str = "") -> list[str]:
     problems: list[str] = []
-    nsg = prop(props, "networkSecurityGroup", "id")
+    nsg = prop(subnet, "networkSecurityGroup", "id")
     if not isinstance(nsg, Unknown) and not nsg:
         problems.append("networkSecurityGroup is unset, so nothing filters traffic into the subnet")
-    _require(problems, props, "defaultOutboundAccess", [False], default=True)
-    return problems
+    _require(problems, subnet, "defaultOutboundAccess", [False], default=True)
+    return [where + problem for problem in problems]
+
+
+def _subnet_closed(args: ResourceValidationArgs) -> list[str]:
+    """Standalone subnets (`network.Subnet`) and subnets inline in a VirtualNetwork (`subnets`)."""
+    if args.resource_type == SUBNET:
+        return _subnet_problems(args.props)
+    subnets = elements(args.props, "subnets")
+    if isinstance(subnets, Unknown):
+        return []
+    return [
+        problem
+        for i, subnet in enumerate(subnets)
+        if not isinstance(subnet, Unknown)
+        for problem in _subnet_problems(subnet, f"subnets[{i}].")
+    ]
 
 
 # --- budget, tags, protection ------------------------------------------------------------------------------
@@ -573,6 +630,27 @@ def _audit_logs(args: StackValidationArgs, report_violation: ReportViolation) ->
             )
 
 
+def _vnet_flow_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    # VNet flow logs may target the VNet itself or its subnets (learn.microsoft.com/azure/network-watcher/
+    # vnet-flow-logs-overview); a disabled flow log logs nothing.
+    logged = {
+        target.urn
+        for log in of_type(args.resources, [FLOW_LOG])
+        if prop(log.props, "enabled") is not False
+        for target in log.property_dependencies.get("targetResourceId", [])
+    }
+    subnets = linked_through(args.resources, [SUBNET], "virtualNetworkName")
+    for vnet in of_type(args.resources, [VNET]):
+        own = subnets.get(vnet.urn, [])
+        if vnet.urn in logged or (own and all(subnet.urn in logged for subnet in own)):
+            continue
+        report_violation(
+            f"{vnet.name} has no enabled FlowLog whose targetResourceId comes from it (or from each of its "
+            "subnets), so its traffic is not logged.",
+            vnet.urn,
+        )
+
+
 def _has_budget(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     azure = [r for r in args.resources if r.resource_type.startswith("azure-native:")]
     if not azure:
@@ -654,6 +732,20 @@ azure_container_registry_private = _props_rule(
     [REGISTRY],
     _registry_private,
 )
+azure_container_registry_retention = _props_rule(
+    "azure-container-registry-retention",
+    "Premium container registries must purge untagged manifests (retention policy), so pushed-over images do "
+    "not pile up storage cost.",
+    [REGISTRY],
+    _registry_retention,
+)
+azure_role_assignments_least_privilege = _props_rule(
+    "azure-role-assignments-least-privilege",
+    "Role assignments must not grant Owner, Contributor or User Access Administrator: identities get roles "
+    "scoped to their job.",
+    [ROLE_ASSIGNMENT],
+    _role_assignment,
+)
 azure_ml_workspace_secure = _props_rule(
     "azure-ml-workspace-secure",
     "Azure ML workspaces must have a managed identity, identity-based storage access, managed network "
@@ -716,16 +808,18 @@ azure_aks_gpu_pool_spot = _resource_rule(
     _gpu_pool_spot,
     config_schema=_SPOT_CONFIG,
 )
-azure_nsg_no_internet_inbound = _props_rule(
+azure_nsg_no_internet_inbound = _resource_rule(
     "azure-nsg-no-internet-inbound",
-    "Network security groups must not allow inbound traffic from the internet.",
-    [NSG],
+    "Network security groups must not allow inbound traffic from the internet, in inline rules or standalone "
+    "SecurityRule resources.",
+    [NSG, SECURITY_RULE],
     _nsg_no_internet_inbound,
 )
-azure_subnet_closed = _props_rule(
+azure_subnet_closed = _resource_rule(
     "azure-subnet-closed",
-    "Subnets must have a network security group and no default outbound access (egress goes through NAT).",
-    [SUBNET],
+    "Subnets, standalone or inline in a virtual network, must have a network security group and no default "
+    "outbound access (egress goes through NAT).",
+    [SUBNET, VNET],
     _subnet_closed,
 )
 azure_budget_pinned = _props_rule(
@@ -789,11 +883,62 @@ azure_audit_logs = _stack_rule(
     "AKS clusters and key vaults must send their audit logs to Log Analytics through a diagnostic setting.",
     _audit_logs,
 )
+# Advisory until the network component creates VNet flow logs (the pack's one known gap on Azure).
+azure_vnet_flow_logs = StackValidationPolicy(
+    name="azure-vnet-flow-logs",
+    description="Every virtual network (or each of its subnets) must have an enabled VNet flow log, so network "
+    "access can be audited and incidents investigated.",
+    validate=_vnet_flow_logs,
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
 azure_stack_has_budget = _stack_rule(
     "azure-stack-has-budget",
     "A stack that creates Azure resources must have a consumption Budget scoped to its resource groups.",
     _has_budget,
 )
+
+# --- what each rule guards (policies/concepts.py) ----------------------------------------------------------
+
+guards(azure_storage_account_secure, "public-access", "least-privilege-iam")
+guards(azure_storage_account_cmk, "encryption-cmk")
+guards(azure_storage_public_network_disabled, "public-access")
+guards(azure_blob_versioning_and_soft_delete, "versioning")
+guards(azure_key_vault_secure, "deletion-protection", "least-privilege-iam", "public-access")
+guards(azure_key_vault_public_network_disabled, "public-access")
+guards(azure_key_vault_key_rotation, "key-rotation")
+guards(azure_container_registry_secure, "public-access", "cluster-identity")
+guards(azure_container_registry_private, "public-access")
+guards(azure_container_registry_retention, "storage-lifecycle")
+guards(azure_role_assignments_least_privilege, "least-privilege-iam")
+guards(azure_ml_workspace_secure, "least-privilege-iam", "network-segmentation")
+guards(azure_ml_workspace_private, "public-access")
+guards(azure_ml_compute_hardened, "node-hardening", "idle-shutdown", "public-access")
+guards(
+    azure_aks_cluster_hardened,
+    "cluster-identity",
+    "network-segmentation",
+    "private-api-endpoints",
+    "kubernetes-version-support",
+)
+guards(azure_aks_private_cluster, "private-api-endpoints")
+guards(azure_aks_etcd_encryption, "kubernetes-secrets-encryption")
+guards(azure_aks_standard_tier, "cluster-operable")
+guards(azure_aks_gpu_pool, "gpu-taint", "gpu-scale-to-zero", "gpu-capped", "gpu-schedulable")
+guards(azure_aks_gpu_pool_spot, "gpu-spot-dev")
+guards(azure_nsg_no_internet_inbound, "public-access")
+guards(azure_subnet_closed, "network-segmentation")
+guards(azure_budget_pinned, "budget-alerts")
+guards(azure_required_tags, "required-tags")
+guards(azure_resources_protected, "pulumi-protect")
+guards(azure_data_stores_locked, "deletion-protection")
+guards(azure_storage_account_has_blob_service, "versioning")
+guards(azure_private_endpoints, "private-service-access")
+guards(azure_private_endpoints_in_dns, "private-service-access")
+guards(azure_private_dns_zones_linked, "private-service-access")
+guards(azure_audit_logs, "audit-logging")
+guards(azure_vnet_flow_logs, "flow-logs")
+guards(azure_stack_has_budget, "budget-alerts")
+
 
 POLICIES: list[Policy] = [
     azure_storage_account_secure,
@@ -805,6 +950,8 @@ POLICIES: list[Policy] = [
     azure_key_vault_key_rotation,
     azure_container_registry_secure,
     azure_container_registry_private,
+    azure_container_registry_retention,
+    azure_role_assignments_least_privilege,
     azure_ml_workspace_secure,
     azure_ml_workspace_private,
     azure_ml_compute_hardened,
@@ -825,5 +972,6 @@ POLICIES: list[Policy] = [
     azure_private_endpoints_in_dns,
     azure_private_dns_zones_linked,
     azure_audit_logs,
+    azure_vnet_flow_logs,
     azure_stack_has_budget,
 ]

@@ -20,6 +20,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.concepts import guards
+
 _ESTIMATE_SCHEMA = {
     "idleMonthly": {"type": "number", "description": "estimated monthly cost with nothing running (USD)"},
     "peakMonthly": {"type": "number", "description": "estimated monthly cost with every pool full (USD)"},
@@ -94,5 +96,8 @@ cost_peak_within_budget_factor = StackValidationPolicy(
     enforcement_level=EnforcementLevel.ADVISORY,
     config_schema=PolicyConfigSchema(properties=_ESTIMATE_SCHEMA),
 )
+
+guards(cost_idle_within_budget, "cost-within-budget")
+guards(cost_peak_within_budget_factor, "cost-within-budget")
 
 POLICIES = [cost_idle_within_budget, cost_peak_within_budget_factor]

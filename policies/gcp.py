@@ -7,6 +7,7 @@ default, and skips (never guesses) values that are unknown during preview.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -25,12 +26,14 @@ from policies.common import Props, Unknown, elements, entries, linked_through, o
 from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
+from policies.concepts import guards
 from policies.facts import GCP_GPU_MACHINE_PREFIXES, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
 
 SERVICE = "gcp:projects/service:Service"
 PROJECT_IAM_MEMBER = "gcp:projects/iAMMember:IAMMember"
+PROJECT_IAM_BINDING = "gcp:projects/iAMBinding:IAMBinding"
 SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 SERVICE_ACCOUNT_IAM_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
 NETWORK = "gcp:compute/network:Network"
@@ -41,6 +44,7 @@ FIREWALL = "gcp:compute/firewall:Firewall"
 KEY_RING = "gcp:kms/keyRing:KeyRing"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 CRYPTO_KEY_IAM_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+CRYPTO_KEY_IAM_BINDING = "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding"
 BUCKET = "gcp:storage/bucket:Bucket"
 BUCKET_IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
 METADATA_STORE = "gcp:vertex/aiMetadataStore:AiMetadataStore"
@@ -63,6 +67,24 @@ IAM_MEMBERS = (
     REPOSITORY_IAM_MEMBER,
     TOPIC_IAM_MEMBER,
 )
+# The same grants as authoritative bindings (`members` for one role) and whole policies (`policyData` JSON).
+IAM_BINDINGS = (
+    PROJECT_IAM_BINDING,
+    "gcp:serviceaccount/iAMBinding:IAMBinding",
+    CRYPTO_KEY_IAM_BINDING,
+    "gcp:storage/bucketIAMBinding:BucketIAMBinding",
+    "gcp:artifactregistry/repositoryIamBinding:RepositoryIamBinding",
+    "gcp:pubsub/topicIAMBinding:TopicIAMBinding",
+)
+IAM_POLICIES = (
+    "gcp:projects/iAMPolicy:IAMPolicy",
+    "gcp:serviceaccount/iAMPolicy:IAMPolicy",
+    "gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy",
+    "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
+    "gcp:artifactregistry/repositoryIamPolicy:RepositoryIamPolicy",
+    "gcp:pubsub/topicIAMPolicy:TopicIAMPolicy",
+)
+IAM_GRANTS = (*IAM_MEMBERS, *IAM_BINDINGS, *IAM_POLICIES)
 # Where each labelled type keeps its labels.
 LABELS_AT: dict[str, tuple[str, ...]] = {
     BUCKET: ("labels",),
@@ -158,38 +180,71 @@ gcp_project_service_kept_on_destroy = _props_rule(
 # --- IAM --------------------------------------------------------------------------------------------------
 
 
-def _iam_member(props: Props) -> list[str]:
-    member, role = prop(props, "member"), prop(props, "role")
-    if isinstance(member, str) and member in PUBLIC_PRINCIPALS:
-        return [f"member is {_show(member)}, which grants {_show(role)} to anyone"]
-    return []
+def _grants(args: ResourceValidationArgs) -> list[tuple[str, Any, list[Any]]]:
+    """(where, role, members) of every grant a member, binding or policy resource makes; unknowns skipped."""
+    props = args.props
+    if args.resource_type in IAM_MEMBERS:
+        return [("", prop(props, "role"), [prop(props, "member")])]
+    if args.resource_type in IAM_BINDINGS:
+        members = elements(props, "members")
+        return [] if isinstance(members, Unknown) else [("", prop(props, "role"), members)]
+    raw = prop(props, "policyData")
+    try:
+        document = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        document = None
+    bindings = elements(document, "bindings") if isinstance(document, dict) else []
+    return [
+        (f"policyData.bindings[{i}].", prop(b, "role"), _known_list(elements(b, "members")))
+        for i, b in enumerate([] if isinstance(bindings, Unknown) else bindings)
+    ]
 
 
-def _iam_role(props: Props) -> list[str]:
-    role = prop(props, "role")
-    if isinstance(role, str) and role in BASIC_ROLES:
-        return [f"role is {_show(role)}, a basic role; grant a predefined role that does only the job"]
-    return []
+def _known_list(values: list[Any] | Unknown) -> list[Any]:
+    return [] if isinstance(values, Unknown) else values
 
 
-gcp_iam_no_public_principals = _props_rule(
+def _iam_member(args: ResourceValidationArgs) -> list[str]:
+    problems = []
+    for where, role, members in _grants(args):
+        key = "member is" if args.resource_type in IAM_MEMBERS else "members include"
+        problems.extend(
+            f"{where}{key} {_show(m)}, which grants {_show(role)} to anyone"
+            for m in members
+            if isinstance(m, str) and m in PUBLIC_PRINCIPALS
+        )
+    return problems
+
+
+def _iam_role(args: ResourceValidationArgs) -> list[str]:
+    return [
+        f"{where}role is {_show(role)}, a basic role; grant a predefined role that does only the job"
+        for where, role, _ in _grants(args)
+        if isinstance(role, str) and role in BASIC_ROLES
+    ]
+
+
+gcp_iam_no_public_principals = _resource_rule(
     "gcp-iam-no-public-principals",
-    "IAM grants must not name allUsers or allAuthenticatedUsers: buckets, keys, topics, repositories and "
-    "accounts stay reachable only by named identities.",
-    IAM_MEMBERS,
+    "IAM grants (members, bindings and whole policies) must not name allUsers or allAuthenticatedUsers: "
+    "buckets, keys, topics, repositories and accounts stay reachable only by named identities.",
+    IAM_GRANTS,
     _iam_member,
 )
 
-gcp_iam_no_basic_roles = _props_rule(
+gcp_iam_no_basic_roles = _resource_rule(
     "gcp-iam-no-basic-roles",
-    "IAM grants must not use the basic roles (owner, editor, viewer), which cover every service in the project.",
-    IAM_MEMBERS,
+    "IAM grants (members, bindings and whole policies) must not use the basic roles (owner, editor, viewer), "
+    "which cover every service in the project.",
+    IAM_GRANTS,
     _iam_role,
 )
 
 
 def _validate_account_privileges(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     grants = linked_through(args.resources, [PROJECT_IAM_MEMBER], "member")
+    for account_urn, bindings in linked_through(args.resources, [PROJECT_IAM_BINDING], "members").items():
+        grants.setdefault(account_urn, []).extend(bindings)
     for account in of_type(args.resources, [SERVICE_ACCOUNT]):
         for grant in grants.get(account.urn, []):
             role = prop(grant.props, "role")
@@ -207,7 +262,7 @@ gcp_service_account_least_privilege = StackValidationPolicy(
     name="gcp-service-account-least-privilege",
     description=(
         "Service accounts the platform creates must not hold basic, admin or impersonation roles on the "
-        "project (linked through the grant's member input)."
+        "project (linked through the grant's member input, or a project IAMBinding's members)."
     ),
     validate=_validate_account_privileges,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -250,10 +305,10 @@ kms_key_ring_regional = _props_rule(
 
 
 def _validate_keys_granted(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    grants = linked_through(args.resources, [CRYPTO_KEY_IAM_MEMBER], "cryptoKeyId")
+    grants = linked_through(args.resources, [CRYPTO_KEY_IAM_MEMBER, CRYPTO_KEY_IAM_BINDING], "cryptoKeyId")
     users: dict[str, list[PolicyResource]] = {}
     for resource in args.resources:
-        if resource.resource_type in (*IAM_MEMBERS, CRYPTO_KEY):
+        if resource.resource_type in (*IAM_GRANTS, CRYPTO_KEY):
             continue
         for targets in resource.property_dependencies.values():
             for target in targets:
@@ -276,7 +331,8 @@ kms_keys_granted_to_their_users = StackValidationPolicy(
     name="kms-keys-granted-to-their-users",
     description=(
         "Every key that encrypts a resource must grant the encrypter/decrypter role through a "
-        "CryptoKeyIAMMember (linked through cryptoKeyId); otherwise creating the resource fails."
+        "CryptoKeyIAMMember or CryptoKeyIAMBinding (linked through cryptoKeyId); otherwise creating the resource "
+        "fails."
     ),
     validate=_validate_keys_granted,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -771,10 +827,32 @@ gke_node_pool_hardened = _props_rule(
 )
 
 
+def _each_pool(
+    check: Callable[[ResourceValidationArgs], list[str]],
+) -> Callable[[ResourceValidationArgs], list[str]]:  # pragma: no mutate block
+    """`check` on a NodePool, or on each pool inline in a Cluster's `nodePools` (the NodePool schema)."""
+
+    def run(args: ResourceValidationArgs) -> list[str]:
+        if args.resource_type != CLUSTER:
+            return check(args)
+        pools = elements(args.props, "nodePools")
+        found: list[str] = []
+        for i, pool in enumerate([] if isinstance(pools, Unknown) else pools):
+            if isinstance(pool, Unknown):
+                continue
+            inline = ResourceValidationArgs(
+                NODE_POOL, pool, args.urn, args.name, args.opts, args.provider, args.get_config()
+            )
+            found.extend(f"nodePools[{i}]: {problem}" for problem in check(inline))
+        return found
+
+    return run
+
+
 def _gpu_only(
     check: Callable[[ResourceValidationArgs], list[str]],
 ) -> Callable[[ResourceValidationArgs], list[str]]:  # pragma: no mutate block
-    return lambda args: check(args) if _is_gpu_pool(args.props) is True else []
+    return _each_pool(lambda args: check(args) if _is_gpu_pool(args.props) is True else [])
 
 
 def _gpu_taint(args: ResourceValidationArgs) -> list[str]:
@@ -853,21 +931,21 @@ gke_gpu_pool_tainted = _resource_rule(
     "gke-gpu-pool-tainted",
     "GPU node pools must carry the nvidia.com/gpu NoSchedule taint explicitly, so only GPU workloads land "
     "there (and GKE's own taint does not show as a perpetual diff).",
-    [NODE_POOL],
+    [NODE_POOL, CLUSTER],
     _gpu_only(_gpu_taint),
 )
 
 gke_gpu_pool_scales_to_zero = _resource_rule(
     "gke-gpu-pool-scales-to-zero",
     "GPU node pools must autoscale with a minimum of 0, so idle GPUs cost nothing.",
-    [NODE_POOL],
+    [NODE_POOL, CLUSTER],
     _gpu_only(_scales_to_zero),
 )
 
 gke_gpu_pool_capped = _resource_rule(
     "gke-gpu-pool-capped",
     "GPU node pools must have a maximum node count, at most the configured cap (maxNodes, default 16).",
-    [NODE_POOL],
+    [NODE_POOL, CLUSTER],
     _gpu_only(_capped),
     config_schema=PolicyConfigSchema(
         properties={"maxNodes": {"type": "integer", "minimum": 1, "default": 16}}
@@ -877,7 +955,7 @@ gke_gpu_pool_capped = _resource_rule(
 gke_gpu_pool_spot = _resource_rule(
     "gke-gpu-pool-spot",
     "Where the stack's policy config sets requireSpot (dev), GPU node pools must use spot capacity.",
-    [NODE_POOL],
+    [NODE_POOL, CLUSTER],
     _gpu_only(_spot),
     config_schema=PolicyConfigSchema(properties={"requireSpot": {"type": "boolean", "default": False}}),
 )
@@ -886,8 +964,8 @@ gke_gpu_driver_configured = _resource_rule(
     "gke-gpu-driver-configured",
     "GPU accelerators must say how their driver is installed (DEFAULT, LATEST, or INSTALLATION_DISABLED "
     "for the GPU operator).",
-    [NODE_POOL],
-    _driver,
+    [NODE_POOL, CLUSTER],
+    _each_pool(_driver),
 )
 
 
@@ -1120,6 +1198,64 @@ gcp_stack_has_budget = StackValidationPolicy(
     validate=_validate_stack_budget,
     enforcement_level=EnforcementLevel.MANDATORY,
 )
+
+
+# --- what each rule guards (policies/concepts.py) ---------------------------------------------------------
+
+guards(gcp_project_service_kept_on_destroy, "deletion-protection")
+guards(gcp_iam_no_public_principals, "public-access")
+guards(gcp_iam_no_basic_roles, "least-privilege-iam")
+guards(gcp_service_account_least_privilege, "least-privilege-iam")
+guards(kms_crypto_key_rotation, "key-rotation")
+guards(kms_key_ring_regional, "encryption-cmk")
+guards(kms_keys_granted_to_their_users, "encryption-cmk")
+guards(gcp_data_stores_protected, "pulumi-protect")
+guards(gcp_required_labels, "required-tags")
+guards(gcs_bucket_uniform_access, "public-access")
+guards(gcs_bucket_public_access_prevention, "public-access")
+guards(gcs_bucket_encrypted_with_cmek, "encryption-cmk")
+guards(gcs_bucket_versioning_enabled, "versioning")
+guards(gcs_bucket_force_destroy_disabled, "deletion-protection")
+guards(gcs_bucket_soft_delete_enabled, "versioning")
+guards(vpc_custom_mode, "network-segmentation")
+guards(subnet_private_google_access, "private-service-access")
+guards(subnet_flow_logs_enabled, "flow-logs")
+guards(firewall_no_public_ingress, "public-access")
+guards(cloud_nat_logs_errors, "flow-logs")
+guards(vpc_egress_through_cloud_nat, "network-segmentation")
+guards(gke_private_nodes, "public-access")
+guards(gke_private_endpoint, "private-api-endpoints")
+guards(gke_authorized_networks, "private-api-endpoints")
+guards(gke_workload_identity, "cluster-identity")
+guards(gke_secrets_encrypted_with_cmek, "kubernetes-secrets-encryption")
+guards(gke_shielded_nodes, "node-hardening")
+guards(gke_legacy_auth_disabled, "cluster-identity")
+guards(gke_network_policy_enforced, "network-segmentation")
+guards(gke_release_channel, "kubernetes-version-support")
+guards(gke_default_node_pool_removed, "least-privilege-iam")
+guards(gke_deletion_protection, "deletion-protection")
+guards(gke_cost_allocation, "required-tags")
+guards(gke_control_plane_logging, "audit-logging")
+guards(gke_cluster_has_system_pool, "cluster-operable", "gpu-schedulable")
+guards(gke_node_pool_hardened, "node-hardening", "encryption-cmk", "least-privilege-iam")
+guards(gke_gpu_pool_tainted, "gpu-taint")
+guards(gke_gpu_pool_scales_to_zero, "gpu-scale-to-zero")
+guards(gke_gpu_pool_capped, "gpu-capped")
+guards(gke_gpu_pool_spot, "gpu-spot-dev")
+guards(gke_gpu_driver_configured, "gpu-schedulable")
+guards(vertex_encrypted_with_cmek, "encryption-cmk")
+guards(artifact_registry_encrypted_with_cmek, "encryption-cmk")
+guards(artifact_registry_cleanup_enabled, "storage-lifecycle")
+guards(workbench_private_network, "public-access")
+guards(workbench_hardened, "node-hardening")
+guards(workbench_idle_shutdown, "idle-shutdown")
+guards(workbench_disks_encrypted_with_cmek, "encryption-cmk")
+guards(workbench_single_user_identity, "least-privilege-iam")
+guards(workbench_deletion_protection, "deletion-protection")
+guards(pubsub_topic_encrypted_with_cmek, "encryption-cmk")
+guards(monitoring_channel_enabled, "budget-alerts")
+guards(gcp_budget_alerts, "budget-alerts")
+guards(gcp_stack_has_budget, "budget-alerts")
 
 
 POLICIES: list[Policy] = [

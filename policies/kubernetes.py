@@ -29,6 +29,7 @@ from policies.common import (
     props_rule,
     stack_rule,
 )
+from policies.concepts import guards
 from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
 
 # Taints the clouds put on GPU nodes themselves: AKS on every Spot node (learn.microsoft.com/azure/aks/spot-node-pool),
@@ -45,6 +46,14 @@ _EFFECT = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule"
 _NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage", "hugepages-")
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+ROLE_BINDINGS = (
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+)
+# kubernetes.io/docs/reference/access-authn-authz/rbac/: cluster-admin is the superuser role; these groups hold
+# every authenticated user, every unauthenticated request, and the anonymous user.
+SUPERUSER_ROLE = "cluster-admin"
+EVERYONE = ("system:authenticated", "system:unauthenticated", "system:anonymous")
 NAMESPACE = "kubernetes:core/v1:Namespace"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
 LOCAL_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue"
@@ -149,6 +158,19 @@ def _local_queues_target_a_cluster_queue(
             report_violation(
                 f"LocalQueue points at ClusterQueue {target!r}, which this stack does not create", queue.urn
             )
+
+
+def _binding_least_privilege(props: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if prop(props, "roleRef", "name") == SUPERUSER_ROLE:
+        problems.append(
+            f"roleRef is {SUPERUSER_ROLE}, which can do anything in the cluster; bind a narrower role"
+        )
+    for subject in _listed(props, "subjects"):
+        name = prop(subject, "name") if isinstance(subject, Mapping) else None
+        if name in EVERYONE:
+            problems.append(f"subject {name} binds the role to everyone who reaches the API server")
+    return problems
 
 
 helm_release_version_pinned = judges(
@@ -386,6 +408,14 @@ def _scale_up_path(args: StackValidationArgs, report_violation: ReportViolation)
             )
 
 
+rbac_bindings_least_privilege = props_rule(
+    "kubernetes-rbac-least-privilege",
+    "Role bindings never grant cluster-admin and never bind to everyone (system:authenticated, "
+    "system:unauthenticated, system:anonymous); team members get the namespaced edit role.",
+    ROLE_BINDINGS,
+    _binding_least_privilege,
+)
+
 gpu_daemons_tolerate_pool_taints = stack_rule(
     "gpu-daemons-tolerate-pool-taints",
     "GPU daemons (device plugin, DCGM exporter, GPU operator operands, NFD worker) tolerate every taint on the "
@@ -408,6 +438,18 @@ gpu_pools_have_scale_up_path = stack_rule(
     _scale_up_path,
 )
 
+# --- what each rule guards (policies/concepts.py) ---
+
+guards(helm_release_version_pinned, "pinned-versions")
+guards(gpu_daemons_tolerate_gpu_taint, "gpu-taint")
+guards(team_namespace_has_gpu_quota, "gpu-quotas-queues", "gpu-capped")
+guards(local_queue_targets_cluster_queue, "gpu-quotas-queues")
+guards(gpu_daemons_tolerate_pool_taints, "gpu-taint")
+guards(limit_range_max_has_default, "gpu-quotas-queues")
+guards(gpu_pools_have_scale_up_path, "gpu-scale-to-zero", "gpu-schedulable")
+guards(rbac_bindings_least_privilege, "least-privilege-iam")
+
+
 POLICIES: list[Policy] = [
     helm_release_version_pinned,
     gpu_daemons_tolerate_gpu_taint,
@@ -416,4 +458,5 @@ POLICIES: list[Policy] = [
     gpu_daemons_tolerate_pool_taints,
     limit_range_max_has_default,
     gpu_pools_have_scale_up_path,
+    rbac_bindings_least_privilege,
 ]

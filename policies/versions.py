@@ -21,6 +21,7 @@ from pulumi_policy import (
 )
 
 from policies.common import UNKNOWN, Unknown, elements, judges, prop
+from policies.concepts import guards
 
 # Read 2026-12-01.
 # EKS: docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html (release calendar).
@@ -163,5 +164,7 @@ kubernetes_version_in_standard_support = judges(
     ),
     (EKS_CLUSTER, GKE_CLUSTER, AKS_CLUSTER, AKS_POOL),
 )
+
+guards(kubernetes_version_in_standard_support, "kubernetes-version-support")
 
 POLICIES = [kubernetes_version_in_standard_support]

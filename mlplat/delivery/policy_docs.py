@@ -8,8 +8,9 @@ from typing import Any
 
 from pulumi_policy import Policy, StackValidationPolicy
 
-from policies import aws, azure, cost, gcp, kubernetes, versions
+from policies import aws, azure, cost, gcp, kubernetes, matrix, versions
 from policies.common import REMEDIATIONS
+from policies.concepts import CLOUDS, CONCEPTS, NOT_APPLICABLE
 from policies.pack import PACK_NAME
 
 SECTIONS = (
@@ -84,4 +85,32 @@ def render(pack_dir: Path) -> str:
                 description += f" *Remediates* (at `remediate`): sets {sets}."
             description = description.replace("|", "\\|")
             lines.append(f"| `{policy.name}` | {kind} | {levels[0]} | {levels[1]} | {description} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_matrix_section()]) + "\n"
+
+
+def _matrix_section() -> list[str]:
+    """The concept-by-cloud matrix: each concept's rules per cloud, or why the concept does not apply there."""
+    cells = matrix.matrix()
+    lines = [
+        "",
+        "## Guardrails by concept and cloud",
+        "",
+        "Every rule declares the concepts it guards (`guards` in policies/concepts.py). A rule's columns are the",
+        "clouds of the type packages it judges (`aws:`, `gcp:`, `azure-native:`, `kubernetes:`); a stack rule",
+        "belongs to the cloud of its module, and the cost rules, which judge the whole stack's estimate, to every",
+        "cloud. Kubernetes rules judge the objects the platform installs on all three clusters. A cell holds the",
+        "rules that guard the concept there, or `n/a` with the reason the concept does not exist there or the",
+        "platform creates no such resource; `tests/policies/test_guardrail_matrix.py` fails on any other cell.",
+        "",
+        f"| Concept | {' | '.join(CLOUDS.values())} |",
+        f"| --- |{' --- |' * len(CLOUDS)}",
+    ]
+    for concept, meaning in CONCEPTS.items():
+        row = [f"**{concept}**: {meaning}"]
+        for cloud in CLOUDS:
+            names = cells.get((concept, cloud))
+            reason = NOT_APPLICABLE.get((concept, cloud), "no rule")
+            # Plain names: "| `name` |" is how a rule's own row starts above.
+            row.append(", ".join(names) if names else f"n/a: {reason}")
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    return lines

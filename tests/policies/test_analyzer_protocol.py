@@ -64,6 +64,7 @@ def record(
     parent: str = STACK_URN,
     custom: bool = True,
     property_dependencies: dict[str, list[str]] | None = None,
+    protect: bool = False,
 ) -> RecordedResource:
     deps = property_dependencies or {}
     return RecordedResource(
@@ -72,7 +73,7 @@ def record(
         name=name,
         parent=parent,
         custom=custom,
-        protect=False,
+        protect=protect,
         retain_on_delete=False,
         provider=f"{PROVIDER_URN}::provider-id" if custom else "",
         inputs=struct(inputs),
@@ -131,6 +132,7 @@ def bucket_set(
             {"bucketPrefix": f"{name}-", "forceDestroy": False},
             urn=bucket_urn,
             parent=component_urn,
+            protect=True,  # a prod data bucket (aws-data-stores-protected)
         ),
         record(
             PAB,
@@ -250,7 +252,7 @@ def test_report_lists_each_policy_with_its_effective_level(
     assert dev_levels["s3-bucket-has-versioning"] == "advisory"
     assert dev_levels["required-tags"] == "mandatory"
     # In prod everything is mandatory except the rules whose default is advisory by design.
-    advisory_by_design = {"cost-peak-within-budget-factor"}
+    advisory_by_design = {"cost-peak-within-budget-factor", "azure-vnet-flow-logs"}
     prod_levels = dict(prod_report.policies)
     assert {n for n, level in prod_levels.items() if level != "mandatory"} == advisory_by_design
     assert [name for name, _ in prod_report.policies] == sorted(name for name, _ in prod_report.policies)

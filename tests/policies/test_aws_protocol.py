@@ -20,6 +20,7 @@ from tests.components.aws_stacks import repository_plan
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 AWS_RULES = {p.name for p in aws.POLICIES}
 RELAXED_IN_DEV = {
+    "aws-data-stores-protected",
     "eks-cluster-deletion-protection",
     "eks-cluster-endpoint-private",
     "s3-bucket-force-destroy-disabled",

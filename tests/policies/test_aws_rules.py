@@ -132,6 +132,7 @@ AWS_RULES = {
     "aws-budget-alerts",
     "aws-stack-has-budget",
     "required-tags",
+    "aws-data-stores-protected",
 }
 
 
@@ -152,6 +153,7 @@ RELAXED_IN_DEV = {
     "sagemaker-domain-retains-home-storage",
     "eks-cluster-endpoint-private",
     "eks-cluster-deletion-protection",
+    "aws-data-stores-protected",
 }
 
 
@@ -527,6 +529,22 @@ SG_OK: dict[str, Any] = {
     "tags": TAGS,
 }
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+# A bucket that sets versioning and encryption inline (pulumi-aws Bucket `versioning` and
+# `serverSideEncryptionConfiguration.rule`, deprecated in favour of the separate resources but still accepted).
+BUCKET_INLINE_OK: dict[str, Any] = {
+    **BUCKET_OK,
+    "versioning": {"enabled": True},
+    "serverSideEncryptionConfiguration": {"rule": SSE_OK["rules"][0]},
+}
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_RULE_OK: dict[str, Any] = {
+    "securityGroupId": "sg-1",
+    "type": "ingress",
+    "protocol": "tcp",
+    "fromPort": 443,
+    "toPort": 443,
+    "cidrBlocks": ["10.20.0.0/16"],
+}
 KMS_KEY_OK: dict[str, Any] = {"enableKeyRotation": True, "rotationPeriodInDays": 365, "tags": TAGS}
 LOG_GROUP_OK: dict[str, Any] = {
     "name": "/aws/eks/mlplat-prod/cluster",
@@ -697,6 +715,9 @@ ASG_TAG = "aws:autoscaling/tag:Tag"
 COMPLIANT = [
     pytest.param(aws.vpc_endpoint_private_dns, VPCE, VPCE_OK, id="vpc-endpoint-private-dns"),
     pytest.param(aws.security_group_no_public_ingress, SG, SG_OK, id="security-group-no-public-ingress"),
+    pytest.param(aws.security_group_no_public_ingress, SG_RULE, SG_RULE_OK, id="security-group-rule"),
+    pytest.param(aws.s3_bucket_versioning_enabled, BUCKET, BUCKET_INLINE_OK, id="bucket-inline-versioning"),
+    pytest.param(aws.s3_bucket_encrypted_with_kms, BUCKET, BUCKET_INLINE_OK, id="bucket-inline-encryption"),
     pytest.param(aws.kms_key_rotation_enabled, KMS_KEY, KMS_KEY_OK, id="kms-key-rotation-enabled"),
     pytest.param(aws.cloudwatch_log_group_encrypted_with_retention, LOG_GROUP, LOG_GROUP_OK, id="log-group"),
     pytest.param(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK, id="iam-policy-no-admin"),
@@ -738,6 +759,31 @@ def test_platform_resource_as_the_components_build_it_passes(
 
 # Each case changes one property of a compliant resource; the message says what is wrong and why.
 VIOLATIONS = [
+    # the bucket's inline blocks
+    pytest.param(
+        aws.s3_bucket_versioning_enabled,
+        BUCKET,
+        changed(BUCKET_INLINE_OK, ("versioning", "enabled"), False),
+        "versioning.enabled is false, expected true (unset means false).",
+        id="bucket-inline-versioning-off",
+    ),
+    pytest.param(
+        aws.s3_bucket_encrypted_with_kms,
+        BUCKET,
+        changed(
+            BUCKET_INLINE_OK,
+            (
+                "serverSideEncryptionConfiguration",
+                "rule",
+                "applyServerSideEncryptionByDefault",
+                "sseAlgorithm",
+            ),
+            "AES256",
+        ),
+        'serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault.sseAlgorithm is "AES256", '
+        "expected aws:kms or aws:kms:dsse.",
+        id="bucket-inline-encryption-aes256",
+    ),
     # network
     pytest.param(
         aws.vpc_endpoint_private_dns,
@@ -779,6 +825,20 @@ VIOLATIONS = [
         },
         "the rule allows 0.0.0.0/0; allow a narrower source instead.",
         id="standalone-ingress-rule-open",
+    ),
+    pytest.param(
+        aws.security_group_no_public_ingress,
+        SG_RULE,
+        changed(SG_RULE_OK, ("cidrBlocks",), ["10.20.0.0/16", "0.0.0.0/0"]),
+        "the ingress rule allows 0.0.0.0/0; allow a narrower source instead.",
+        id="security-group-rule-open",
+    ),
+    pytest.param(
+        aws.security_group_no_public_ingress,
+        SG_RULE,
+        changed(SG_RULE_OK, ("ipv6CidrBlocks",), ["::/0"]),
+        "the ingress rule allows ::/0; allow a narrower source instead.",
+        id="security-group-rule-open-to-ipv6",
     ),
     # keys and logs
     pytest.param(
@@ -1436,6 +1496,45 @@ def test_security_group_referencing_itself_or_a_prefix_list_is_not_public() -> N
     assert len(check(aws.security_group_no_public_ingress, SG, also_open)) == 1
 
 
+# DESIGN.md ("Components"): data stores and clusters in prod are protected with Pulumi `protect`, as on GCP and Azure.
+PROTECTED_IN_PROD = [
+    (BUCKET, BUCKET_OK),
+    ("aws:s3/bucketV2:BucketV2", BUCKET_OK),
+    (KMS_KEY, KMS_KEY_OK),
+    (CLUSTER, CLUSTER_OK),
+    (DOMAIN, DOMAIN_OK),
+]
+
+
+@pytest.mark.parametrize(("resource_type", "props"), PROTECTED_IN_PROD)
+def test_unprotected_data_store_is_a_violation_and_protected_one_passes(
+    resource_type: str, props: dict[str, Any]
+) -> None:
+    assert check(aws.aws_data_stores_protected, resource_type, props, protect=True) == []
+    assert check(aws.aws_data_stores_protected, resource_type, props, protect=False) == [
+        "the resource is not protected (Pulumi protect), so `pulumi destroy` would delete it and its data."
+    ]
+
+
+def test_resources_that_hold_no_data_need_no_protect() -> None:
+    assert check(aws.aws_data_stores_protected, SG, SG_OK, protect=False) == []
+    assert check(aws.aws_data_stores_protected, VPC, VPC_OK, protect=False) == []
+
+
+def test_bucket_without_inline_blocks_leaves_versioning_and_encryption_to_their_own_resources() -> None:
+    assert check(aws.s3_bucket_versioning_enabled, BUCKET, BUCKET_OK) == []
+    assert check(aws.s3_bucket_encrypted_with_kms, BUCKET, BUCKET_OK) == []
+
+
+def test_security_group_rule_open_for_egress_is_not_public_ingress() -> None:
+    # aws.ec2.SecurityGroupRule: `type` is "ingress" (inbound) or "egress" (outbound), per the resource's docs.
+    egress = changed(changed(SG_RULE_OK, ("type",), "egress"), ("cidrBlocks",), ["0.0.0.0/0"])
+    assert check(aws.security_group_no_public_ingress, SG_RULE, egress) == []
+    assert (
+        len(check(aws.security_group_no_public_ingress, SG_RULE, changed(egress, ("type",), "ingress"))) == 1
+    )
+
+
 def test_explicit_deny_and_scoped_wildcards_are_not_admin_grants() -> None:
     assert check(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK) == []
     document = json.loads(ROLE_POLICY_OK["policy"])
@@ -1772,9 +1871,8 @@ def test_platform_resource_without_tags_is_violation_of_required_tags(resource_t
 
 # Rules judged by the dedicated tests above, each with at least one passing and one violating case there.
 JUDGED_BY_OWN_TESTS = {
+    "aws-data-stores-protected": ("test_unprotected_data_store_is_a_violation_and_protected_one_passes",),
     "s3-public-access-block-enabled": ("test_public_access_block_with_one_flag_off_is_violation",),
-    "s3-bucket-encrypted-with-kms": ("test_bucket_encryption_with_aes256_is_violation",),
-    "s3-bucket-versioning-enabled": ("test_bucket_versioning_suspended_is_violation",),
     "s3-bucket-force-destroy-disabled": ("test_bucket_with_force_destroy_true_is_violation",),
     "required-tags": ("test_bucket_missing_one_platform_tag_is_violation",),
     "s3-bucket-has-public-access-block": ("test_bucket_without_companion_is_violation_on_the_bucket",),

@@ -106,6 +106,7 @@ REGISTRY_OK: dict[str, Any] = {
     "adminUserEnabled": False,
     "anonymousPullEnabled": False,
     "publicNetworkAccess": "Disabled",
+    "policies": {"retentionPolicy": {"days": 30, "status": "enabled"}},
     "tags": TAGS,
 }
 WORKSPACE_OK: dict[str, Any] = {
@@ -217,6 +218,31 @@ SUBNET_OK: dict[str, Any] = {
     "networkSecurityGroup": {"id": f"{SUB}/Microsoft.Network/networkSecurityGroups/nsg"},
     "defaultOutboundAccess": False,
 }
+ROLE_ASSIGNMENT_OK: dict[str, Any] = {
+    "scope": f"{SUB}/Microsoft.ContainerRegistry/registries/crmlplatprod1a2b3c",
+    # AcrPull (learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers).
+    "roleDefinitionId": "/subscriptions/00000000-0000-4000-8000-000000000000/providers/Microsoft.Authorization/"
+    "roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "principalId": "11111111-2222-4333-8444-555555555555",
+    "principalType": "ServicePrincipal",
+}
+# The same settings as standalone resources have, inline (azure-native network.SecurityRule / network.Subnet).
+SECURITY_RULE_OK: dict[str, Any] = {
+    "securityRuleName": "allow-vnet-https",
+    "networkSecurityGroupName": "nsg-aks",
+    "direction": "Inbound",
+    "access": "Allow",
+    "protocol": "Tcp",
+    "priority": 200,
+    "sourceAddressPrefix": "VirtualNetwork",
+    "destinationPortRange": "443",
+}
+VNET_OK: dict[str, Any] = {
+    "virtualNetworkName": "vnet-ml",
+    "addressSpace": {"addressPrefixes": ["10.30.0.0/16"]},
+    "subnets": [{"name": "snet-aks", "addressPrefix": "10.30.0.0/20", **SUBNET_OK}],
+    "tags": TAGS,
+}
 BUDGET_OK: dict[str, Any] = {
     "budgetName": "mlplat-prod-azure",
     "amount": 6000,
@@ -253,6 +279,7 @@ COMPLIANT = [
     (azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK),
     (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK),
     (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK),
+    (azure.azure_container_registry_retention, azure.REGISTRY, REGISTRY_OK),
     (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK),
     (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK),
     (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK),
@@ -268,6 +295,9 @@ COMPLIANT = [
     (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK),
     (azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK),
     (azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK),
+    (azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK),
+    (azure.azure_role_assignments_least_privilege, azure.ROLE_ASSIGNMENT, ROLE_ASSIGNMENT_OK),
+    (azure.azure_subnet_closed, azure.VNET, VNET_OK),
     (azure.azure_budget_pinned, azure.BUDGET, BUDGET_OK),
     (azure.azure_required_tags, azure.STORAGE, STORAGE_OK),
 ]
@@ -311,6 +341,7 @@ NON_COMPLIANT = [
     ("anonymous-pull", azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, ("anonymousPullEnabled",), True, "anonymousPullEnabled is true"),
     ("registry-public", azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, ("publicNetworkAccess",), "Enabled", 'publicNetworkAccess is "Enabled"'),
     ("registry-basic", azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, ("sku", "name"), "Basic", 'sku.name is "Basic"'),
+    ("untagged-kept", azure.azure_container_registry_retention, azure.REGISTRY, REGISTRY_OK, ("policies",), _REMOVE, 'policies.retentionPolicy.status is unset (Azure default "disabled")'),
     # Azure ML
     ("no-identity", azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, ("identity",), _REMOVE, "identity.type is unset"),
     ("key-datastores", azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, ("systemDatastoresAuthMode",), _REMOVE, 'systemDatastoresAuthMode is unset (Azure default "AccessKey")'),
@@ -356,6 +387,12 @@ NON_COMPLIANT = [
     ("internet-allowed", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "Internet", 'rule "allow-vnet" allows inbound'),
     ("any-source-allowed", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "*", "allows inbound traffic from the internet"),
     ("open-prefix-list", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefixes"), ["10.0.0.0/8", "0.0.0.0/0"], "allows inbound traffic from the internet"),
+    ("contributor-assigned", azure.azure_role_assignments_least_privilege, azure.ROLE_ASSIGNMENT, ROLE_ASSIGNMENT_OK, ("roleDefinitionId",), "/subscriptions/00000000-0000-4000-8000-000000000000/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c", "the built-in Contributor role"),
+    ("owner-assigned", azure.azure_role_assignments_least_privilege, azure.ROLE_ASSIGNMENT, ROLE_ASSIGNMENT_OK, ("roleDefinitionId",), "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "the built-in Owner role"),
+    ("standalone-rule-internet", azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK, ("sourceAddressPrefix",), "Internet", 'rule "allow-vnet-https" allows inbound'),
+    ("standalone-rule-open-list", azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK, ("sourceAddressPrefixes",), ["0.0.0.0/0"], "allows inbound traffic from the internet"),
+    ("inline-subnet-without-nsg", azure.azure_subnet_closed, azure.VNET, VNET_OK, ("subnets", 0, "networkSecurityGroup"), _REMOVE, "subnets[0].networkSecurityGroup is unset"),
+    ("inline-subnet-default-outbound", azure.azure_subnet_closed, azure.VNET, VNET_OK, ("subnets", 0, "defaultOutboundAccess"), True, "subnets[0].defaultOutboundAccess is true"),
     ("subnet-without-nsg", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("networkSecurityGroup",), _REMOVE, "networkSecurityGroup is unset"),
     ("default-outbound", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("defaultOutboundAccess",), _REMOVE, "defaultOutboundAccess is unset (Azure default true)"),
     # budget and tags
@@ -412,6 +449,7 @@ REQUIRED_SETTINGS = [
     (azure.azure_container_registry_secure, azure.REGISTRY, REGISTRY_OK, "anonymousPullEnabled", [False], False, True),
     (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, "sku.name", ["Premium"], None, "Standard"),
     (azure.azure_container_registry_private, azure.REGISTRY, REGISTRY_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
+    (azure.azure_container_registry_retention, azure.REGISTRY, REGISTRY_OK, "policies.retentionPolicy.status", ["enabled"], "disabled", "disabled"),
     (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, "systemDatastoresAuthMode", ["Identity"], "AccessKey", "AccessKey"),
     (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, "publicNetworkAccess", ["Disabled"], "Enabled", "Enabled"),
     (azure.azure_ml_workspace_private, azure.ML_WORKSPACE, WORKSPACE_OK, "managedNetwork.isolationMode", ["AllowOnlyApprovedOutbound"], "Disabled", "AllowInternetOutbound"),
@@ -567,7 +605,12 @@ def data_stack() -> dict[str, PolicyResource]:
         ),
         "zone-link": resource(azure.ZONE_LINK, "dns-blob-link", {}),
         "budget": resource(azure.BUDGET, "budget", BUDGET_OK),
+        "vnet": resource(azure.VNET, "vnet", {**VNET_OK, "subnets": []}),
+        "subnet": resource(azure.SUBNET, "snet", SUBNET_OK),
+        "vnet-flow-log": resource(azure.FLOW_LOG, "vnet-flow", {"enabled": True}),
     }
+    link(r["subnet"], "virtualNetworkName", r["vnet"])
+    link(r["vnet-flow-log"], "targetResourceId", r["vnet"])
     link(r["blob"], "accountName", r["storage"])
     link(r["pe-storage"], "privateLinkServiceConnections", r["storage"])
     link(r["pe-vault"], "privateLinkServiceConnections", r["vault"])
@@ -596,6 +639,7 @@ STACK_RULES = [
     azure.azure_private_endpoints_in_dns,
     azure.azure_private_dns_zones_linked,
     azure.azure_audit_logs,
+    azure.azure_vnet_flow_logs,
     azure.azure_stack_has_budget,
 ]
 
@@ -614,6 +658,7 @@ def test_compliant_stack_passes(policy: StackValidationPolicy) -> None:
         (azure.azure_private_endpoints_in_dns, "pe-storage-dns", "pe-storage", "has no PrivateDnsZoneGroup"),
         (azure.azure_private_dns_zones_linked, "zone-link", "zone", "has no VirtualNetworkLink"),
         (azure.azure_audit_logs, "cluster-logs", "cluster", "has no diagnostic setting"),
+        (azure.azure_vnet_flow_logs, "vnet-flow-log", "vnet", "has no enabled FlowLog"),
         (azure.azure_stack_has_budget, "budget", None, "no consumption Budget"),
     ],
     ids=lambda v: v.name if hasattr(v, "name") else None,
@@ -635,6 +680,38 @@ def test_a_public_registry_needs_no_private_endpoint_but_a_closed_one_does() -> 
     assert [urn for _, urn in reports] == [closed.urn]
 
 
+def test_a_standalone_outbound_or_deny_rule_is_not_internet_inbound() -> None:
+    for path, value in ((("direction",), "Outbound"), (("access",), "Deny")):
+        rule = changed(changed(SECURITY_RULE_OK, ("sourceAddressPrefix",), "*"), path, value)
+        assert check(azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, rule) == []
+
+
+def test_a_virtual_network_whose_subnets_are_separate_resources_has_none_inline_to_judge() -> None:
+    assert check(azure.azure_subnet_closed, azure.VNET, changed(VNET_OK, ("subnets",), _REMOVE)) == []
+
+
+def test_basic_and_standard_registries_have_no_retention_policy_to_ask_for() -> None:
+    # Retention of untagged manifests is a Premium feature (learn.microsoft.com/azure/container-registry/
+    # container-registry-retention-policy).
+    for sku in ("Basic", "Standard"):
+        props = changed(changed(REGISTRY_OK, ("sku", "name"), sku), ("policies",), _REMOVE)
+        assert check(azure.azure_container_registry_retention, azure.REGISTRY, props) == []
+
+
+def test_flow_logs_on_every_subnet_cover_the_vnet_but_a_disabled_one_does_not() -> None:
+    resources = data_stack()
+    del resources["vnet-flow-log"]
+    subnet_log = link(
+        resource(azure.FLOW_LOG, "snet-flow", {"enabled": True}), "targetResourceId", resources["subnet"]
+    )
+    assert check_stack(azure.azure_vnet_flow_logs, [*resources.values(), subnet_log]) == []
+    off = link(
+        resource(azure.FLOW_LOG, "snet-flow", {"enabled": False}), "targetResourceId", resources["subnet"]
+    )
+    [(_, urn)] = check_stack(azure.azure_vnet_flow_logs, [*resources.values(), off])
+    assert urn == resources["vnet"].urn
+
+
 def test_a_budget_scoped_elsewhere_leaves_the_resource_group_unwatched() -> None:
     resources = data_stack()
     resources["budget"] = resource(azure.BUDGET, "budget", BUDGET_OK)  # scope not linked to the group
@@ -654,10 +731,13 @@ def test_stacks_without_azure_resources_need_no_azure_budget() -> None:
 
 def test_every_azure_rule_is_in_the_pack_and_enforced_by_default() -> None:
     names = {p.name for p in POLICIES}
+    # Advisory until the network component creates VNet flow logs; prod would otherwise fail on every VNet.
+    advisory = {"azure-vnet-flow-logs"}
     for policy in azure.POLICIES:
         assert policy.name in names
         assert policy.name.startswith("azure-")
-        assert policy.enforcement_level == EnforcementLevel.MANDATORY
+        expected = EnforcementLevel.ADVISORY if policy.name in advisory else EnforcementLevel.MANDATORY
+        assert policy.enforcement_level == expected
 
 
 def test_what_dev_relaxes_prod_enforces() -> None:
@@ -767,7 +847,8 @@ def engine_reports() -> dict[str, Any]:
                 project="mlplat",
                 config_file=CONFIG_DIR / f"{stack}.json",
             ).violations
-            if v.policy.startswith("azure-")
+            # The network component creates no VNet flow log yet; that advisory gap has its own tests above.
+            if v.policy.startswith("azure-") and v.policy != azure.azure_vnet_flow_logs.name
         ]
         for stack in ("dev", "prod")
     }

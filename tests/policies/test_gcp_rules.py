@@ -1074,6 +1074,60 @@ def test_service_account_with_only_job_roles_passes_and_one_with_editor_is_viola
         ]
 
 
+# A cluster may declare its pools inline (`nodePools`, the NodePool schema per the pulumi-gcp Cluster docs).
+INLINE_POOLS_CLUSTER: dict[str, Any] = {
+    **CLUSTER_OK,
+    "nodePools": [
+        {k: v for k, v in pool.items() if k != "cluster"} for pool in (SYSTEM_POOL_OK, GPU_POOL_OK)
+    ],
+}
+INLINE_GPU_CASES = [
+    (gcp.gke_gpu_pool_tainted, ("nodeConfig", "taints"), [], "nodeConfig.taints has no nvidia.com/gpu"),
+    (gcp.gke_gpu_pool_scales_to_zero, ("autoscaling", "totalMinNodeCount"), 2, "keeps at least 2 nodes"),
+    (gcp.gke_gpu_pool_capped, ("autoscaling", "totalMaxNodeCount"), 40, "may grow to 40 nodes"),
+    (gcp.gke_gpu_pool_spot, ("nodeConfig", "spot"), False, "nodeConfig.spot is not true"),
+    (
+        gcp.gke_gpu_driver_configured,
+        ("nodeConfig", "guestAccelerators", 0, "gpuDriverInstallationConfig", "gpuDriverVersion"),
+        "535.104",
+        "gpuDriverVersion is",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "path", "value", "fragment"), INLINE_GPU_CASES, ids=lambda v: getattr(v, "name", None)
+)
+def test_gpu_pool_inline_in_the_cluster_is_judged_like_a_node_pool(
+    policy: Any, path: tuple[str | int, ...], value: Any, fragment: str
+) -> None:
+    config = {"requireSpot": True, "maxNodes": 16}
+    assert check(policy, gcp.CLUSTER, INLINE_POOLS_CLUSTER, config=config) == []
+    [message] = check(
+        policy, gcp.CLUSTER, changed(INLINE_POOLS_CLUSTER, ("nodePools", 1, *path), value), config=config
+    )
+    assert message.startswith("nodePools[1]: ") and fragment in message, message
+
+
+def test_service_account_in_a_project_binding_is_judged_like_a_member_grant() -> None:
+    account = stack_resource(gcp.SERVICE_ACCOUNT, "nodes", {"accountId": "mlplat-dev-gke-nodes"})
+    logs = {"role": "roles/logging.logWriter", "members": [IAM_OK["member"]]}
+    fine = link(stack_resource(gcp.PROJECT_IAM_BINDING, "logs-writers", logs), "members", account)
+    assert check_stack(gcp.gcp_service_account_least_privilege, [account, fine]) == []
+    editors = link(
+        stack_resource(gcp.PROJECT_IAM_BINDING, "editors", {**logs, "role": "roles/editor"}),
+        "members",
+        account,
+    )
+    assert check_stack(gcp.gcp_service_account_least_privilege, [account, fine, editors]) == [
+        (
+            "service account nodes holds roles/editor on the project through editors; workload accounts get "
+            "only the roles their job needs.",
+            urn_of(gcp.SERVICE_ACCOUNT, "nodes"),
+        )
+    ]
+
+
 def test_grant_to_someone_else_does_not_count_against_the_account() -> None:
     account = stack_resource(gcp.SERVICE_ACCOUNT, "nodes", {"accountId": "mlplat-dev-gke-nodes"})
     human = stack_resource(gcp.PROJECT_IAM_MEMBER, "admin", {**IAM_OK, "role": "roles/container.admin"})
@@ -1104,6 +1158,45 @@ def test_key_used_without_a_grant_is_violation_on_the_key() -> None:
             urn_of(gcp.CRYPTO_KEY, "storage"),
         )
     ]
+
+
+def test_key_granted_through_an_authoritative_binding_passes() -> None:
+    key, bucket = key_and_user(granted=False)
+    binding = {"role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "members": [IAM_OK["member"]]}
+    grant = link(stack_resource(gcp.CRYPTO_KEY_IAM_BINDING, "storage-agents", binding), "cryptoKeyId", key)
+    assert check_stack(gcp.kms_keys_granted_to_their_users, [key, bucket, grant]) == []
+
+
+# The same grant as an authoritative binding (`members`) and as a whole policy (`policyData`, the JSON of
+# google_iam_policy: {"bindings": [{"role", "members"}]}), per the pulumi-gcp IAMBinding / IAMPolicy docs.
+BINDING_OK: dict[str, Any] = {"role": "roles/storage.objectUser", "members": [IAM_OK["member"]]}
+POLICY_OK: dict[str, Any] = {"policyData": json.dumps({"bindings": [BINDING_OK]})}
+GRANT_FORMS = [
+    pytest.param(
+        gcp.IAM_BINDINGS, BINDING_OK, lambda member, role: {"role": role, "members": [member]}, id="binding"
+    ),
+    pytest.param(
+        gcp.IAM_POLICIES,
+        POLICY_OK,
+        lambda member, role: {"policyData": json.dumps({"bindings": [{"role": role, "members": [member]}]})},
+        id="policy",
+    ),
+]
+
+
+@pytest.mark.parametrize(("types", "compliant", "grant"), GRANT_FORMS)
+def test_bindings_and_whole_policies_are_judged_like_members(types: Any, compliant: Any, grant: Any) -> None:
+    where = "policyData.bindings[0]." if types == gcp.IAM_POLICIES else ""
+    member = IAM_OK["member"]
+    for resource_type in types:
+        assert check(gcp.gcp_iam_no_public_principals, resource_type, compliant) == []
+        assert check(gcp.gcp_iam_no_basic_roles, resource_type, compliant) == []
+        assert check(
+            gcp.gcp_iam_no_public_principals, resource_type, grant("allUsers", "roles/storage.objectUser")
+        ) == [f'{where}members include "allUsers", which grants "roles/storage.objectUser" to anyone.']
+        assert check(gcp.gcp_iam_no_basic_roles, resource_type, grant(member, "roles/owner")) == [
+            f'{where}role is "roles/owner", a basic role; grant a predefined role that does only the job.'
+        ]
 
 
 def test_unused_key_needs_no_grant() -> None:

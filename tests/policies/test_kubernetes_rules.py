@@ -396,3 +396,36 @@ def test_gke_gpu_pool_from_zero_needs_autoscaling() -> None:
     assert (
         len(check_stack(k8s.gpu_pools_have_scale_up_path, [stack_resource(k8s.GKE_NODE_POOL, "p", off)])) == 1
     )
+
+
+# --- RBAC: kubernetes.io/docs/reference/access-authn-authz/rbac/ (cluster-admin is the superuser role;
+# system:authenticated and system:unauthenticated hold every authenticated and unauthenticated request) ---
+
+ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+MEMBERS_BINDING: dict[str, Any] = {
+    "metadata": {"name": "members", "namespace": "team-research"},
+    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice@example.com"}],
+}
+
+
+@pytest.mark.parametrize("binding_type", [ROLE_BINDING, CLUSTER_ROLE_BINDING])
+def test_team_members_bound_to_edit_pass(binding_type: str) -> None:
+    assert check(k8s.rbac_bindings_least_privilege, binding_type, MEMBERS_BINDING) == []
+
+
+@pytest.mark.parametrize("binding_type", [ROLE_BINDING, CLUSTER_ROLE_BINDING])
+def test_binding_cluster_admin_is_violation(binding_type: str) -> None:
+    props = changed(MEMBERS_BINDING, ("roleRef", "name"), "cluster-admin")
+    assert check(k8s.rbac_bindings_least_privilege, binding_type, props) == [
+        "roleRef is cluster-admin, which can do anything in the cluster; bind a narrower role."
+    ]
+
+
+@pytest.mark.parametrize("group", ["system:authenticated", "system:unauthenticated"])
+def test_binding_a_role_to_everyone_is_violation(group: str) -> None:
+    props = changed(MEMBERS_BINDING, ("subjects", 0), {"kind": "Group", "name": group})
+    assert check(k8s.rbac_bindings_least_privilege, ROLE_BINDING, props) == [
+        f"subject {group} binds the role to everyone who reaches the API server."
+    ]
