@@ -396,3 +396,223 @@ def test_gke_gpu_pool_from_zero_needs_autoscaling() -> None:
     assert (
         len(check_stack(k8s.gpu_pools_have_scale_up_path, [stack_resource(k8s.GKE_NODE_POOL, "p", off)])) == 1
     )
+
+
+# --- every taint each cloud puts on a GPU pool reaches the daemons' check ------------------------------
+
+# A DCGM exporter that tolerates nothing is told about every NoSchedule/NoExecute taint of the pool, so the
+# reports list exactly the taints the rule reads from each cloud's pool. PreferNoSchedule only steers the
+# scheduler, it never keeps a pod off (kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/).
+BARE_DCGM: dict[str, Any] = {"chart": "dcgm-exporter", "version": "4.1.1", "values": {"tolerations": []}}
+T4 = [{"type": "nvidia-tesla-t4", "count": 1}]
+
+# EKS taints: effect NO_SCHEDULE | NO_EXECUTE | PREFER_NO_SCHEDULE (docs.aws.amazon.com/eks/latest/userguide/node-taints-managed-node-groups.html);
+# GKE nodeConfig.taints the same enum, and GKE adds nvidia.com/gpu=present:NoSchedule to GPU nodes
+# (cloud.google.com/kubernetes-engine/docs/how-to/gpus); AKS nodeTaints are "key=value:Effect" strings and
+# Spot pools get kubernetes.azure.com/scalesetpriority=spot:NoSchedule (learn.microsoft.com/azure/aks/spot-node-pool).
+POOL_TAINTS: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    (
+        "eks-nvidia-ami",
+        k8s.EKS_NODE_GROUP,
+        {
+            "amiType": "AL2023_x86_64_NVIDIA",
+            "taints": [
+                {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"},
+                {"key": "dedicated", "value": "ml", "effect": "NO_EXECUTE"},
+                {"key": "soft", "value": "x", "effect": "PREFER_NO_SCHEDULE"},
+            ],
+        },
+        ["nvidia.com/gpu=present:NoSchedule", "dedicated=ml:NoExecute"],
+    ),
+    (
+        "eks-gpu-ami-taint-without-value",
+        k8s.EKS_NODE_GROUP,
+        {"amiType": "AL2_x86_64_GPU", "taints": [{"key": "dedicated", "effect": "NO_SCHEDULE"}]},
+        ["dedicated=:NoSchedule"],
+    ),
+    (
+        "eks-standard-ami-with-the-gpu-taint",
+        k8s.EKS_NODE_GROUP,
+        {
+            "amiType": "AL2023_x86_64_STANDARD",
+            "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}],
+        },
+        ["nvidia.com/gpu=present:NoSchedule"],
+    ),
+    (
+        "eks-cpu-group",
+        k8s.EKS_NODE_GROUP,
+        {
+            "amiType": "AL2023_x86_64_STANDARD",
+            "taints": [{"key": "dedicated", "value": "ml", "effect": "NO_SCHEDULE"}],
+        },
+        [],
+    ),
+    (
+        "gke-gpu-pool",
+        k8s.GKE_NODE_POOL,
+        {
+            "nodeConfig": {
+                "guestAccelerators": T4,
+                "taints": [
+                    {"key": "dedicated", "value": "ml", "effect": "NO_EXECUTE"},
+                    {"key": "soft", "value": "x", "effect": "PREFER_NO_SCHEDULE"},
+                ],
+            }
+        },
+        ["dedicated=ml:NoExecute", "nvidia.com/gpu=present:NoSchedule"],
+    ),
+    (
+        "gke-cpu-pool",
+        k8s.GKE_NODE_POOL,
+        {"nodeConfig": {"taints": [{"key": "dedicated", "value": "ml", "effect": "NO_SCHEDULE"}]}},
+        [],
+    ),
+    (
+        "aks-gpu-profile",
+        k8s.AKS_AGENT_POOL,
+        {
+            "gpuProfile": {"driver": "Install"},
+            "scaleSetPriority": "Regular",
+            "nodeTaints": [
+                "dedicated=ml:NoExecute",
+                "soft=x:PreferNoSchedule",
+                "bare:NoSchedule",
+                "no-effect",
+            ],
+        },
+        ["dedicated=ml:NoExecute", "bare=:NoSchedule"],
+    ),
+    (
+        "aks-spot-with-the-gpu-taint",
+        k8s.AKS_AGENT_POOL,
+        {"scaleSetPriority": "Spot", "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"]},
+        ["nvidia.com/gpu=present:NoSchedule", "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"],
+    ),
+    (
+        "aks-cpu-spot-pool",
+        k8s.AKS_AGENT_POOL,
+        {"scaleSetPriority": "Spot", "nodeTaints": ["dedicated=ml:NoSchedule"]},
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("pool_type", "props", "taints"), [row[1:] for row in POOL_TAINTS], ids=[row[0] for row in POOL_TAINTS]
+)
+def test_daemons_are_told_every_blocking_taint_of_each_clouds_gpu_pool(
+    pool_type: str, props: dict[str, Any], taints: list[str]
+) -> None:
+    pool = stack_resource(pool_type, "gpu", props)
+    release = stack_resource(k8s.RELEASE, "dcgm", BARE_DCGM)
+    assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool, release]) == [
+        (
+            f"dcgm-exporter values.tolerations does not tolerate {taint} on GPU pool gpu: "
+            "the daemon never runs on those nodes",
+            release.urn,
+        )
+        for taint in taints
+    ]
+
+
+# Which of a pool's taints one toleration covers, as Kubernetes matches them
+# (kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/): same key (an empty key with Exists
+# matches every key), same effect (an empty effect matches every effect), and for Equal (the default
+# operator) the same value; Exists ignores the value.
+MATCH_POOL: dict[str, Any] = {
+    "gpuProfile": {"driver": "Install"},
+    "nodeTaints": ["dedicated=ml:NoSchedule", "dedicated=ml:NoExecute", "bare:NoSchedule"],
+}
+ALL = {"dedicated=ml:NoSchedule", "dedicated=ml:NoExecute", "bare=:NoSchedule"}
+COVERS: list[tuple[Any, set[str]]] = [
+    (
+        {"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"},
+        {"dedicated=ml:NoSchedule"},
+    ),
+    ({"key": "dedicated", "value": "ml"}, {"dedicated=ml:NoSchedule", "dedicated=ml:NoExecute"}),
+    (
+        {"key": "dedicated", "operator": "Exists", "value": "other"},
+        {"dedicated=ml:NoSchedule", "dedicated=ml:NoExecute"},
+    ),
+    ({"key": "dedicated", "operator": "Equal", "value": "other"}, set()),
+    ({"key": "dedicated", "operator": "Equal"}, set()),
+    ({"key": "bare", "operator": "Equal"}, {"bare=:NoSchedule"}),
+    ({"key": "bare", "value": "ml"}, set()),
+    ({"operator": "Exists"}, ALL),
+    ({"operator": "Exists", "effect": "NoExecute"}, {"dedicated=ml:NoExecute"}),
+    ({"value": "ml"}, set()),
+    ({"operator": "Equal", "value": "ml", "effect": "NoSchedule"}, set()),
+    ({"key": "dedicated", "operator": "Exists", "effect": "PreferNoSchedule"}, set()),
+    ("dedicated", set()),
+]
+
+
+@pytest.mark.parametrize(("toleration", "covered"), COVERS, ids=[str(t) for t, _ in COVERS])
+def test_a_toleration_covers_the_pool_taints_kubernetes_says_it_matches(
+    toleration: Any, covered: set[str]
+) -> None:
+    pool = stack_resource(k8s.AKS_AGENT_POOL, "gpu", MATCH_POOL)
+    release = stack_resource(k8s.RELEASE, "dcgm", changed(BARE_DCGM, ("values", "tolerations"), [toleration]))
+    reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool, release])
+    reported = {message.split(" does not tolerate ")[1].split(" on GPU pool")[0] for message, _ in reports}
+    assert reported == ALL - covered
+
+
+def test_charts_left_at_their_defaults_are_judged_by_the_charts_own_tolerations() -> None:
+    # k8s-device-plugin v0.17.1 values.yaml tolerates nvidia.com/gpu; gpu-operator v25.3.0 tolerates it for its
+    # daemonsets and the NFD worker; so on a GKE GPU pool (only Google's GPU taint) nothing is missing.
+    pool = stack_resource(k8s.GKE_NODE_POOL, "gpu", {"nodeConfig": {"guestAccelerators": T4}})
+    for chart in ({"chart": "nvidia-device-plugin", "values": {}}, {"chart": "gpu-operator", "values": {}}):
+        release = stack_resource(k8s.RELEASE, "r", {**chart, "version": "1.0.0"})
+        assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool, release]) == []
+    # The NFD worker at its default misses a Spot pool's taint even when the daemonsets tolerate it.
+    spot = stack_resource(k8s.AKS_AGENT_POOL, "gput4", AKS_SPOT_POOL)
+    operator = changed(OPERATOR, ("values", "daemonsets", "tolerations"), [TOLERATION, SPOT_TOLERATION])
+    release = stack_resource(k8s.RELEASE, "op", operator)
+    assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [spot, release]) == [
+        (
+            "gpu-operator values.node-feature-discovery.worker.tolerations does not tolerate "
+            "kubernetes.azure.com/scalesetpriority=spot:NoSchedule on GPU pool gput4: the daemon never runs on "
+            "those nodes",
+            release.urn,
+        )
+    ]
+
+
+def test_a_daemon_after_an_unrelated_chart_and_an_unknown_toleration_list_is_still_judged() -> None:
+    spot = stack_resource(k8s.AKS_AGENT_POOL, "gput4", AKS_SPOT_POOL)
+    kueue = stack_resource(k8s.RELEASE, "kueue", {"chart": "kueue", "version": "0.13.4"})
+    nameless = stack_resource(k8s.RELEASE, "nameless", {"version": "1.0.0"})
+    operator = stack_resource(
+        k8s.RELEASE, "op", changed(OPERATOR, ("values", "daemonsets", "tolerations"), ENGINE_UNKNOWN)
+    )
+    reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, [spot, kueue, nameless, operator])
+    # the daemonsets' tolerations are judged once known; the NFD worker's default misses the Spot taint now
+    assert [(m.split(" does not")[0], urn) for m, urn in reports] == [
+        ("gpu-operator values.node-feature-discovery.worker.tolerations", operator.urn)
+    ]
+
+
+def test_a_toleration_not_known_until_the_update_is_not_judged_against_the_pools() -> None:
+    spot = stack_resource(k8s.AKS_AGENT_POOL, "gput4", AKS_SPOT_POOL)
+    for unknown in (ENGINE_UNKNOWN, [ENGINE_UNKNOWN]):
+        release = stack_resource(k8s.RELEASE, "dcgm", changed(BARE_DCGM, ("values", "tolerations"), unknown))
+        assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [spot, release]) == []
+    bare = stack_resource(k8s.RELEASE, "dcgm", BARE_DCGM)
+    assert len(check_stack(k8s.gpu_daemons_tolerate_pool_taints, [spot, bare])) == 2
+
+
+def test_a_daemon_is_judged_only_against_the_pools_of_the_cluster_it_installs_into() -> None:
+    # The release belongs to a component that depends on cluster A; cluster B's pools are not its business.
+    cluster_a = stack_resource("mlplat:aks:Cluster", "a", {})
+    cluster_b = stack_resource("mlplat:aks:Cluster", "b", {})
+    pool_a = stack_resource(k8s.AKS_AGENT_POOL, "pool-a", AKS_SPOT_POOL)
+    pool_b = stack_resource(k8s.AKS_AGENT_POOL, "pool-b", AKS_SPOT_POOL)
+    pool_a.parent, pool_b.parent = cluster_a, cluster_b
+    stack = stack_resource("mlplat:gpu:Stack", "gpu", {})
+    stack.dependencies.append(cluster_a)
+    release = stack_resource(k8s.RELEASE, "plugin", DEVICE_PLUGIN)
+    release.parent = stack
+    reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool_a, pool_b, stack, release])
+    assert [m.rsplit("on GPU pool ", 1)[1].split(":")[0] for m, _ in reports] == ["pool-a"]
