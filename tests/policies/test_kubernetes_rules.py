@@ -616,3 +616,215 @@ def test_a_daemon_is_judged_only_against_the_pools_of_the_cluster_it_installs_in
     release.parent = stack
     reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool_a, pool_b, stack, release])
     assert [m.rsplit("on GPU pool ", 1)[1].split(":")[0] for m, _ in reports] == ["pool-a"]
+
+
+# --- which GPU pools scale from zero, and who adds their first node ------------------------------------
+
+
+def _scale_up(pool_type: str, props: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return check_stack(k8s.gpu_pools_have_scale_up_path, [stack_resource(pool_type, "gpu", props)])
+
+
+# Minimum sizes as each API names them: EKS scalingConfig.minSize; AKS minCount, else count (a fixed pool);
+# GKE nodeCount when autoscaling is off. Only a GPU pool that can be at zero nodes needs a scale-up path.
+MIN_SIZES: list[tuple[str, str, dict[str, Any], str | None]] = [
+    ("eks-min-0", k8s.EKS_NODE_GROUP, EKS_GPU_GROUP, "no cluster autoscaler (or Karpenter) is installed"),
+    ("eks-min-1", k8s.EKS_NODE_GROUP, changed(EKS_GPU_GROUP, ("scalingConfig", "minSize"), 1), None),
+    (
+        "eks-cpu-group-min-0",
+        k8s.EKS_NODE_GROUP,
+        changed(changed(EKS_GPU_GROUP, ("amiType",), "AL2023_x86_64_STANDARD"), ("taints",), []),
+        None,
+    ),
+    (
+        "aks-min-count-0",
+        k8s.AKS_AGENT_POOL,
+        changed(AKS_SPOT_POOL, ("enableAutoScaling",), False),
+        "enableAutoScaling is off, so AKS never adds a node",
+    ),
+    (
+        "aks-min-count-1",
+        k8s.AKS_AGENT_POOL,
+        changed(changed(AKS_SPOT_POOL, ("enableAutoScaling",), False), ("minCount",), 1),
+        None,
+    ),
+    (
+        "aks-fixed-count-0",
+        k8s.AKS_AGENT_POOL,
+        {"gpuProfile": {"driver": "Install"}, "count": 0},
+        "enableAutoScaling is off, so AKS never adds a node",
+    ),
+    ("aks-fixed-count-1", k8s.AKS_AGENT_POOL, {"gpuProfile": {"driver": "Install"}, "count": 1}, None),
+    ("aks-cpu-pool-count-0", k8s.AKS_AGENT_POOL, {"count": 0}, None),
+    (
+        "gke-node-count-0",
+        k8s.GKE_NODE_POOL,
+        {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 0},
+        "autoscaling is off, so GKE never adds a node",
+    ),
+    ("gke-node-count-1", k8s.GKE_NODE_POOL, {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 1}, None),
+    ("gke-cpu-pool-node-count-0", k8s.GKE_NODE_POOL, {"nodeConfig": {}, "nodeCount": 0}, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("pool_type", "props", "why"), [row[1:] for row in MIN_SIZES], ids=[row[0] for row in MIN_SIZES]
+)
+def test_only_a_gpu_pool_that_can_be_at_zero_nodes_needs_a_scale_up_path(
+    pool_type: str, props: dict[str, Any], why: str | None
+) -> None:
+    pool = stack_resource(pool_type, "gpu", props)
+    expected = (
+        []
+        if why is None
+        else [(f"GPU pool gpu scales from zero but {why}; queued jobs would wait forever", pool.urn)]
+    )
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, [pool]) == expected
+
+
+def test_every_gpu_pool_is_judged_after_one_that_needs_nothing() -> None:
+    busy = stack_resource(
+        k8s.GKE_NODE_POOL, "busy", {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 1}
+    )
+    idle = stack_resource(
+        k8s.GKE_NODE_POOL, "idle", {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 0}
+    )
+    assert [urn for _, urn in check_stack(k8s.gpu_pools_have_scale_up_path, [busy, idle])] == [idle.urn]
+
+
+# Karpenter's chart takes settings.clusterName and serviceAccount.name (karpenter.sh/docs/reference/settings/);
+# the cluster autoscaler's autoDiscovery.clusterName and rbac.serviceAccount.name, its IRSA role in the
+# eks.amazonaws.com/role-arn annotation (github.com/kubernetes/autoscaler, charts/cluster-autoscaler README).
+KARPENTER: dict[str, Any] = {
+    "chart": "oci://public.ecr.aws/karpenter/karpenter",
+    "version": "1.5.0",
+    "values": {"settings": {"clusterName": "mlplat-dev"}, "serviceAccount": {"name": "karpenter"}},
+}
+IRSA_AUTOSCALER = changed(
+    AUTOSCALER,
+    ("values", "rbac", "serviceAccount", "annotations"),
+    {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/ca"},
+)
+NO_ROLE = "the autoscaler's service account {!r} has no IAM role (Pod Identity or IRSA)"
+ELSEWHERE = "no cluster autoscaler discovers this cluster's node groups"
+AUTOSCALERS: list[tuple[str, list[tuple[str, dict[str, Any]]], str | None]] = [
+    (
+        "karpenter-with-pod-identity",
+        [
+            (k8s.RELEASE, KARPENTER),
+            (k8s.POD_IDENTITY, changed(ASSOCIATION, ("serviceAccount",), "karpenter")),
+        ],
+        None,
+    ),
+    (
+        "karpenter-without-a-role",
+        [(k8s.RELEASE, KARPENTER), (k8s.POD_IDENTITY, ASSOCIATION)],
+        NO_ROLE.format("karpenter"),
+    ),
+    (
+        "karpenter-for-another-cluster",
+        [(k8s.RELEASE, changed(KARPENTER, ("values", "settings", "clusterName"), "other"))],
+        ELSEWHERE,
+    ),
+    ("autoscaler-with-irsa", [(k8s.RELEASE, IRSA_AUTOSCALER)], None),
+    ("autoscaler-without-a-role", [(k8s.RELEASE, AUTOSCALER)], NO_ROLE.format("cluster-autoscaler")),
+    (
+        "association-for-another-cluster",
+        [(k8s.RELEASE, AUTOSCALER), (k8s.POD_IDENTITY, changed(ASSOCIATION, ("clusterName",), "other"))],
+        NO_ROLE.format("cluster-autoscaler"),
+    ),
+    (
+        "association-for-another-account",
+        [(k8s.RELEASE, AUTOSCALER), (k8s.POD_IDENTITY, changed(ASSOCIATION, ("serviceAccount",), "other"))],
+        NO_ROLE.format("cluster-autoscaler"),
+    ),
+    (
+        "association-for-a-cluster-known-later",
+        [
+            (k8s.RELEASE, AUTOSCALER),
+            (k8s.POD_IDENTITY, changed(ASSOCIATION, ("clusterName",), ENGINE_UNKNOWN)),
+        ],
+        None,
+    ),
+    (
+        "autoscaler-for-another-cluster-before-this-ones",
+        [
+            (k8s.RELEASE, changed(IRSA_AUTOSCALER, ("values", "autoDiscovery", "clusterName"), "other")),
+            (k8s.RELEASE, {"version": "1.0.0"}),
+            (k8s.RELEASE, IRSA_AUTOSCALER),
+        ],
+        None,
+    ),
+    (
+        "only-other-charts",
+        [(k8s.RELEASE, {"chart": "kueue", "version": "0.13.4"})],
+        "no cluster autoscaler (or Karpenter) is installed",
+    ),
+    (
+        "autoscaler-chart-in-a-repository-path",
+        [(k8s.RELEASE, changed(IRSA_AUTOSCALER, ("chart",), "autoscaler/cluster-autoscaler"))],
+        None,
+    ),
+    (
+        "autoscaler-discovering-a-cluster-known-later",
+        [(k8s.RELEASE, changed(AUTOSCALER, ("values", "autoDiscovery", "clusterName"), ENGINE_UNKNOWN))],
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("resources", "why"), [row[1:] for row in AUTOSCALERS], ids=[row[0] for row in AUTOSCALERS]
+)
+def test_an_eks_gpu_group_from_zero_needs_an_autoscaler_for_its_cluster_with_an_iam_role(
+    resources: list[tuple[str, dict[str, Any]]], why: str | None
+) -> None:
+    group = stack_resource(k8s.EKS_NODE_GROUP, "gpu-t4", EKS_GPU_GROUP)
+    others = [stack_resource(kind, f"r{i}", props) for i, (kind, props) in enumerate(resources)]
+    expected = (
+        []
+        if why is None
+        else [(f"GPU pool gpu-t4 scales from zero but {why}; queued jobs would wait forever", group.urn)]
+    )
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, [group, *others]) == expected
+
+
+def test_an_eks_group_whose_cluster_is_known_later_is_not_judged() -> None:
+    group = stack_resource(
+        k8s.EKS_NODE_GROUP, "gpu-t4", changed(EKS_GPU_GROUP, ("clusterName",), ENGINE_UNKNOWN)
+    )
+    assert (
+        check_stack(k8s.gpu_pools_have_scale_up_path, [group, stack_resource(k8s.RELEASE, "ca", AUTOSCALER)])
+        == []
+    )
+
+
+# --- LimitRange: only Container limits with an extended-resource max -----------------------------------
+
+GPU_MAX_MESSAGE = (
+    "max nvidia.com/gpu without a default: Kubernetes makes the max every container's limit and request "
+    "(kubernetes.io/docs/concepts/policy/limit-range/), so CPU-only pods and init containers would ask for "
+    "nvidia.com/gpu; set default nvidia.com/gpu: 0."
+)
+GPU_MAX_ONLY = {"type": "Container", "max": {"cpu": "4", "nvidia.com/gpu": "8"}}
+LIMIT_ITEMS: list[tuple[str, list[Any], list[str]]] = [
+    ("gpu-max-after-a-cpu-max", [GPU_MAX_ONLY], [GPU_MAX_MESSAGE]),
+    ("pod-limit-is-not-a-container-default", [{"type": "Pod", "max": {"nvidia.com/gpu": "8"}}], []),
+    ("after-a-pod-limit", [{"type": "Pod", "max": {"nvidia.com/gpu": "8"}}, GPU_MAX_ONLY], [GPU_MAX_MESSAGE]),
+    (
+        "after-a-container-limit-without-max",
+        [{"type": "Container", "default": {"cpu": "1"}}, GPU_MAX_ONLY],
+        [GPU_MAX_MESSAGE],
+    ),
+    ("default-known-later", [{**GPU_MAX_ONLY, "default": ENGINE_UNKNOWN}], []),
+    ("default-without-the-gpu", [{**GPU_MAX_ONLY, "default": {"cpu": "1"}}], [GPU_MAX_MESSAGE]),
+]
+
+
+@pytest.mark.parametrize(
+    ("limits", "messages"), [row[1:] for row in LIMIT_ITEMS], ids=[row[0] for row in LIMIT_ITEMS]
+)
+def test_limit_range_extended_max_needs_a_default_in_each_container_limit(
+    limits: list[Any], messages: list[str]
+) -> None:
+    assert check(k8s.limit_range_max_has_default, k8s.LIMIT_RANGE, {"spec": {"limits": limits}}) == messages
