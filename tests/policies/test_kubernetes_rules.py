@@ -8,6 +8,7 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
 from policies import kubernetes as k8s
+from policies.versions import kubernetes_version_in_standard_support as version_rule
 from tests.policies.harness import REMOVE, changed, check, check_stack, link, stack_resource
 
 TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -828,3 +829,164 @@ def test_limit_range_extended_max_needs_a_default_in_each_container_limit(
     limits: list[Any], messages: list[str]
 ) -> None:
     assert check(k8s.limit_range_max_has_default, k8s.LIMIT_RANGE, {"spec": {"limits": limits}}) == messages
+
+
+# --- Kubernetes versions inside their cloud's standard support (policies/versions.py) ------------------
+
+EKS, GKE, AKS = (
+    "aws:eks/cluster:Cluster",
+    "gcp:container/cluster:Cluster",
+    "azure-native:containerservice:ManagedCluster",
+)
+AKS_POOL = "azure-native:containerservice:AgentPool"
+AS_OF = {"asOf": "2026-12-01"}
+# What each cloud does after standard support, as the rule tells the user.
+EKS_AFTER = "extended support at $0.60 instead of $0.10 per cluster hour"
+GKE_AFTER = "an Extended-channel fee, or a forced upgrade on the other channels"
+AKS_AFTER = "no patches, or long-term support on the Premium tier"
+
+
+def _ended(where: str, version: str, service: str, minor: str, date: str, after: str, cloud: str) -> str:
+    return (
+        f"{where} {version!r}: {service} standard support for {minor} ended on {date} ({after}); "
+        f"pin a newer version in mlplat:versions.kubernetes.{cloud}"
+    )
+
+
+# Dates read 2026-12-01: EKS docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html (1.33 ends
+# 2026-07-29, 1.34 2026-12-02, 1.35 2027-03-27); GKE cloud.google.com/kubernetes-engine/docs/release-schedule
+# (1.34 ends 2026-10-01); AKS learn.microsoft.com/azure/aks/supported-kubernetes-versions (1.33 Jul 2026,
+# 1.34 Nov 2026: the month's last day).
+VERSIONS: list[tuple[str, str, dict[str, Any], dict[str, Any], str | None]] = [
+    ("eks-current", EKS, {"version": "1.35"}, AS_OF, None),
+    ("eks-patch-with-v", EKS, {"version": "v1.35.2"}, AS_OF, None),
+    ("eks-unset-is-the-current-default", EKS, {}, AS_OF, None),
+    ("eks-known-later", EKS, {"version": ENGINE_UNKNOWN}, AS_OF, None),
+    (
+        "eks-past-standard",
+        EKS,
+        {"version": "1.33"},
+        AS_OF,
+        _ended("version", "1.33", "EKS", "1.33", "2026-07-29", EKS_AFTER, "aws") + ".",
+    ),
+    (
+        "eks-on-the-last-day",
+        EKS,
+        {"version": "1.34"},
+        {"asOf": "2026-12-02"},
+        _ended("version", "1.34", "EKS", "1.34", "2026-12-02", EKS_AFTER, "aws") + ".",
+    ),
+    (
+        "eks-one-day-before",
+        EKS,
+        {"version": "1.34"},
+        AS_OF,
+        "version '1.34': EKS standard support for 1.34 ends on 2026-12-02, in 1 days "
+        f"({EKS_AFTER} after that); upgrade before then.",
+    ),
+    (
+        "eks-sixty-days-before",
+        EKS,
+        {"version": "1.35"},
+        {"asOf": "2027-01-26"},
+        "version '1.35': EKS standard support for 1.35 ends on 2027-03-27, in 60 days "
+        f"({EKS_AFTER} after that); upgrade before then.",
+    ),
+    ("eks-sixty-one-days-before", EKS, {"version": "1.35"}, {"asOf": "2027-01-25"}, None),
+    (
+        "eks-inside-a-wider-warning-window",
+        EKS,
+        {"version": "1.35"},
+        {"asOf": "2027-01-01", "warnDays": 90},
+        "version '1.35': EKS standard support for 1.35 ends on 2027-03-27, in 85 days "
+        f"({EKS_AFTER} after that); upgrade before then.",
+    ),
+    ("eks-outside-the-default-window", EKS, {"version": "1.35"}, {"asOf": "2027-01-01"}, None),
+    ("eks-judged-on-an-earlier-date", EKS, {"version": "1.32"}, {"asOf": "2026-01-01"}, None),
+    (
+        "eks-not-in-the-calendar",
+        EKS,
+        {"version": "1.41"},
+        AS_OF,
+        "version '1.41' is not in the EKS calendar the pack knows (1.32, 1.33, 1.34, 1.35); "
+        "add its dates to policies/versions.py or pin a listed version.",
+    ),
+    (
+        "eks-not-a-version",
+        EKS,
+        {"version": "latest"},
+        AS_OF,
+        "version 'latest' is not in the EKS calendar the pack knows (1.32, 1.33, 1.34, 1.35); "
+        "add its dates to policies/versions.py or pin a listed version.",
+    ),
+    ("gke-current", GKE, {"minMasterVersion": "1.35"}, AS_OF, None),
+    (
+        "gke-patch-judged-by-its-minor",
+        GKE,
+        {"minMasterVersion": "1.34.5-gke.1080000"},
+        AS_OF,
+        _ended("minMasterVersion", "1.34.5-gke.1080000", "GKE", "1.34", "2026-10-01", GKE_AFTER, "gcp") + ".",
+    ),
+    (
+        "aks-cluster-and-pool-profiles",
+        AKS,
+        {
+            "kubernetesVersion": "1.34",
+            "agentPoolProfiles": [{"orchestratorVersion": "1.35"}, {"orchestratorVersion": "1.33"}, {}],
+        },
+        AS_OF,
+        _ended("kubernetesVersion", "1.34", "AKS", "1.34", "2026-11-30", AKS_AFTER, "azure")
+        + "; "
+        + _ended(
+            "agentPoolProfiles[1].orchestratorVersion",
+            "1.33",
+            "AKS",
+            "1.33",
+            "2026-07-31",
+            AKS_AFTER,
+            "azure",
+        )
+        + ".",
+    ),
+    (
+        "aks-pool-profiles-known-later",
+        AKS,
+        {"kubernetesVersion": "1.33", "agentPoolProfiles": ENGINE_UNKNOWN},
+        AS_OF,
+        _ended("kubernetesVersion", "1.33", "AKS", "1.33", "2026-07-31", AKS_AFTER, "azure") + ".",
+    ),
+    (
+        "aks-current",
+        AKS,
+        {"kubernetesVersion": "1.35", "agentPoolProfiles": [{"orchestratorVersion": "1.35"}]},
+        AS_OF,
+        None,
+    ),
+    (
+        "aks-node-pool",
+        AKS_POOL,
+        {"orchestratorVersion": "1.34"},
+        AS_OF,
+        _ended("orchestratorVersion", "1.34", "AKS", "1.34", "2026-11-30", AKS_AFTER, "azure") + ".",
+    ),
+    ("aks-node-pool-current", AKS_POOL, {"orchestratorVersion": "1.35"}, AS_OF, None),
+    ("not-a-cluster", "aws:eks/nodeGroup:NodeGroup", {"version": "1.20"}, AS_OF, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "config", "message"),
+    [row[1:] for row in VERSIONS],
+    ids=[row[0] for row in VERSIONS],
+)
+def test_kubernetes_version_stays_in_its_clouds_standard_support(
+    resource_type: str, props: dict[str, Any], config: dict[str, Any], message: str | None
+) -> None:
+    assert check(version_rule, resource_type, props, config=config) == ([] if message is None else [message])
+
+
+def test_without_a_date_the_version_is_judged_today() -> None:
+    # EKS 1.32 left standard support on 2026-03-23, before any day this test runs.
+    expected = [_ended("version", "1.32", "EKS", "1.32", "2026-03-23", EKS_AFTER, "aws") + "."]
+    for config in ({}, {"asOf": ""}):
+        assert check(version_rule, EKS, {"version": "1.32"}, config=config) == expected
