@@ -419,6 +419,18 @@ REQUIRED_SETTINGS = [
     (azure.azure_aks_etcd_encryption, azure.CLUSTER, AKS_OK, "securityProfile.azureKeyVaultKms.enabled", [True], False, False),
     (azure.azure_aks_standard_tier, azure.CLUSTER, AKS_OK, "sku.tier", ["Standard", "Premium"], "Free", "Free"),
     (azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, "defaultOutboundAccess", [False], True, True),
+    # ManagedCluster properties and their defaults (learn.microsoft.com/rest/api/aks/managed-clusters/create-or-update;
+    # auto-upgrade channels: learn.microsoft.com/azure/aks/auto-upgrade-cluster and auto-upgrade-node-os-image).
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "disableLocalAccounts", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "enableRBAC", [True], True, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "aadProfile.managed", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "aadProfile.enableAzureRBAC", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "oidcIssuerProfile.enabled", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "securityProfile.workloadIdentity.enabled", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "networkProfile.networkPlugin", ["azure"], "kubenet", "kubenet"),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "networkProfile.networkPolicy", ["azure", "calico", "cilium"], "none", "none"),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "autoUpgradeProfile.upgradeChannel", ["patch", "stable", "rapid", "node-image"], "none", "none"),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "autoUpgradeProfile.nodeOSUpgradeChannel", ["NodeImage", "SecurityPatch"], "NodeImage", "Unmanaged"),
 ]  # fmt: skip
 
 
@@ -819,3 +831,15 @@ def test_a_diagnostic_setting_that_sends_logs_nowhere_does_not_count() -> None:
             resources["cluster"].urn,
         )
     ]
+
+
+def test_an_aks_api_server_not_declared_private_is_public_and_needs_an_allow_list() -> None:
+    # enablePrivateCluster defaults to false (learn.microsoft.com/azure/aks/private-clusters); a public API
+    # server without authorizedIPRanges accepts every address (learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges).
+    unset = changed(PUBLIC_AKS_OK, ("apiServerAccessProfile",), {"authorizedIPRanges": []})
+    assert check(azure.azure_aks_cluster_hardened, azure.CLUSTER, unset) == [
+        "the API server is public and apiServerAccessProfile.authorizedIPRanges is empty, "
+        "so it is open to the whole internet."
+    ]
+    private = changed(unset, ("apiServerAccessProfile", "enablePrivateCluster"), True)
+    assert check(azure.azure_aks_cluster_hardened, azure.CLUSTER, private) == []
