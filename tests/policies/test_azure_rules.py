@@ -843,3 +843,50 @@ def test_an_aks_api_server_not_declared_private_is_public_and_needs_an_allow_lis
     ]
     private = changed(unset, ("apiServerAccessProfile", "enablePrivateCluster"), True)
     assert check(azure.azure_aks_cluster_hardened, azure.CLUSTER, private) == []
+
+
+# Budget notifications (learn.microsoft.com/rest/api/consumption/budgets/create-or-update): thresholdType is
+# Actual unless set to Forecasted; recipients are contactEmails, contactGroups or contactRoles.
+NO_ACTUAL = "no Actual notification, so spend goes unnoticed"
+NO_FORECAST = "no Forecasted notification, so a forecast overrun goes unnoticed"
+ACTUAL = BUDGET_OK["notifications"]["actual80"]
+FORECAST = BUDGET_OK["notifications"]["forecast100"]
+BUDGET_NOTIFICATIONS: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("threshold-type-defaults-to-actual", {"a": {**ACTUAL, "thresholdType": _REMOVE}, "f": FORECAST}, []),
+    ("untyped-is-not-a-forecast", {"a": {**ACTUAL, "thresholdType": _REMOVE}}, [NO_FORECAST]),
+    ("forecast-only", {"f": FORECAST}, [NO_ACTUAL]),
+    ("neither", {}, [NO_ACTUAL, NO_FORECAST]),
+    ("action-groups-are-recipients", {"a": {**ACTUAL, "contactEmails": [], "contactGroups": ["/ag"]}, "f": FORECAST}, []),
+    ("roles-are-recipients", {"a": {**ACTUAL, "contactEmails": [], "contactRoles": ["Owner"]}, "f": FORECAST}, []),
+    ("nobody", {"a": {**ACTUAL, "contactEmails": []}, "f": FORECAST}, ["notifications.a notifies nobody"]),
+    ("recipients-known-later", {"a": {**ACTUAL, "contactEmails": ENGINE_UNKNOWN}, "f": FORECAST}, []),
+    ("a-notification-known-later", {"a": ENGINE_UNKNOWN}, []),
+    ("a-type-known-later", {"a": {**ACTUAL, "thresholdType": ENGINE_UNKNOWN}}, []),
+    (
+        "every-notification-is-judged",
+        {"a": {**ACTUAL, "enabled": False}, "f": {**FORECAST, "enabled": False}},
+        ["notifications.a is disabled", "notifications.f is disabled"],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("notifications", "messages"),
+    [row[1:] for row in BUDGET_NOTIFICATIONS],
+    ids=[row[0] for row in BUDGET_NOTIFICATIONS],
+)
+def test_a_budget_alerts_someone_on_actual_and_forecast_spend(
+    notifications: dict[str, Any], messages: list[str]
+) -> None:
+    cleaned = {
+        k: {f: v for f, v in n.items() if v is not _REMOVE} if isinstance(n, dict) else n
+        for k, n in notifications.items()
+    }
+    found = check(azure.azure_budget_pinned, azure.BUDGET, changed(BUDGET_OK, ("notifications",), cleaned))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+def test_an_unset_budget_start_is_reported_as_unset() -> None:
+    assert check(azure.azure_budget_pinned, azure.BUDGET, changed(BUDGET_OK, ("timePeriod",), _REMOVE)) == [
+        "timePeriod.startDate is unset, expected the first of a month from settings (Azure never lets it change)."
+    ]
