@@ -1345,3 +1345,24 @@ def test_a_grant_of_another_role_does_not_make_a_key_usable_and_every_user_is_na
             urn_of(gcp.CRYPTO_KEY, "storage"),
         )
     ]
+
+
+# A node pool's autoscaling limits are either totals across its zones (totalMinNodeCount/totalMaxNodeCount)
+# or per zone (minNodeCount/maxNodeCount); an unset per-zone minimum is 0
+# (cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters.nodePools#NodePoolAutoscaling).
+PER_ZONE_LIMITS = [
+    ({"minNodeCount": 1, "maxNodeCount": 2}, ["the GPU pool keeps at least 1 nodes running; its minimum must be 0."], []),
+    ({"minNodeCount": 0, "maxNodeCount": 2}, [], []),
+    ({"maxNodeCount": 2}, [], []),
+    ({"minNodeCount": 0, "maxNodeCount": 20}, [], ["the GPU pool may grow to 20 nodes, above the cap of 16."]),
+    ({"minNodeCount": 0}, [], ["autoscaling has no maximum node count."]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("autoscaling", "to_zero", "capped"), PER_ZONE_LIMITS, ids=str)
+def test_gpu_pool_per_zone_limits_are_judged_like_total_limits(
+    autoscaling: dict[str, Any], to_zero: list[str], capped: list[str]
+) -> None:
+    pool = changed(GPU_POOL_OK, ("autoscaling",), {**autoscaling, "locationPolicy": "ANY"})
+    assert check(gcp.gke_gpu_pool_scales_to_zero, gcp.NODE_POOL, pool) == to_zero
+    assert check(gcp.gke_gpu_pool_capped, gcp.NODE_POOL, pool) == capped
