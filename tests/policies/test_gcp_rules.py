@@ -1366,3 +1366,29 @@ def test_gpu_pool_per_zone_limits_are_judged_like_total_limits(
     pool = changed(GPU_POOL_OK, ("autoscaling",), {**autoscaling, "locationPolicy": "ANY"})
     assert check(gcp.gke_gpu_pool_scales_to_zero, gcp.NODE_POOL, pool) == to_zero
     assert check(gcp.gke_gpu_pool_capped, gcp.NODE_POOL, pool) == capped
+
+
+# Budget threshold rules' spendBasis defaults to CURRENT_SPEND; alerts go to allUpdatesRule.pubsubTopic or
+# monitoringNotificationChannels (cloud.google.com/billing/docs/reference/budget/rest/v1/billingAccounts.budgets).
+NO_CURRENT = "thresholdRules has no CURRENT_SPEND threshold"
+NO_FORECAST = "thresholdRules has no FORECASTED_SPEND threshold, so overspend is seen only after it"
+BUDGET_CASES = [
+    ("spend-basis-defaults-to-current", ("thresholdRules",), [{"thresholdPercent": 0.5}, {"thresholdPercent": 1, "spendBasis": "FORECASTED_SPEND"}], []),
+    ("forecast-only", ("thresholdRules",), [{"thresholdPercent": 1, "spendBasis": "FORECASTED_SPEND"}], [NO_CURRENT]),
+    ("no-thresholds", ("thresholdRules",), [], [NO_CURRENT, NO_FORECAST]),
+    ("a-threshold-known-later", ("thresholdRules",), [ENGINE_UNKNOWN], []),
+    ("channels-instead-of-a-topic", ("allUpdatesRule",), {"monitoringNotificationChannels": [f"projects/{PROJECT}/notificationChannels/1"]}, []),
+    ("channels-known-later", ("allUpdatesRule",), {"monitoringNotificationChannels": ENGINE_UNKNOWN}, []),
+    ("topic-known-later", ("allUpdatesRule",), {"pubsubTopic": ENGINE_UNKNOWN}, []),
+    ("nowhere", ("allUpdatesRule",), {"monitoringNotificationChannels": []}, ["allUpdatesRule has neither pubsubTopic nor monitoringNotificationChannels"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"), [c[1:] for c in BUDGET_CASES], ids=[c[0] for c in BUDGET_CASES]
+)
+def test_a_budget_alerts_on_current_and_forecast_spend_somewhere(
+    path: tuple[str, ...], value: Any, messages: list[str]
+) -> None:
+    found = check(gcp.gcp_budget_alerts, gcp.BUDGET, changed(BUDGET_OK, path, value))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
