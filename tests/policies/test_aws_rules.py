@@ -1892,3 +1892,40 @@ def test_public_access_block_names_every_flag_that_is_off_or_unset() -> None:
     assert check(aws.s3_public_access_block_enabled, PAB, props) == [
         "blockPublicAcls is false, restrictPublicBuckets is unset; all four flags must be true (unset means false)."
     ]
+
+
+# AWS Budgets: a notification reaches subscribers by EMAIL or SNS (docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Subscriber.html);
+# a TagKeyValue cost filter value is "user:<key>$<value>" for user tags, "aws:<key>$<value>" for AWS-generated ones
+# (docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filters.html).
+_EMAIL_ONLY = {**_notification("FORECASTED", 100), "subscriberSnsTopicArns": []}
+_NO_SUBSCRIBER = {**_EMAIL_ONLY, "subscriberEmailAddresses": []}
+BUDGET_CASES = [
+    ("email-only", ("notifications", 3), _EMAIL_ONLY, []),
+    ("sns-only", ("notifications", 3), {**_NO_SUBSCRIBER, "subscriberSnsTopicArns": ["arn:aws:sns:us-east-1:123456789012:alerts"]}, []),
+    ("no-subscriber", ("notifications", 3), _NO_SUBSCRIBER, ["notifications[3] has no subscriber"]),
+    ("emails-known-later", ("notifications", 3), {**_NO_SUBSCRIBER, "subscriberEmailAddresses": ENGINE_UNKNOWN}, []),
+    ("topics-known-later", ("notifications", 3), {**_NO_SUBSCRIBER, "subscriberSnsTopicArns": ENGINE_UNKNOWN}, []),
+    ("aws-generated-tag", ("costFilters",), [{"name": "TagKeyValue", "values": ["aws:createdBy$ci"]}], []),
+    (
+        "untagged-filter-after-another-filter",
+        ("costFilters",),
+        [{"name": "Service", "values": ["Amazon Elastic Compute Cloud - Compute"]}, {"name": "TagKeyValue", "values": ["environment$prod"]}],
+        ['cost filter TagKeyValue "environment$prod" lacks the user: prefix, so the budget matches nothing and shows $0'],
+    ),
+    (
+        "every-problem-at-once",
+        ("notifications",),
+        [_NO_SUBSCRIBER],
+        ["no ACTUAL notification", "notifications[0] has no subscriber"],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"), [c[1:] for c in BUDGET_CASES], ids=[c[0] for c in BUDGET_CASES]
+)
+def test_a_budget_filters_on_tags_it_can_match_and_alerts_someone(
+    path: tuple[str | int, ...], value: Any, messages: list[str]
+) -> None:
+    found = check(aws.aws_budget_alerts, BUDGET_TYPE, changed(BUDGET_OK, path, value))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
