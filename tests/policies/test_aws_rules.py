@@ -1929,3 +1929,18 @@ def test_a_budget_filters_on_tags_it_can_match_and_alerts_someone(
 ) -> None:
     found = check(aws.aws_budget_alerts, BUDGET_TYPE, changed(BUDGET_OK, path, value))
     assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+# NVIDIA AMI types (docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html, amiType) mark a GPU group
+# even when the instance type is not in the catalog; such a group counts as one GPU per node.
+@pytest.mark.parametrize("ami", ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"])
+def test_an_nvidia_ami_marks_a_gpu_group_of_an_unknown_instance_type(ami: str) -> None:
+    group = changed(
+        changed(changed(GPU_GROUP_OK, ("instanceTypes",), ["g7.future"]), ("labels",), {}), ("amiType",), ami
+    )
+    assert check(aws.eks_gpu_node_group_capped, NODE_GROUP, group, config={"maxGpusPerPool": 3}) == [
+        "scalingConfig.maxSize 4 x 1 GPUs per node = 4 GPUs, above the cap of 3 per pool (policy config "
+        "maxGpusPerPool)."
+    ]
+    standard = changed(group, ("amiType",), "AL2023_x86_64_STANDARD")
+    assert check(aws.eks_gpu_node_group_capped, NODE_GROUP, standard, config={"maxGpusPerPool": 3}) == []

@@ -919,6 +919,14 @@ VERSIONS: list[tuple[str, str, dict[str, Any], dict[str, Any], str | None]] = [
         "version 'latest' is not in the EKS calendar the pack knows (1.32, 1.33, 1.34, 1.35); "
         "add its dates to policies/versions.py or pin a listed version.",
     ),
+    (
+        "eks-version-as-a-number",
+        EKS,
+        {"version": 1.35},
+        AS_OF,
+        "version 1.35 is not in the EKS calendar the pack knows (1.32, 1.33, 1.34, 1.35); "
+        "add its dates to policies/versions.py or pin a listed version.",
+    ),
     ("gke-current", GKE, {"minMasterVersion": "1.35"}, AS_OF, None),
     (
         "gke-patch-judged-by-its-minor",
