@@ -1392,3 +1392,32 @@ def test_a_budget_alerts_on_current_and_forecast_spend_somewhere(
 ) -> None:
     found = check(gcp.gcp_budget_alerts, gcp.BUDGET, changed(BUDGET_OK, path, value))
     assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+# VPC firewall rules (cloud.google.com/firewall/docs/firewalls, cloud.google.com/compute/docs/reference/rest/v1/firewalls):
+# direction defaults to INGRESS; a disabled rule is not enforced; an ingress rule with no source ranges, tags or
+# service accounts applies to 0.0.0.0/0.
+OPEN = ["0.0.0.0/0", "::/0"]
+FIREWALL_CASES = [
+    ("direction-defaults-to-ingress", {"direction": _REMOVE, "sourceRanges": OPEN}, "sourceRanges includes 0.0.0.0/0, ::/0, which opens the allowed ports to the internet"),
+    ("disabled-rule", {"disabled": True, "sourceRanges": OPEN}, None),
+    ("enabled-rule", {"disabled": False, "sourceRanges": OPEN}, "sourceRanges includes 0.0.0.0/0, ::/0, which opens the allowed ports to the internet"),
+    ("no-source-at-all", {"sourceRanges": _REMOVE}, "sourceRanges is unset, which GCP reads as 0.0.0.0/0"),
+    ("source-service-accounts", {"sourceRanges": _REMOVE, "sourceServiceAccounts": ["bastion@p.iam.gserviceaccount.com"]}, None),
+    ("source-tags-known-later", {"sourceRanges": _REMOVE, "sourceTags": ENGINE_UNKNOWN}, None),
+    ("service-accounts-known-later", {"sourceRanges": _REMOVE, "sourceServiceAccounts": ENGINE_UNKNOWN}, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"), [c[1:] for c in FIREWALL_CASES], ids=[c[0] for c in FIREWALL_CASES]
+)
+def test_an_ingress_firewall_rule_opens_nothing_to_the_internet(
+    fields: dict[str, Any], message: str | None
+) -> None:
+    rule = dict(FIREWALL_OK)
+    for key, value in fields.items():
+        rule = changed(rule, (key,), value) if value is not _REMOVE or key in rule else rule
+    assert check(gcp.firewall_no_public_ingress, gcp.FIREWALL, rule) == (
+        [] if message is None else [message + "."]
+    )
