@@ -431,6 +431,16 @@ REQUIRED_SETTINGS = [
     (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "networkProfile.networkPolicy", ["azure", "calico", "cilium"], "none", "none"),
     (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "autoUpgradeProfile.upgradeChannel", ["patch", "stable", "rapid", "node-image"], "none", "none"),
     (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "autoUpgradeProfile.nodeOSUpgradeChannel", ["NodeImage", "SecurityPatch"], "NodeImage", "Unmanaged"),
+    # Key Vault key types (learn.microsoft.com/rest/api/keyvault/keys/create-key: EC, EC-HSM, RSA, RSA-HSM, oct, oct-HSM).
+    (azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK, "properties.kty", ["RSA", "RSA-HSM", "EC", "EC-HSM"], None, "oct"),
+    # AmlCompute defaults (learn.microsoft.com/rest/api/azureml/compute/create-or-update).
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.disableLocalAuth", [True], False, False),
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.enableNodePublicIp", [False], True, True),
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.remoteLoginPortPublicAccess", ["Disabled"], "NotSpecified", "Enabled"),
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.scaleSettings.minNodeCount", [0], 0, 1),
+    # Spot pools: eviction policy Delete and max price -1 (pay up to on-demand) are the defaults (learn.microsoft.com/azure/aks/spot-node-pool).
+    (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, "scaleSetEvictionPolicy", ["Delete"], "Delete", "Deallocate"),
+    (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, "spotMaxPrice", [-1], -1, 0.5),
 ]  # fmt: skip
 
 
@@ -890,3 +900,26 @@ def test_an_unset_budget_start_is_reported_as_unset() -> None:
     assert check(azure.azure_budget_pinned, azure.BUDGET, changed(BUDGET_OK, ("timePeriod",), _REMOVE)) == [
         "timePeriod.startDate is unset, expected the first of a month from settings (Azure never lets it change)."
     ]
+
+
+def test_an_rsa_key_is_at_least_2048_bits_and_2048_when_unset() -> None:
+    # Key Vault RSA keys default to 2048 bits (learn.microsoft.com/rest/api/keyvault/keys/create-key).
+    for kty in ("RSA", "RSA-HSM"):
+        small = changed(changed(KEY_OK, ("properties", "kty"), kty), ("properties", "keySize"), 1024)
+        assert check(azure.azure_key_vault_key_rotation, azure.KEY, small) == [
+            "properties.keySize is 1024, expected at least 2048."
+        ]
+        unset = changed(changed(KEY_OK, ("properties", "kty"), kty), ("properties", "keySize"), _REMOVE)
+        assert check(azure.azure_key_vault_key_rotation, azure.KEY, unset) == []
+    # keySize is RSA's; an EC key names a curve instead.
+    ec = changed(changed(KEY_OK, ("properties", "kty"), "EC"), ("properties", "keySize"), 1024)
+    assert check(azure.azure_key_vault_key_rotation, azure.KEY, ec) == []
+
+
+def test_an_unset_spot_priority_is_regular_and_on_demand() -> None:
+    # scaleSetPriority defaults to Regular (learn.microsoft.com/rest/api/aks/agent-pools/create-or-update).
+    unset = changed(GPU_POOL_OK, ("scaleSetPriority",), _REMOVE)
+    assert check(azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, unset, config={"requireSpot": True}) == [
+        'scaleSetPriority is "Regular", so this stack\'s GPU pool is on-demand.'
+    ]
+    assert check(azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, unset) == []
