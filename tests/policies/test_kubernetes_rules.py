@@ -426,6 +426,15 @@ POOL_TAINTS: list[tuple[str, str, dict[str, Any], list[str]]] = [
         ["nvidia.com/gpu=present:NoSchedule", "dedicated=ml:NoExecute"],
     ),
     (
+        "eks-nvidia-ami-without-the-gpu-taint",
+        k8s.EKS_NODE_GROUP,
+        {
+            "amiType": "BOTTLEROCKET_x86_64_NVIDIA",
+            "taints": [{"key": "dedicated", "value": "ml", "effect": "NO_SCHEDULE"}],
+        },
+        ["dedicated=ml:NoSchedule"],
+    ),
+    (
         "eks-gpu-ami-taint-without-value",
         k8s.EKS_NODE_GROUP,
         {"amiType": "AL2_x86_64_GPU", "taints": [{"key": "dedicated", "effect": "NO_SCHEDULE"}]},
