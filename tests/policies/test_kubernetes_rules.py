@@ -1007,3 +1007,15 @@ def test_without_a_date_the_version_is_judged_today() -> None:
     expected = [_ended("version", "1.32", "EKS", "1.32", "2026-03-23", EKS_AFTER, "aws") + "."]
     for config in ({}, {"asOf": ""}):
         assert check(version_rule, EKS, {"version": "1.32"}, config=config) == expected
+
+
+def test_a_gpu_toleration_after_tolerations_for_other_effects_still_counts() -> None:
+    others = ["not-a-toleration", {"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}]
+    release = changed(DEVICE_PLUGIN, ("values", "tolerations"), [*others, TOLERATION])
+    assert check(k8s.gpu_daemons_tolerate_gpu_taint, k8s.RELEASE, release) == []
+
+
+def test_a_pool_whose_taints_are_known_later_is_not_reported_yet() -> None:
+    group = stack_resource(k8s.EKS_NODE_GROUP, "gpu", changed(EKS_GPU_GROUP, ("taints",), ENGINE_UNKNOWN))
+    release = stack_resource(k8s.RELEASE, "dcgm", BARE_DCGM)
+    assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [group, release]) == []
