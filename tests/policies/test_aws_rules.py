@@ -1944,3 +1944,28 @@ def test_an_nvidia_ami_marks_a_gpu_group_of_an_unknown_instance_type(ami: str) -
     ]
     standard = changed(group, ("amiType",), "AL2023_x86_64_STANDARD")
     assert check(aws.eks_gpu_node_group_capped, NODE_GROUP, standard, config={"maxGpusPerPool": 3}) == []
+
+
+def test_a_nat_gateway_without_a_connectivity_type_is_public() -> None:
+    # ConnectivityType defaults to public (docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNatGateway.html).
+    resources = _with_nat(_studio_vpc({}))
+    nat = resources[-1]
+    unset = link(
+        stack_resource("aws:ec2/natGateway:NatGateway", "nat", {}),
+        "subnetId",
+        nat.property_dependencies["subnetId"][0],
+    )
+    assert check_stack(aws.sagemaker_domain_has_private_endpoints, [*resources[:-1], unset]) == []
+
+
+def test_a_nat_gateway_or_subnet_whose_links_are_not_recorded_stands_in_for_nothing() -> None:
+    resources = _studio_vpc({})
+    loose_subnet = stack_resource("aws:ec2/subnet:Subnet", "public-a", {"cidrBlock": "10.10.0.0/20"})
+    on_loose_subnet = link(
+        stack_resource("aws:ec2/natGateway:NatGateway", "nat", {}), "subnetId", loose_subnet
+    )
+    unlinked = stack_resource("aws:ec2/natGateway:NatGateway", "nat2", {})
+    reports = check_stack(
+        aws.sagemaker_domain_has_private_endpoints, [*resources, loose_subnet, on_loose_subnet, unlinked]
+    )
+    assert len(reports) == 1
