@@ -1969,3 +1969,14 @@ def test_a_nat_gateway_or_subnet_whose_links_are_not_recorded_stands_in_for_noth
         aws.sagemaker_domain_has_private_endpoints, [*resources, loose_subnet, on_loose_subnet, unlinked]
     )
     assert len(reports) == 1
+
+
+def test_a_public_nat_gateway_counts_after_a_private_one() -> None:
+    resources = _with_nat(_studio_vpc({}), connectivity="private")
+    subnet = resources[-2]
+    public = link(
+        stack_resource("aws:ec2/natGateway:NatGateway", "nat-public", {"connectivityType": "public"}),
+        "subnetId",
+        subnet,
+    )
+    assert check_stack(aws.sagemaker_domain_has_private_endpoints, [*resources, public]) == []

@@ -467,10 +467,11 @@ POOL_TAINTS: list[tuple[str, str, dict[str, Any], list[str]]] = [
                 "taints": [
                     {"key": "dedicated", "value": "ml", "effect": "NO_EXECUTE"},
                     {"key": "soft", "value": "x", "effect": "PREFER_NO_SCHEDULE"},
+                    {"key": "solo", "effect": "NO_SCHEDULE"},
                 ],
             }
         },
-        ["dedicated=ml:NoExecute", "nvidia.com/gpu=present:NoSchedule"],
+        ["dedicated=ml:NoExecute", "solo=:NoSchedule", "nvidia.com/gpu=present:NoSchedule"],
     ),
     (
         "gke-cpu-pool",
