@@ -1421,3 +1421,23 @@ def test_an_ingress_firewall_rule_opens_nothing_to_the_internet(
     assert check(gcp.firewall_no_public_ingress, gcp.FIREWALL, rule) == (
         [] if message is None else [message + "."]
     )
+
+
+# NetworkPolicy is enforced by Dataplane V2 (datapathProvider ADVANCED_DATAPATH) or, on the legacy datapath,
+# by the Calico add-on (networkPolicy.enabled) (cloud.google.com/kubernetes-engine/docs/how-to/network-policy).
+LEGACY_OFF = 'datapathProvider is "LEGACY_DATAPATH" and networkPolicy is off, so NetworkPolicy is ignored.'
+NETWORK_POLICY_CASES = [
+    ("calico-on-legacy-datapath", {"datapathProvider": "LEGACY_DATAPATH", "networkPolicy": {"enabled": True, "provider": "CALICO"}}, []),
+    ("calico-off-on-legacy-datapath", {"datapathProvider": "LEGACY_DATAPATH", "networkPolicy": {"enabled": False}}, [LEGACY_OFF]),
+    ("calico-known-later", {"datapathProvider": "LEGACY_DATAPATH", "networkPolicy": {"enabled": ENGINE_UNKNOWN}}, []),
+    ("dataplane-v2-without-calico", {"datapathProvider": "ADVANCED_DATAPATH", "networkPolicy": {"enabled": False}}, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "messages"), [c[1:] for c in NETWORK_POLICY_CASES], ids=[c[0] for c in NETWORK_POLICY_CASES]
+)
+def test_gke_enforces_network_policy_through_dataplane_v2_or_calico(
+    fields: dict[str, Any], messages: list[str]
+) -> None:
+    assert check(gcp.gke_network_policy_enforced, gcp.CLUSTER, {**CLUSTER_OK, **fields}) == messages
