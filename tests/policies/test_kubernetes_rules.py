@@ -967,6 +967,22 @@ VERSIONS: list[tuple[str, str, dict[str, Any], dict[str, Any], str | None]] = [
         + ".",
     ),
     (
+        "aks-cluster-version-unset-and-an-old-pool",
+        AKS,
+        {"agentPoolProfiles": [{"orchestratorVersion": "1.33"}]},
+        AS_OF,
+        _ended(
+            "agentPoolProfiles[0].orchestratorVersion",
+            "1.33",
+            "AKS",
+            "1.33",
+            "2026-07-31",
+            AKS_AFTER,
+            "azure",
+        )
+        + ".",
+    ),
+    (
         "aks-pool-profiles-known-later",
         AKS,
         {"kubernetesVersion": "1.33", "agentPoolProfiles": ENGINE_UNKNOWN},
