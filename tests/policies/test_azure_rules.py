@@ -441,6 +441,12 @@ REQUIRED_SETTINGS = [
     # Spot pools: eviction policy Delete and max price -1 (pay up to on-demand) are the defaults (learn.microsoft.com/azure/aks/spot-node-pool).
     (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, "scaleSetEvictionPolicy", ["Delete"], "Delete", "Deallocate"),
     (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, "spotMaxPrice", [-1], -1, 0.5),
+    # Storage account defaults (learn.microsoft.com/rest/api/storagerp/storage-accounts/create).
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "networkRuleSet.defaultAction", ["Deny"], "Allow", "Allow"),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "encryption.requireInfrastructureEncryption", [True], False, False),
+    # ML workspace managed network and legacy mode (learn.microsoft.com/rest/api/azureml/workspaces/create-or-update).
+    (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, "managedNetwork.isolationMode", ["AllowInternetOutbound", "AllowOnlyApprovedOutbound"], "Disabled", "Disabled"),
+    (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, "v1LegacyMode", [False], False, True),
 ]  # fmt: skip
 
 
@@ -923,3 +929,15 @@ def test_an_unset_spot_priority_is_regular_and_on_demand() -> None:
         'scaleSetPriority is "Regular", so this stack\'s GPU pool is on-demand.'
     ]
     assert check(azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, unset) == []
+
+
+def test_a_workspace_without_a_managed_identity_is_reported_with_its_identity_type() -> None:
+    # Managed identity types: SystemAssigned, UserAssigned, "SystemAssigned,UserAssigned", None
+    # (learn.microsoft.com/rest/api/azureml/workspaces/create-or-update#managedserviceidentitytype).
+    none = changed(WORKSPACE_OK, ("identity", "type"), "None")
+    assert check(azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, none) == [
+        'identity.type is "None", expected a managed identity (SystemAssigned).'
+    ]
+    for managed in ("UserAssigned", "SystemAssigned,UserAssigned"):
+        ok = changed(WORKSPACE_OK, ("identity", "type"), managed)
+        assert check(azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, ok) == []
