@@ -1355,6 +1355,7 @@ PER_ZONE_LIMITS = [
     ({"minNodeCount": 0, "maxNodeCount": 2}, [], []),
     ({"maxNodeCount": 2}, [], []),
     ({"minNodeCount": 0, "maxNodeCount": 20}, [], ["the GPU pool may grow to 20 nodes, above the cap of 16."]),
+    ({"minNodeCount": 0, "maxNodeCount": 16}, [], []),
     ({"minNodeCount": 0}, [], ["autoscaling has no maximum node count."]),
 ]  # fmt: skip
 
@@ -1441,3 +1442,32 @@ def test_gke_enforces_network_policy_through_dataplane_v2_or_calico(
     fields: dict[str, Any], messages: list[str]
 ) -> None:
     assert check(gcp.gke_network_policy_enforced, gcp.CLUSTER, {**CLUSTER_OK, **fields}) == messages
+
+
+# Node pool hardening (cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster): Secure Boot is
+# off unless enabled; an unset or "default" node service account, or PROJECT_NUMBER-compute@developer.gserviceaccount.com,
+# is the Compute Engine default account.
+def _default_account(shown: str) -> str:
+    return (
+        f"nodeConfig.serviceAccount is {shown}, the Compute Engine default account; use a dedicated "
+        "least-privilege account."
+    )
+
+
+POOL_HARDENING_CASES = [
+    ("secure-boot-unset", ("nodeConfig", "shieldedInstanceConfig", "enableSecureBoot"), _REMOVE, ["nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true."]),
+    ("default-alias", ("nodeConfig", "serviceAccount"), "default", [_default_account('"default"')]),
+    ("default-compute-account", ("nodeConfig", "serviceAccount"), "123456789012-compute@developer.gserviceaccount.com", [_default_account('"123456789012-compute@developer.gserviceaccount.com"')]),
+    ("account-known-later", ("nodeConfig", "serviceAccount"), ENGINE_UNKNOWN, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"),
+    [c[1:] for c in POOL_HARDENING_CASES],
+    ids=[c[0] for c in POOL_HARDENING_CASES],
+)
+def test_a_node_pool_boots_securely_and_runs_as_its_own_account(
+    path: tuple[str, ...], value: Any, messages: list[str]
+) -> None:
+    assert check(gcp.gke_node_pool_hardened, gcp.NODE_POOL, changed(GPU_POOL_OK, path, value)) == messages
