@@ -1458,6 +1458,7 @@ POOL_HARDENING_CASES = [
     ("secure-boot-unset", ("nodeConfig", "shieldedInstanceConfig", "enableSecureBoot"), _REMOVE, ["nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true."]),
     ("default-alias", ("nodeConfig", "serviceAccount"), "default", [_default_account('"default"')]),
     ("default-compute-account", ("nodeConfig", "serviceAccount"), "123456789012-compute@developer.gserviceaccount.com", [_default_account('"123456789012-compute@developer.gserviceaccount.com"')]),
+    ("empty-account", ("nodeConfig", "serviceAccount"), "", [_default_account('""')]),
     ("account-known-later", ("nodeConfig", "serviceAccount"), ENGINE_UNKNOWN, []),
 ]  # fmt: skip
 
