@@ -615,16 +615,22 @@ def test_a_toleration_not_known_until_the_update_is_not_judged_against_the_pools
 
 
 def test_a_daemon_is_judged_only_against_the_pools_of_the_cluster_it_installs_into() -> None:
-    # The release belongs to a component that depends on cluster A; cluster B's pools are not its business.
+    # The release sits two components below one that depends on cluster A; cluster B's pools, two components
+    # below cluster B, are not its business.
     cluster_a = stack_resource("mlplat:aks:Cluster", "a", {})
     cluster_b = stack_resource("mlplat:aks:Cluster", "b", {})
+    pools_a = stack_resource("mlplat:aks:Pools", "pools-a", {})
+    pools_b = stack_resource("mlplat:aks:Pools", "pools-b", {})
+    pools_a.parent, pools_b.parent = cluster_a, cluster_b
     pool_a = stack_resource(k8s.AKS_AGENT_POOL, "pool-a", AKS_SPOT_POOL)
     pool_b = stack_resource(k8s.AKS_AGENT_POOL, "pool-b", AKS_SPOT_POOL)
-    pool_a.parent, pool_b.parent = cluster_a, cluster_b
+    pool_a.parent, pool_b.parent = pools_a, pools_b
     stack = stack_resource("mlplat:gpu:Stack", "gpu", {})
     stack.dependencies.append(cluster_a)
+    charts = stack_resource("mlplat:gpu:Charts", "charts", {})
+    charts.parent = stack
     release = stack_resource(k8s.RELEASE, "plugin", DEVICE_PLUGIN)
-    release.parent = stack
+    release.parent = charts
     reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool_a, pool_b, stack, release])
     assert [m.rsplit("on GPU pool ", 1)[1].split(":")[0] for m, _ in reports] == ["pool-a"]
 
@@ -828,6 +834,11 @@ LIMIT_ITEMS: list[tuple[str, list[Any], list[str]]] = [
         [GPU_MAX_MESSAGE],
     ),
     ("default-known-later", [{**GPU_MAX_ONLY, "default": ENGINE_UNKNOWN}], []),
+    (
+        "after-a-limit-whose-default-is-known-later",
+        [{**GPU_MAX_ONLY, "default": ENGINE_UNKNOWN}, GPU_MAX_ONLY],
+        [GPU_MAX_MESSAGE],
+    ),
     ("default-without-the-gpu", [{**GPU_MAX_ONLY, "default": {"cpu": "1"}}], [GPU_MAX_MESSAGE]),
 ]
 
