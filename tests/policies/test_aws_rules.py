@@ -1980,3 +1980,23 @@ def test_a_public_nat_gateway_counts_after_a_private_one() -> None:
         subnet,
     )
     assert check_stack(aws.sagemaker_domain_has_private_endpoints, [*resources, public]) == []
+
+
+# EKS envelope encryption: encryptionConfig.resources must list "secrets" and provider.keyArn names the KMS key
+# (docs.aws.amazon.com/eks/latest/APIReference/API_EncryptionConfig.html).
+SECRETS_CASES = [
+    ("no-key", {"resources": ["secrets"], "provider": {}}, ["encryptionConfig.provider.keyArn is unset"]),
+    ("key-known-later", {"resources": ["secrets"], "provider": {"keyArn": ENGINE_UNKNOWN}}, []),
+    ("neither", {"resources": ["configmaps"], "provider": {}}, ["encryptionConfig.resources is ['configmaps'], expected to include secrets", "encryptionConfig.provider.keyArn is unset"]),
+    ("resources-known-later", {"resources": ENGINE_UNKNOWN, "provider": {"keyArn": KEY_ARN}}, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("config", "messages"), [c[1:] for c in SECRETS_CASES], ids=[c[0] for c in SECRETS_CASES]
+)
+def test_eks_secrets_are_encrypted_with_a_named_kms_key(config: dict[str, Any], messages: list[str]) -> None:
+    found = check(
+        aws.eks_cluster_secrets_encrypted, CLUSTER, changed(CLUSTER_OK, ("encryptionConfig",), config)
+    )
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
