@@ -2000,3 +2000,27 @@ def test_eks_secrets_are_encrypted_with_a_named_kms_key(config: dict[str, Any], 
         aws.eks_cluster_secrets_encrypted, CLUSTER, changed(CLUSTER_OK, ("encryptionConfig",), config)
     )
     assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+def test_every_open_ingress_is_reported_with_all_its_open_sources() -> None:
+    # 0.0.0.0/0 and ::/0 are every IPv4 and IPv6 address (docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html).
+    dual = {
+        "protocol": "tcp",
+        "fromPort": 22,
+        "toPort": 22,
+        "cidrBlocks": ["0.0.0.0/0"],
+        "ipv6CidrBlocks": ["::/0"],
+    }
+    group = changed(
+        SG_OK,
+        ("ingress",),
+        [ENGINE_UNKNOWN, SG_OK["ingress"][0], dual, {**dual, "fromPort": 80, "toPort": 80}],
+    )
+    assert check(aws.security_group_no_public_ingress, SG, group) == [
+        "ingress[2] allows 0.0.0.0/0, ::/0 on ports 22-22; allow the VPC, a security group or a named network instead.",
+        "ingress[3] allows 0.0.0.0/0, ::/0 on ports 80-80; allow the VPC, a security group or a named network instead.",
+    ]
+    rule = {"securityGroupId": "sg-1", "cidrIpv6": "::/0", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22}
+    assert check(aws.security_group_no_public_ingress, INGRESS_RULE, rule) == [
+        "the rule allows ::/0; allow a narrower source instead."
+    ]
