@@ -941,3 +941,18 @@ def test_a_workspace_without_a_managed_identity_is_reported_with_its_identity_ty
     for managed in ("UserAssigned", "SystemAssigned,UserAssigned"):
         ok = changed(WORKSPACE_OK, ("identity", "type"), managed)
         assert check(azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, ok) == []
+
+
+def test_a_dns_zone_group_without_a_zone_leaves_the_endpoint_on_public_dns() -> None:
+    # A private endpoint's name resolves privately only through a zone in its PrivateDnsZoneGroup
+    # (learn.microsoft.com/azure/private-link/private-endpoint-dns).
+    resources = data_stack()
+    empty = resource(azure.DNS_ZONE_GROUP, "st-pe-dns", {"privateDnsZoneConfigs": []})
+    resources["pe-storage-dns"] = link(empty, "privateEndpointName", resources["pe-storage"])
+    assert check_stack(azure.azure_private_endpoints_in_dns, list(resources.values())) == [
+        (
+            "private endpoint st-pe has no PrivateDnsZoneGroup with a zone, so the service's name still resolves "
+            "to its public address.",
+            resources["pe-storage"].urn,
+        )
+    ]
