@@ -1986,6 +1986,7 @@ def test_a_public_nat_gateway_counts_after_a_private_one() -> None:
 # (docs.aws.amazon.com/eks/latest/APIReference/API_EncryptionConfig.html).
 SECRETS_CASES = [
     ("no-key", {"resources": ["secrets"], "provider": {}}, ["encryptionConfig.provider.keyArn is unset"]),
+    ("empty-key", {"resources": ["secrets"], "provider": {"keyArn": ""}}, ["encryptionConfig.provider.keyArn is unset"]),
     ("key-known-later", {"resources": ["secrets"], "provider": {"keyArn": ENGINE_UNKNOWN}}, []),
     ("neither", {"resources": ["configmaps"], "provider": {}}, ["encryptionConfig.resources is ['configmaps'], expected to include secrets", "encryptionConfig.provider.keyArn is unset"]),
     ("resources-known-later", {"resources": ENGINE_UNKNOWN, "provider": {"keyArn": KEY_ARN}}, []),

@@ -746,6 +746,20 @@ AUTOSCALERS: list[tuple[str, list[tuple[str, dict[str, Any]]], str | None]] = [
     ("autoscaler-with-irsa", [(k8s.RELEASE, IRSA_AUTOSCALER)], None),
     ("autoscaler-without-a-role", [(k8s.RELEASE, AUTOSCALER)], NO_ROLE.format("cluster-autoscaler")),
     (
+        "autoscaler-annotated-without-a-role",
+        [
+            (
+                k8s.RELEASE,
+                changed(
+                    AUTOSCALER,
+                    ("values", "rbac", "serviceAccount", "annotations"),
+                    {"example.com/team": "ml"},
+                ),
+            )
+        ],
+        NO_ROLE.format("cluster-autoscaler"),
+    ),
+    (
         "association-for-another-cluster",
         [(k8s.RELEASE, AUTOSCALER), (k8s.POD_IDENTITY, changed(ASSOCIATION, ("clusterName",), "other"))],
         NO_ROLE.format("cluster-autoscaler"),
