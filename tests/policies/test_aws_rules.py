@@ -2025,3 +2025,7 @@ def test_every_open_ingress_is_reported_with_all_its_open_sources() -> None:
     assert check(aws.security_group_no_public_ingress, INGRESS_RULE, rule) == [
         "the rule allows ::/0; allow a narrower source instead."
     ]
+    both = {**rule, "cidrIpv4": "0.0.0.0/0"}
+    assert check(aws.security_group_no_public_ingress, INGRESS_RULE, both) == [
+        "the rule allows 0.0.0.0/0, ::/0; allow a narrower source instead."
+    ]
