@@ -956,3 +956,23 @@ def test_a_dns_zone_group_without_a_zone_leaves_the_endpoint_on_public_dns() -> 
             resources["pe-storage"].urn,
         )
     ]
+
+
+# Compute instances (learn.microsoft.com/azure/machine-learning/how-to-create-compute-instance): an idle shutdown
+# time stops a forgotten instance; assignedUser.objectId names the one user who may use it.
+INSTANCE_CASES = [
+    ("no-idle-shutdown", ("properties", "properties", "idleTimeBeforeShutdown"), _REMOVE, ["properties.properties.idleTimeBeforeShutdown is unset, so an idle instance runs on"]),
+    ("idle-shutdown-known-later", ("properties", "properties", "idleTimeBeforeShutdown"), ENGINE_UNKNOWN, []),
+    ("no-owner", ("properties", "properties", "personalComputeInstanceSettings", "assignedUser", "objectId"), "", ["properties.properties.personalComputeInstanceSettings.assignedUser is unset"]),
+    ("owner-known-later", ("properties", "properties", "personalComputeInstanceSettings", "assignedUser", "objectId"), ENGINE_UNKNOWN, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"), [c[1:] for c in INSTANCE_CASES], ids=[c[0] for c in INSTANCE_CASES]
+)
+def test_a_compute_instance_shuts_down_when_idle_and_belongs_to_one_user(
+    path: tuple[str, ...], value: Any, messages: list[str]
+) -> None:
+    found = check(azure.azure_ml_compute_hardened, azure.ML_COMPUTE, changed(INSTANCE_OK, path, value))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
