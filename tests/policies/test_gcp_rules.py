@@ -1472,3 +1472,27 @@ def test_a_node_pool_boots_securely_and_runs_as_its_own_account(
     path: tuple[str, ...], value: Any, messages: list[str]
 ) -> None:
     assert check(gcp.gke_node_pool_hardened, gcp.NODE_POOL, changed(GPU_POOL_OK, path, value)) == messages
+
+
+# Which pool is GPU-free: guestAccelerators with a count above 0 (acceleratorCount defaults to 0,
+# cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NodeConfig#AcceleratorConfig), or an accelerator-optimized
+# machine type with GPUs attached (a2-, a3-, g2-: cloud.google.com/compute/docs/accelerator-optimized-machines).
+SYSTEM_NODE = {
+    k: v for k, v in SYSTEM_POOL_OK["nodeConfig"].items() if k not in ("guestAccelerators", "machineType")
+}
+SYSTEM_POOL_CASES = [
+    ("zero-accelerators", {**SYSTEM_NODE, "machineType": "e2-standard-4", "guestAccelerators": [{"type": "nvidia-tesla-t4", "count": 0}]}, True),
+    ("accelerator-count-unset", {**SYSTEM_NODE, "machineType": "e2-standard-4", "guestAccelerators": [{"type": "nvidia-tesla-t4"}]}, True),
+    ("a2-machine", {**SYSTEM_NODE, "machineType": "a2-highgpu-1g"}, False),
+    ("machine-known-later", {**SYSTEM_NODE, "machineType": ENGINE_UNKNOWN}, False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("node_config", "gpu_free"), [c[1:] for c in SYSTEM_POOL_CASES], ids=[c[0] for c in SYSTEM_POOL_CASES]
+)
+def test_only_a_pool_known_to_have_no_gpus_is_the_clusters_system_pool(
+    node_config: dict[str, Any], gpu_free: bool
+) -> None:
+    resources = cluster_with(changed(SYSTEM_POOL_OK, ("nodeConfig",), node_config))
+    assert len(check_stack(gcp.gke_cluster_has_system_pool, resources)) == (0 if gpu_free else 1)
