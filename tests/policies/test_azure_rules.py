@@ -976,3 +976,26 @@ def test_a_compute_instance_shuts_down_when_idle_and_belongs_to_one_user(
 ) -> None:
     found = check(azure.azure_ml_compute_hardened, azure.ML_COMPUTE, changed(INSTANCE_OK, path, value))
     assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+# Key rotation policy (learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation): a lifetime action
+# of type Rotate rotates the key; attributes.expiryTime (ISO 8601 duration) sets when new versions expire.
+NO_ROTATE = "properties.rotationPolicy has no rotate action, so the key never rotates"
+NO_EXPIRY = "properties.rotationPolicy.attributes.expiryTime is unset, so key versions never expire"
+ROTATION_CASES = [
+    ("notify-only", ("properties", "rotationPolicy", "lifetimeActions"), [{"action": {"type": "notify"}, "trigger": {"timeBeforeExpiry": "P7D"}}], [NO_ROTATE]),
+    ("rotate-capitalised", ("properties", "rotationPolicy", "lifetimeActions"), [{"action": {"type": "Rotate"}, "trigger": {"timeAfterCreate": "P90D"}}], []),
+    ("action-known-later", ("properties", "rotationPolicy", "lifetimeActions"), [ENGINE_UNKNOWN], []),
+    ("empty-expiry", ("properties", "rotationPolicy", "attributes", "expiryTime"), "", [NO_EXPIRY]),
+    ("expiry-known-later", ("properties", "rotationPolicy", "attributes", "expiryTime"), ENGINE_UNKNOWN, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"), [c[1:] for c in ROTATION_CASES], ids=[c[0] for c in ROTATION_CASES]
+)
+def test_a_key_rotates_and_its_versions_expire(
+    path: tuple[str, ...], value: Any, messages: list[str]
+) -> None:
+    found = check(azure.azure_key_vault_key_rotation, azure.KEY, changed(KEY_OK, path, value))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
