@@ -2029,3 +2029,15 @@ def test_every_open_ingress_is_reported_with_all_its_open_sources() -> None:
     assert check(aws.security_group_no_public_ingress, INGRESS_RULE, both) == [
         "the rule allows 0.0.0.0/0, ::/0; allow a narrower source instead."
     ]
+
+
+# Interface endpoints resolve the service's public name privately only with privateDnsEnabled, and take security
+# groups; gateway endpoints (the default type) have neither (docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html).
+def test_an_interface_endpoint_reports_every_problem_and_a_gateway_endpoint_none() -> None:
+    bare = changed(changed(VPCE_OK, ("privateDnsEnabled",), False), ("securityGroupIds",), [])
+    assert check(aws.vpc_endpoint_private_dns, VPCE, bare) == [
+        "privateDnsEnabled is false, so SDKs keep calling the public endpoint; securityGroupIds is empty, so the "
+        "VPC's default security group (no rules) applies."
+    ]
+    gateway = changed(bare, ("vpcEndpointType",), _REMOVE)
+    assert check(aws.vpc_endpoint_private_dns, VPCE, gateway) == []
