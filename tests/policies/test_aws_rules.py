@@ -2041,3 +2041,15 @@ def test_an_interface_endpoint_reports_every_problem_and_a_gateway_endpoint_none
     ]
     gateway = changed(bare, ("vpcEndpointType",), _REMOVE)
     assert check(aws.vpc_endpoint_private_dns, VPCE, gateway) == []
+
+
+def test_every_vpc_is_judged_after_one_without_flow_logs() -> None:
+    # trafficType ALL captures accepted and rejected traffic (docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html).
+    bare, main = stack_resource(VPC, "bare", VPC_OK), stack_resource(VPC, "main", VPC_OK)
+    accepted = link(
+        stack_resource(FLOW_LOG, "main-flow", changed(FLOW_LOG_OK, ("trafficType",), "ACCEPT")), "vpcId", main
+    )
+    assert check_stack(aws.vpc_flow_logs_enabled, [bare, main, accepted]) == [
+        ("VPC bare has no FlowLog whose vpcId input comes from it.", bare.urn),
+        ('VPC main flow logs do not capture trafficType "ALL" (main-flow: "ACCEPT").', main.urn),
+    ]
