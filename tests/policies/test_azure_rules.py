@@ -999,3 +999,11 @@ def test_a_key_rotates_and_its_versions_expire(
 ) -> None:
     found = check(azure.azure_key_vault_key_rotation, azure.KEY, changed(KEY_OK, path, value))
     assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+def test_every_inline_gpu_pool_is_judged_after_one_whose_priority_is_known_later() -> None:
+    pools = [{**GPU_POOL_OK, "scaleSetPriority": ENGINE_UNKNOWN}, GPU_POOL_OK]
+    cluster = changed(AKS_OK, ("agentPoolProfiles",), pools)
+    assert check(azure.azure_aks_gpu_pool_spot, azure.CLUSTER, cluster, config={"requireSpot": True}) == [
+        'agentPoolProfiles[1].scaleSetPriority is "Regular", so this stack\'s GPU pool is on-demand.'
+    ]
