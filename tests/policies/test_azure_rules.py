@@ -877,6 +877,7 @@ BUDGET_NOTIFICATIONS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("nobody", {"a": {**ACTUAL, "contactEmails": []}, "f": FORECAST}, ["notifications.a notifies nobody"]),
     ("recipients-known-later", {"a": {**ACTUAL, "contactEmails": ENGINE_UNKNOWN}, "f": FORECAST}, []),
     ("a-notification-known-later", {"a": ENGINE_UNKNOWN}, []),
+    ("judged-after-one-known-later", {"u": ENGINE_UNKNOWN, "a": {**ACTUAL, "enabled": False}}, ["notifications.a is disabled"]),
     ("a-type-known-later", {"a": {**ACTUAL, "thresholdType": ENGINE_UNKNOWN}}, []),
     (
         "every-notification-is-judged",
@@ -902,9 +903,16 @@ def test_a_budget_alerts_someone_on_actual_and_forecast_spend(
     assert found == ([] if not messages else ["; ".join(messages) + "."])
 
 
-def test_an_unset_budget_start_is_reported_as_unset() -> None:
+def test_a_budget_start_is_the_first_of_a_month_and_an_unset_one_is_reported_as_unset() -> None:
+    # Azure fixes a budget's start date at creation; it must be the first of a month
+    # (learn.microsoft.com/rest/api/consumption/budgets/create-or-update#budgettimeperiod).
     assert check(azure.azure_budget_pinned, azure.BUDGET, changed(BUDGET_OK, ("timePeriod",), _REMOVE)) == [
         "timePeriod.startDate is unset, expected the first of a month from settings (Azure never lets it change)."
+    ]
+    computed = changed(BUDGET_OK, ("timePeriod", "startDate"), "2026-12-17T09:31:00Z")
+    assert check(azure.azure_budget_pinned, azure.BUDGET, computed) == [
+        'timePeriod.startDate is "2026-12-17T09:31:00Z", expected the first of a month from settings (Azure never '
+        "lets it change)."
     ]
 
 
