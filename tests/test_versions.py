@@ -1,4 +1,7 @@
-"""Kubernetes versions: the calendars, the stacks' pins, the guardrail, and who holds GKE's free credit."""
+"""Kubernetes versions: the calendars, the stacks' pins, the guardrail's levels, and who holds GKE's free credit.
+
+The guardrail's own verdicts (policies/versions.py) are tested in tests/policies/test_kubernetes_rules.py.
+"""
 
 from __future__ import annotations
 
@@ -18,16 +21,9 @@ from mlplat.engine.stackfile import load_stack_config
 from policies import versions as pack_versions
 from policies.versions import kubernetes_version_in_standard_support as rule
 from tests.conftest import ROOT, stack_document, write_stack
-from tests.policies.harness import check
 
 STACKS = ("dev", "prod")
 CLOUDS = ("aws", "gcp", "azure")
-EKS, GKE, AKS = (
-    "aws:eks/cluster:Cluster",
-    "gcp:container/cluster:Cluster",
-    "azure-native:containerservice:ManagedCluster",
-)
-POOL = "azure-native:containerservice:AgentPool"
 
 
 def test_the_pack_keeps_the_same_standard_support_dates_as_the_program() -> None:
@@ -64,58 +60,6 @@ def test_prod_is_promoted_the_same_kubernetes_versions_as_dev() -> None:
 
 
 # --- the guardrail ---------------------------------------------------------------------------------------
-
-AS_OF = {"asOf": "2026-12-01"}
-
-
-def test_a_current_version_passes_on_every_cloud() -> None:
-    assert check(rule, EKS, {"version": "1.35"}, config=AS_OF) == []
-    assert check(rule, GKE, {"minMasterVersion": "1.35"}, config=AS_OF) == []
-    assert (
-        check(
-            rule,
-            AKS,
-            {"kubernetesVersion": "1.35", "agentPoolProfiles": [{"orchestratorVersion": "1.35"}]},
-            config=AS_OF,
-        )
-        == []
-    )
-
-
-def test_an_unset_version_is_the_services_current_default_and_passes() -> None:
-    assert check(rule, EKS, {}, config=AS_OF) == []
-
-
-def test_an_eks_version_past_standard_support_is_reported() -> None:
-    # EKS 1.33 left standard support on 2026-07-29 (EKS release calendar).
-    (message,) = check(rule, EKS, {"version": "1.33"}, config=AS_OF)
-    assert "ended on 2026-07-29" in message and "mlplat:versions.kubernetes.aws" in message
-
-
-def test_a_version_leaving_standard_support_within_sixty_days_is_reported() -> None:
-    # EKS 1.34's standard support ends 2026-12-02: one day after the judged date.
-    (message,) = check(rule, EKS, {"version": "1.34"}, config=AS_OF)
-    assert "ends on 2026-12-02, in 1 days" in message
-    # 1.35 ends 2027-03-27: 54 days after 2027-02-01.
-    assert check(rule, EKS, {"version": "1.35"}, config={"asOf": "2027-02-01"}) != []
-
-
-def test_gke_patch_versions_are_judged_by_their_minor_version() -> None:
-    # GKE 1.34 left standard support on 2026-10-01 (GKE release schedule).
-    assert check(rule, GKE, {"minMasterVersion": "1.34.5-gke.1080000"}, config=AS_OF) != []
-
-
-def test_an_aks_node_pool_left_on_an_old_version_is_reported() -> None:
-    # AKS 1.34 reached end of life in Nov 2026, i.e. 2026-11-30 (AKS release calendar).
-    profiles = {"kubernetesVersion": "1.35", "agentPoolProfiles": [{"orchestratorVersion": "1.34"}]}
-    (message,) = check(rule, AKS, profiles, config=AS_OF)
-    assert message.startswith("agentPoolProfiles[0].orchestratorVersion '1.34'")
-    assert check(rule, POOL, {"orchestratorVersion": "1.34"}, config=AS_OF) != []
-
-
-def test_a_version_missing_from_the_calendar_is_reported_not_passed() -> None:
-    (message,) = check(rule, EKS, {"version": "1.41"}, config=AS_OF)
-    assert "not in the EKS calendar" in message
 
 
 def test_the_rule_is_mandatory_in_prod_and_advisory_in_dev() -> None:

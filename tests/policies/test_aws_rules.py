@@ -1990,3 +1990,164 @@ def test_public_access_block_names_every_flag_that_is_off_or_unset() -> None:
     assert check(aws.s3_public_access_block_enabled, PAB, props) == [
         "blockPublicAcls is false, restrictPublicBuckets is unset; all four flags must be true (unset means false)."
     ]
+
+
+# AWS Budgets: a notification reaches subscribers by EMAIL or SNS (docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Subscriber.html);
+# a TagKeyValue cost filter value is "user:<key>$<value>" for user tags, "aws:<key>$<value>" for AWS-generated ones
+# (docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filters.html).
+_EMAIL_ONLY = {**_notification("FORECASTED", 100), "subscriberSnsTopicArns": []}
+_NO_SUBSCRIBER = {**_EMAIL_ONLY, "subscriberEmailAddresses": []}
+BUDGET_CASES = [
+    ("email-only", ("notifications", 3), _EMAIL_ONLY, []),
+    ("sns-only", ("notifications", 3), {**_NO_SUBSCRIBER, "subscriberSnsTopicArns": ["arn:aws:sns:us-east-1:123456789012:alerts"]}, []),
+    ("no-subscriber", ("notifications", 3), _NO_SUBSCRIBER, ["notifications[3] has no subscriber"]),
+    ("emails-known-later", ("notifications", 3), {**_NO_SUBSCRIBER, "subscriberEmailAddresses": ENGINE_UNKNOWN}, []),
+    ("topics-known-later", ("notifications", 3), {**_NO_SUBSCRIBER, "subscriberSnsTopicArns": ENGINE_UNKNOWN}, []),
+    ("aws-generated-tag", ("costFilters",), [{"name": "TagKeyValue", "values": ["aws:createdBy$ci"]}], []),
+    (
+        "untagged-filter-after-another-filter",
+        ("costFilters",),
+        [{"name": "Service", "values": ["Amazon Elastic Compute Cloud - Compute"]}, {"name": "TagKeyValue", "values": ["environment$prod"]}],
+        ['cost filter TagKeyValue "environment$prod" lacks the user: prefix, so the budget matches nothing and shows $0'],
+    ),
+    (
+        "every-problem-at-once",
+        ("notifications",),
+        [_NO_SUBSCRIBER],
+        ["no ACTUAL notification", "notifications[0] has no subscriber"],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"), [c[1:] for c in BUDGET_CASES], ids=[c[0] for c in BUDGET_CASES]
+)
+def test_a_budget_filters_on_tags_it_can_match_and_alerts_someone(
+    path: tuple[str | int, ...], value: Any, messages: list[str]
+) -> None:
+    found = check(aws.aws_budget_alerts, BUDGET_TYPE, changed(BUDGET_OK, path, value))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+# NVIDIA AMI types (docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html, amiType) mark a GPU group
+# even when the instance type is not in the catalog; such a group counts as one GPU per node.
+@pytest.mark.parametrize("ami", ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"])
+def test_an_nvidia_ami_marks_a_gpu_group_of_an_unknown_instance_type(ami: str) -> None:
+    group = changed(
+        changed(changed(GPU_GROUP_OK, ("instanceTypes",), ["g7.future"]), ("labels",), {}), ("amiType",), ami
+    )
+    assert check(aws.eks_gpu_node_group_capped, NODE_GROUP, group, config={"maxGpusPerPool": 3}) == [
+        "scalingConfig.maxSize 4 x 1 GPUs per node = 4 GPUs, above the cap of 3 per pool (policy config "
+        "maxGpusPerPool)."
+    ]
+    standard = changed(group, ("amiType",), "AL2023_x86_64_STANDARD")
+    assert check(aws.eks_gpu_node_group_capped, NODE_GROUP, standard, config={"maxGpusPerPool": 3}) == []
+
+
+def test_a_nat_gateway_without_a_connectivity_type_is_public() -> None:
+    # ConnectivityType defaults to public (docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNatGateway.html).
+    resources = _with_nat(_studio_vpc({}))
+    nat = resources[-1]
+    unset = link(
+        stack_resource("aws:ec2/natGateway:NatGateway", "nat", {}),
+        "subnetId",
+        nat.property_dependencies["subnetId"][0],
+    )
+    assert check_stack(aws.sagemaker_domain_has_private_endpoints, [*resources[:-1], unset]) == []
+
+
+def test_a_nat_gateway_or_subnet_whose_links_are_not_recorded_stands_in_for_nothing() -> None:
+    resources = _studio_vpc({})
+    loose_subnet = stack_resource("aws:ec2/subnet:Subnet", "public-a", {"cidrBlock": "10.10.0.0/20"})
+    on_loose_subnet = link(
+        stack_resource("aws:ec2/natGateway:NatGateway", "nat", {}), "subnetId", loose_subnet
+    )
+    unlinked = stack_resource("aws:ec2/natGateway:NatGateway", "nat2", {})
+    reports = check_stack(
+        aws.sagemaker_domain_has_private_endpoints, [*resources, loose_subnet, on_loose_subnet, unlinked]
+    )
+    assert len(reports) == 1
+
+
+def test_a_public_nat_gateway_counts_after_a_private_one() -> None:
+    resources = _with_nat(_studio_vpc({}), connectivity="private")
+    subnet = resources[-2]
+    public = link(
+        stack_resource("aws:ec2/natGateway:NatGateway", "nat-public", {"connectivityType": "public"}),
+        "subnetId",
+        subnet,
+    )
+    assert check_stack(aws.sagemaker_domain_has_private_endpoints, [*resources, public]) == []
+
+
+# EKS envelope encryption: encryptionConfig.resources must list "secrets" and provider.keyArn names the KMS key
+# (docs.aws.amazon.com/eks/latest/APIReference/API_EncryptionConfig.html).
+SECRETS_CASES = [
+    ("no-key", {"resources": ["secrets"], "provider": {}}, ["encryptionConfig.provider.keyArn is unset"]),
+    ("empty-key", {"resources": ["secrets"], "provider": {"keyArn": ""}}, ["encryptionConfig.provider.keyArn is unset"]),
+    ("key-known-later", {"resources": ["secrets"], "provider": {"keyArn": ENGINE_UNKNOWN}}, []),
+    ("neither", {"resources": ["configmaps"], "provider": {}}, ["encryptionConfig.resources is ['configmaps'], expected to include secrets", "encryptionConfig.provider.keyArn is unset"]),
+    ("resources-known-later", {"resources": ENGINE_UNKNOWN, "provider": {"keyArn": KEY_ARN}}, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("config", "messages"), [c[1:] for c in SECRETS_CASES], ids=[c[0] for c in SECRETS_CASES]
+)
+def test_eks_secrets_are_encrypted_with_a_named_kms_key(config: dict[str, Any], messages: list[str]) -> None:
+    found = check(
+        aws.eks_cluster_secrets_encrypted, CLUSTER, changed(CLUSTER_OK, ("encryptionConfig",), config)
+    )
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+def test_every_open_ingress_is_reported_with_all_its_open_sources() -> None:
+    # 0.0.0.0/0 and ::/0 are every IPv4 and IPv6 address (docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html).
+    dual = {
+        "protocol": "tcp",
+        "fromPort": 22,
+        "toPort": 22,
+        "cidrBlocks": ["0.0.0.0/0"],
+        "ipv6CidrBlocks": ["::/0"],
+    }
+    group = changed(
+        SG_OK,
+        ("ingress",),
+        [ENGINE_UNKNOWN, SG_OK["ingress"][0], dual, {**dual, "fromPort": 80, "toPort": 80}],
+    )
+    assert check(aws.security_group_no_public_ingress, SG, group) == [
+        "ingress[2] allows 0.0.0.0/0, ::/0 on ports 22-22; allow the VPC, a security group or a named network instead.",
+        "ingress[3] allows 0.0.0.0/0, ::/0 on ports 80-80; allow the VPC, a security group or a named network instead.",
+    ]
+    rule = {"securityGroupId": "sg-1", "cidrIpv6": "::/0", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22}
+    assert check(aws.security_group_no_public_ingress, INGRESS_RULE, rule) == [
+        "the rule allows ::/0; allow a narrower source instead."
+    ]
+    both = {**rule, "cidrIpv4": "0.0.0.0/0"}
+    assert check(aws.security_group_no_public_ingress, INGRESS_RULE, both) == [
+        "the rule allows 0.0.0.0/0, ::/0; allow a narrower source instead."
+    ]
+
+
+# Interface endpoints resolve the service's public name privately only with privateDnsEnabled, and take security
+# groups; gateway endpoints (the default type) have neither (docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html).
+def test_an_interface_endpoint_reports_every_problem_and_a_gateway_endpoint_none() -> None:
+    bare = changed(changed(VPCE_OK, ("privateDnsEnabled",), False), ("securityGroupIds",), [])
+    assert check(aws.vpc_endpoint_private_dns, VPCE, bare) == [
+        "privateDnsEnabled is false, so SDKs keep calling the public endpoint; securityGroupIds is empty, so the "
+        "VPC's default security group (no rules) applies."
+    ]
+    gateway = changed(bare, ("vpcEndpointType",), _REMOVE)
+    assert check(aws.vpc_endpoint_private_dns, VPCE, gateway) == []
+
+
+def test_every_vpc_is_judged_after_one_without_flow_logs() -> None:
+    # trafficType ALL captures accepted and rejected traffic (docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html).
+    bare, main = stack_resource(VPC, "bare", VPC_OK), stack_resource(VPC, "main", VPC_OK)
+    accepted = link(
+        stack_resource(FLOW_LOG, "main-flow", changed(FLOW_LOG_OK, ("trafficType",), "ACCEPT")), "vpcId", main
+    )
+    assert check_stack(aws.vpc_flow_logs_enabled, [bare, main, accepted]) == [
+        ("VPC bare has no FlowLog whose vpcId input comes from it.", bare.urn),
+        ('VPC main flow logs do not capture trafficType "ALL" (main-flow: "ACCEPT").', main.urn),
+    ]

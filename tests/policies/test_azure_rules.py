@@ -457,6 +457,34 @@ REQUIRED_SETTINGS = [
     (azure.azure_aks_etcd_encryption, azure.CLUSTER, AKS_OK, "securityProfile.azureKeyVaultKms.enabled", [True], False, False),
     (azure.azure_aks_standard_tier, azure.CLUSTER, AKS_OK, "sku.tier", ["Standard", "Premium"], "Free", "Free"),
     (azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, "defaultOutboundAccess", [False], True, True),
+    # ManagedCluster properties and their defaults (learn.microsoft.com/rest/api/aks/managed-clusters/create-or-update;
+    # auto-upgrade channels: learn.microsoft.com/azure/aks/auto-upgrade-cluster and auto-upgrade-node-os-image).
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "disableLocalAccounts", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "enableRBAC", [True], True, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "aadProfile.managed", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "aadProfile.enableAzureRBAC", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "oidcIssuerProfile.enabled", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "securityProfile.workloadIdentity.enabled", [True], False, False),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "networkProfile.networkPlugin", ["azure"], "kubenet", "kubenet"),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "networkProfile.networkPolicy", ["azure", "calico", "cilium"], "none", "none"),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "autoUpgradeProfile.upgradeChannel", ["patch", "stable", "rapid", "node-image"], "none", "none"),
+    (azure.azure_aks_cluster_hardened, azure.CLUSTER, AKS_OK, "autoUpgradeProfile.nodeOSUpgradeChannel", ["NodeImage", "SecurityPatch"], "NodeImage", "Unmanaged"),
+    # Key Vault key types (learn.microsoft.com/rest/api/keyvault/keys/create-key: EC, EC-HSM, RSA, RSA-HSM, oct, oct-HSM).
+    (azure.azure_key_vault_key_rotation, azure.KEY, KEY_OK, "properties.kty", ["RSA", "RSA-HSM", "EC", "EC-HSM"], None, "oct"),
+    # AmlCompute defaults (learn.microsoft.com/rest/api/azureml/compute/create-or-update).
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.disableLocalAuth", [True], False, False),
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.enableNodePublicIp", [False], True, True),
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.remoteLoginPortPublicAccess", ["Disabled"], "NotSpecified", "Enabled"),
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.scaleSettings.minNodeCount", [0], 0, 1),
+    # Spot pools: eviction policy Delete and max price -1 (pay up to on-demand) are the defaults (learn.microsoft.com/azure/aks/spot-node-pool).
+    (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, "scaleSetEvictionPolicy", ["Delete"], "Delete", "Deallocate"),
+    (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, "spotMaxPrice", [-1], -1, 0.5),
+    # Storage account defaults (learn.microsoft.com/rest/api/storagerp/storage-accounts/create).
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "networkRuleSet.defaultAction", ["Deny"], "Allow", "Allow"),
+    (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, "encryption.requireInfrastructureEncryption", [True], False, False),
+    # ML workspace managed network and legacy mode (learn.microsoft.com/rest/api/azureml/workspaces/create-or-update).
+    (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, "managedNetwork.isolationMode", ["AllowInternetOutbound", "AllowOnlyApprovedOutbound"], "Disabled", "Disabled"),
+    (azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, WORKSPACE_OK, "v1LegacyMode", [False], False, True),
 ]  # fmt: skip
 
 
@@ -899,4 +927,172 @@ def test_a_diagnostic_setting_that_sends_logs_nowhere_does_not_count() -> None:
             "unaudited.",
             resources["cluster"].urn,
         )
+    ]
+
+
+def test_an_aks_api_server_not_declared_private_is_public_and_needs_an_allow_list() -> None:
+    # enablePrivateCluster defaults to false (learn.microsoft.com/azure/aks/private-clusters); a public API
+    # server without authorizedIPRanges accepts every address (learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges).
+    unset = changed(PUBLIC_AKS_OK, ("apiServerAccessProfile",), {"authorizedIPRanges": []})
+    assert check(azure.azure_aks_cluster_hardened, azure.CLUSTER, unset) == [
+        "the API server is public and apiServerAccessProfile.authorizedIPRanges is empty, "
+        "so it is open to the whole internet."
+    ]
+    private = changed(unset, ("apiServerAccessProfile", "enablePrivateCluster"), True)
+    assert check(azure.azure_aks_cluster_hardened, azure.CLUSTER, private) == []
+
+
+# Budget notifications (learn.microsoft.com/rest/api/consumption/budgets/create-or-update): thresholdType is
+# Actual unless set to Forecasted; recipients are contactEmails, contactGroups or contactRoles.
+NO_ACTUAL = "no Actual notification, so spend goes unnoticed"
+NO_FORECAST = "no Forecasted notification, so a forecast overrun goes unnoticed"
+ACTUAL = BUDGET_OK["notifications"]["actual80"]
+FORECAST = BUDGET_OK["notifications"]["forecast100"]
+BUDGET_NOTIFICATIONS: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("threshold-type-defaults-to-actual", {"a": {**ACTUAL, "thresholdType": _REMOVE}, "f": FORECAST}, []),
+    ("untyped-is-not-a-forecast", {"a": {**ACTUAL, "thresholdType": _REMOVE}}, [NO_FORECAST]),
+    ("forecast-only", {"f": FORECAST}, [NO_ACTUAL]),
+    ("neither", {}, [NO_ACTUAL, NO_FORECAST]),
+    ("action-groups-are-recipients", {"a": {**ACTUAL, "contactEmails": [], "contactGroups": ["/ag"]}, "f": FORECAST}, []),
+    ("roles-are-recipients", {"a": {**ACTUAL, "contactEmails": [], "contactRoles": ["Owner"]}, "f": FORECAST}, []),
+    ("nobody", {"a": {**ACTUAL, "contactEmails": []}, "f": FORECAST}, ["notifications.a notifies nobody"]),
+    ("recipients-known-later", {"a": {**ACTUAL, "contactEmails": ENGINE_UNKNOWN}, "f": FORECAST}, []),
+    ("a-notification-known-later", {"a": ENGINE_UNKNOWN}, []),
+    ("judged-after-one-known-later", {"u": ENGINE_UNKNOWN, "a": {**ACTUAL, "enabled": False}}, ["notifications.a is disabled"]),
+    ("a-type-known-later", {"a": {**ACTUAL, "thresholdType": ENGINE_UNKNOWN}}, []),
+    (
+        "every-notification-is-judged",
+        {"a": {**ACTUAL, "enabled": False}, "f": {**FORECAST, "enabled": False}},
+        ["notifications.a is disabled", "notifications.f is disabled"],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("notifications", "messages"),
+    [row[1:] for row in BUDGET_NOTIFICATIONS],
+    ids=[row[0] for row in BUDGET_NOTIFICATIONS],
+)
+def test_a_budget_alerts_someone_on_actual_and_forecast_spend(
+    notifications: dict[str, Any], messages: list[str]
+) -> None:
+    cleaned = {
+        k: {f: v for f, v in n.items() if v is not _REMOVE} if isinstance(n, dict) else n
+        for k, n in notifications.items()
+    }
+    found = check(azure.azure_budget_pinned, azure.BUDGET, changed(BUDGET_OK, ("notifications",), cleaned))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+def test_a_budget_start_is_the_first_of_a_month_and_an_unset_one_is_reported_as_unset() -> None:
+    # Azure fixes a budget's start date at creation; it must be the first of a month
+    # (learn.microsoft.com/rest/api/consumption/budgets/create-or-update#budgettimeperiod).
+    assert check(azure.azure_budget_pinned, azure.BUDGET, changed(BUDGET_OK, ("timePeriod",), _REMOVE)) == [
+        "timePeriod.startDate is unset, expected the first of a month from settings (Azure never lets it change)."
+    ]
+    computed = changed(BUDGET_OK, ("timePeriod", "startDate"), "2026-12-17T09:31:00Z")
+    assert check(azure.azure_budget_pinned, azure.BUDGET, computed) == [
+        'timePeriod.startDate is "2026-12-17T09:31:00Z", expected the first of a month from settings (Azure never '
+        "lets it change)."
+    ]
+
+
+def test_an_rsa_key_is_at_least_2048_bits_and_2048_when_unset() -> None:
+    # Key Vault RSA keys default to 2048 bits (learn.microsoft.com/rest/api/keyvault/keys/create-key).
+    for kty in ("RSA", "RSA-HSM"):
+        small = changed(changed(KEY_OK, ("properties", "kty"), kty), ("properties", "keySize"), 1024)
+        assert check(azure.azure_key_vault_key_rotation, azure.KEY, small) == [
+            "properties.keySize is 1024, expected at least 2048."
+        ]
+        unset = changed(changed(KEY_OK, ("properties", "kty"), kty), ("properties", "keySize"), _REMOVE)
+        assert check(azure.azure_key_vault_key_rotation, azure.KEY, unset) == []
+    # keySize is RSA's; an EC key names a curve instead.
+    ec = changed(changed(KEY_OK, ("properties", "kty"), "EC"), ("properties", "keySize"), 1024)
+    assert check(azure.azure_key_vault_key_rotation, azure.KEY, ec) == []
+
+
+def test_an_unset_spot_priority_is_regular_and_on_demand() -> None:
+    # scaleSetPriority defaults to Regular (learn.microsoft.com/rest/api/aks/agent-pools/create-or-update).
+    unset = changed(GPU_POOL_OK, ("scaleSetPriority",), _REMOVE)
+    assert check(azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, unset, config={"requireSpot": True}) == [
+        'scaleSetPriority is "Regular", so this stack\'s GPU pool is on-demand.'
+    ]
+    assert check(azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, unset) == []
+
+
+def test_a_workspace_without_a_managed_identity_is_reported_with_its_identity_type() -> None:
+    # Managed identity types: SystemAssigned, UserAssigned, "SystemAssigned,UserAssigned", None
+    # (learn.microsoft.com/rest/api/azureml/workspaces/create-or-update#managedserviceidentitytype).
+    none = changed(WORKSPACE_OK, ("identity", "type"), "None")
+    assert check(azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, none) == [
+        'identity.type is "None", expected a managed identity (SystemAssigned).'
+    ]
+    for managed in ("UserAssigned", "SystemAssigned,UserAssigned"):
+        ok = changed(WORKSPACE_OK, ("identity", "type"), managed)
+        assert check(azure.azure_ml_workspace_secure, azure.ML_WORKSPACE, ok) == []
+
+
+def test_a_dns_zone_group_without_a_zone_leaves_the_endpoint_on_public_dns() -> None:
+    # A private endpoint's name resolves privately only through a zone in its PrivateDnsZoneGroup
+    # (learn.microsoft.com/azure/private-link/private-endpoint-dns).
+    resources = data_stack()
+    empty = resource(azure.DNS_ZONE_GROUP, "st-pe-dns", {"privateDnsZoneConfigs": []})
+    resources["pe-storage-dns"] = link(empty, "privateEndpointName", resources["pe-storage"])
+    assert check_stack(azure.azure_private_endpoints_in_dns, list(resources.values())) == [
+        (
+            "private endpoint st-pe has no PrivateDnsZoneGroup with a zone, so the service's name still resolves "
+            "to its public address.",
+            resources["pe-storage"].urn,
+        )
+    ]
+
+
+# Compute instances (learn.microsoft.com/azure/machine-learning/how-to-create-compute-instance): an idle shutdown
+# time stops a forgotten instance; assignedUser.objectId names the one user who may use it.
+INSTANCE_CASES = [
+    ("no-idle-shutdown", ("properties", "properties", "idleTimeBeforeShutdown"), _REMOVE, ["properties.properties.idleTimeBeforeShutdown is unset, so an idle instance runs on"]),
+    ("idle-shutdown-known-later", ("properties", "properties", "idleTimeBeforeShutdown"), ENGINE_UNKNOWN, []),
+    ("no-owner", ("properties", "properties", "personalComputeInstanceSettings", "assignedUser", "objectId"), "", ["properties.properties.personalComputeInstanceSettings.assignedUser is unset"]),
+    ("owner-known-later", ("properties", "properties", "personalComputeInstanceSettings", "assignedUser", "objectId"), ENGINE_UNKNOWN, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"), [c[1:] for c in INSTANCE_CASES], ids=[c[0] for c in INSTANCE_CASES]
+)
+def test_a_compute_instance_shuts_down_when_idle_and_belongs_to_one_user(
+    path: tuple[str, ...], value: Any, messages: list[str]
+) -> None:
+    found = check(azure.azure_ml_compute_hardened, azure.ML_COMPUTE, changed(INSTANCE_OK, path, value))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+# Key rotation policy (learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation): a lifetime action
+# of type Rotate rotates the key; attributes.expiryTime (ISO 8601 duration) sets when new versions expire.
+NO_ROTATE = "properties.rotationPolicy has no rotate action, so the key never rotates"
+NO_EXPIRY = "properties.rotationPolicy.attributes.expiryTime is unset, so key versions never expire"
+ROTATION_CASES = [
+    ("notify-only", ("properties", "rotationPolicy", "lifetimeActions"), [{"action": {"type": "notify"}, "trigger": {"timeBeforeExpiry": "P7D"}}], [NO_ROTATE]),
+    ("rotate-capitalised", ("properties", "rotationPolicy", "lifetimeActions"), [{"action": {"type": "Rotate"}, "trigger": {"timeAfterCreate": "P90D"}}], []),
+    ("action-known-later", ("properties", "rotationPolicy", "lifetimeActions"), [ENGINE_UNKNOWN], []),
+    ("empty-expiry", ("properties", "rotationPolicy", "attributes", "expiryTime"), "", [NO_EXPIRY]),
+    ("expiry-known-later", ("properties", "rotationPolicy", "attributes", "expiryTime"), ENGINE_UNKNOWN, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"), [c[1:] for c in ROTATION_CASES], ids=[c[0] for c in ROTATION_CASES]
+)
+def test_a_key_rotates_and_its_versions_expire(
+    path: tuple[str, ...], value: Any, messages: list[str]
+) -> None:
+    found = check(azure.azure_key_vault_key_rotation, azure.KEY, changed(KEY_OK, path, value))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+def test_every_inline_gpu_pool_is_judged_after_one_whose_priority_is_known_later() -> None:
+    pools = [{**GPU_POOL_OK, "scaleSetPriority": ENGINE_UNKNOWN}, GPU_POOL_OK]
+    cluster = changed(AKS_OK, ("agentPoolProfiles",), pools)
+    assert check(azure.azure_aks_gpu_pool_spot, azure.CLUSTER, cluster, config={"requireSpot": True}) == [
+        'agentPoolProfiles[1].scaleSetPriority is "Regular", so this stack\'s GPU pool is on-demand.'
     ]

@@ -79,3 +79,21 @@ def test_peak_rule_judges_only_numbers_it_was_given(config: dict[str, Any]) -> N
 def test_idle_over_budget_blocks_and_peak_over_the_factor_only_advises() -> None:
     assert cost_idle_within_budget.enforcement_level == EnforcementLevel.MANDATORY
     assert cost_peak_within_budget_factor.enforcement_level == EnforcementLevel.ADVISORY
+
+
+NO_ESTIMATE = (
+    "no cost estimate reached this rule, so the budget cannot be judged; run `mlplat plan STACK "
+    "--policy-config-out FILE` and pass FILE to `pulumi preview --policy-pack-config`"
+)
+
+
+@pytest.mark.parametrize(
+    "policy", [cost_idle_within_budget, cost_peak_within_budget_factor], ids=lambda p: p.name
+)
+def test_a_run_without_an_estimate_is_a_finding_where_the_stack_requires_one(
+    policy: StackValidationPolicy,
+) -> None:
+    budget_only = {"budgetMonthly": 1000.0, "peakFactor": 3.0}
+    assert judge(policy, {**budget_only, "requireEstimate": True}) == [(NO_ESTIMATE, None)]
+    assert judge(policy, {**budget_only, "requireEstimate": False}) == []
+    assert judge(policy, budget_only) == []

@@ -1438,3 +1438,154 @@ def test_a_grant_of_another_role_does_not_make_a_key_usable_and_every_user_is_na
             urn_of(gcp.CRYPTO_KEY, "storage"),
         )
     ]
+
+
+# A node pool's autoscaling limits are either totals across its zones (totalMinNodeCount/totalMaxNodeCount)
+# or per zone (minNodeCount/maxNodeCount); an unset per-zone minimum is 0
+# (cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters.nodePools#NodePoolAutoscaling).
+PER_ZONE_LIMITS = [
+    ({"minNodeCount": 1, "maxNodeCount": 2}, ["the GPU pool keeps at least 1 nodes running; its minimum must be 0."], []),
+    ({"minNodeCount": 0, "maxNodeCount": 2}, [], []),
+    ({"maxNodeCount": 2}, [], []),
+    ({"minNodeCount": 0, "maxNodeCount": 20}, [], ["the GPU pool may grow to 20 nodes, above the cap of 16."]),
+    ({"minNodeCount": 0, "maxNodeCount": 16}, [], []),
+    ({"minNodeCount": 0}, [], ["autoscaling has no maximum node count."]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("autoscaling", "to_zero", "capped"), PER_ZONE_LIMITS, ids=str)
+def test_gpu_pool_per_zone_limits_are_judged_like_total_limits(
+    autoscaling: dict[str, Any], to_zero: list[str], capped: list[str]
+) -> None:
+    pool = changed(GPU_POOL_OK, ("autoscaling",), {**autoscaling, "locationPolicy": "ANY"})
+    assert check(gcp.gke_gpu_pool_scales_to_zero, gcp.NODE_POOL, pool) == to_zero
+    assert check(gcp.gke_gpu_pool_capped, gcp.NODE_POOL, pool) == capped
+
+
+# Budget threshold rules' spendBasis defaults to CURRENT_SPEND; alerts go to allUpdatesRule.pubsubTopic or
+# monitoringNotificationChannels (cloud.google.com/billing/docs/reference/budget/rest/v1/billingAccounts.budgets).
+NO_CURRENT = "thresholdRules has no CURRENT_SPEND threshold"
+NO_FORECAST = "thresholdRules has no FORECASTED_SPEND threshold, so overspend is seen only after it"
+BUDGET_CASES = [
+    ("spend-basis-defaults-to-current", ("thresholdRules",), [{"thresholdPercent": 0.5}, {"thresholdPercent": 1, "spendBasis": "FORECASTED_SPEND"}], []),
+    ("forecast-only", ("thresholdRules",), [{"thresholdPercent": 1, "spendBasis": "FORECASTED_SPEND"}], [NO_CURRENT]),
+    ("no-thresholds", ("thresholdRules",), [], [NO_CURRENT, NO_FORECAST]),
+    ("a-threshold-known-later", ("thresholdRules",), [ENGINE_UNKNOWN], []),
+    ("channels-instead-of-a-topic", ("allUpdatesRule",), {"monitoringNotificationChannels": [f"projects/{PROJECT}/notificationChannels/1"]}, []),
+    ("channels-known-later", ("allUpdatesRule",), {"monitoringNotificationChannels": ENGINE_UNKNOWN}, []),
+    ("topic-known-later", ("allUpdatesRule",), {"pubsubTopic": ENGINE_UNKNOWN}, []),
+    ("nowhere", ("allUpdatesRule",), {"monitoringNotificationChannels": []}, ["allUpdatesRule has neither pubsubTopic nor monitoringNotificationChannels"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"), [c[1:] for c in BUDGET_CASES], ids=[c[0] for c in BUDGET_CASES]
+)
+def test_a_budget_alerts_on_current_and_forecast_spend_somewhere(
+    path: tuple[str, ...], value: Any, messages: list[str]
+) -> None:
+    found = check(gcp.gcp_budget_alerts, gcp.BUDGET, changed(BUDGET_OK, path, value))
+    assert found == ([] if not messages else ["; ".join(messages) + "."])
+
+
+# VPC firewall rules (cloud.google.com/firewall/docs/firewalls, cloud.google.com/compute/docs/reference/rest/v1/firewalls):
+# direction defaults to INGRESS; a disabled rule is not enforced; an ingress rule with no source ranges, tags or
+# service accounts applies to 0.0.0.0/0.
+OPEN = ["0.0.0.0/0", "::/0"]
+FIREWALL_CASES = [
+    ("direction-defaults-to-ingress", {"direction": _REMOVE, "sourceRanges": OPEN}, "sourceRanges includes 0.0.0.0/0, ::/0, which opens the allowed ports to the internet"),
+    ("disabled-rule", {"disabled": True, "sourceRanges": OPEN}, None),
+    ("enabled-rule", {"disabled": False, "sourceRanges": OPEN}, "sourceRanges includes 0.0.0.0/0, ::/0, which opens the allowed ports to the internet"),
+    ("no-source-at-all", {"sourceRanges": _REMOVE}, "sourceRanges is unset, which GCP reads as 0.0.0.0/0"),
+    ("source-service-accounts", {"sourceRanges": _REMOVE, "sourceServiceAccounts": ["bastion@p.iam.gserviceaccount.com"]}, None),
+    ("source-tags-known-later", {"sourceRanges": _REMOVE, "sourceTags": ENGINE_UNKNOWN}, None),
+    ("service-accounts-known-later", {"sourceRanges": _REMOVE, "sourceServiceAccounts": ENGINE_UNKNOWN}, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"), [c[1:] for c in FIREWALL_CASES], ids=[c[0] for c in FIREWALL_CASES]
+)
+def test_an_ingress_firewall_rule_opens_nothing_to_the_internet(
+    fields: dict[str, Any], message: str | None
+) -> None:
+    rule = dict(FIREWALL_OK)
+    for key, value in fields.items():
+        rule = changed(rule, (key,), value) if value is not _REMOVE or key in rule else rule
+    assert check(gcp.firewall_no_public_ingress, gcp.FIREWALL, rule) == (
+        [] if message is None else [message + "."]
+    )
+
+
+# NetworkPolicy is enforced by Dataplane V2 (datapathProvider ADVANCED_DATAPATH) or, on the legacy datapath,
+# by the Calico add-on (networkPolicy.enabled) (cloud.google.com/kubernetes-engine/docs/how-to/network-policy).
+LEGACY_OFF = 'datapathProvider is "LEGACY_DATAPATH" and networkPolicy is off, so NetworkPolicy is ignored.'
+NETWORK_POLICY_CASES = [
+    ("calico-on-legacy-datapath", {"datapathProvider": "LEGACY_DATAPATH", "networkPolicy": {"enabled": True, "provider": "CALICO"}}, []),
+    ("calico-off-on-legacy-datapath", {"datapathProvider": "LEGACY_DATAPATH", "networkPolicy": {"enabled": False}}, [LEGACY_OFF]),
+    ("calico-known-later", {"datapathProvider": "LEGACY_DATAPATH", "networkPolicy": {"enabled": ENGINE_UNKNOWN}}, []),
+    ("dataplane-v2-without-calico", {"datapathProvider": "ADVANCED_DATAPATH", "networkPolicy": {"enabled": False}}, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "messages"), [c[1:] for c in NETWORK_POLICY_CASES], ids=[c[0] for c in NETWORK_POLICY_CASES]
+)
+def test_gke_enforces_network_policy_through_dataplane_v2_or_calico(
+    fields: dict[str, Any], messages: list[str]
+) -> None:
+    assert check(gcp.gke_network_policy_enforced, gcp.CLUSTER, {**CLUSTER_OK, **fields}) == messages
+
+
+# Node pool hardening (cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster): Secure Boot is
+# off unless enabled; an unset or "default" node service account, or PROJECT_NUMBER-compute@developer.gserviceaccount.com,
+# is the Compute Engine default account.
+def _default_account(shown: str) -> str:
+    return (
+        f"nodeConfig.serviceAccount is {shown}, the Compute Engine default account; use a dedicated "
+        "least-privilege account."
+    )
+
+
+POOL_HARDENING_CASES = [
+    ("secure-boot-unset", ("nodeConfig", "shieldedInstanceConfig", "enableSecureBoot"), _REMOVE, ["nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true."]),
+    ("default-alias", ("nodeConfig", "serviceAccount"), "default", [_default_account('"default"')]),
+    ("default-compute-account", ("nodeConfig", "serviceAccount"), "123456789012-compute@developer.gserviceaccount.com", [_default_account('"123456789012-compute@developer.gserviceaccount.com"')]),
+    ("empty-account", ("nodeConfig", "serviceAccount"), "", [_default_account('""')]),
+    ("account-known-later", ("nodeConfig", "serviceAccount"), ENGINE_UNKNOWN, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "messages"),
+    [c[1:] for c in POOL_HARDENING_CASES],
+    ids=[c[0] for c in POOL_HARDENING_CASES],
+)
+def test_a_node_pool_boots_securely_and_runs_as_its_own_account(
+    path: tuple[str, ...], value: Any, messages: list[str]
+) -> None:
+    assert check(gcp.gke_node_pool_hardened, gcp.NODE_POOL, changed(GPU_POOL_OK, path, value)) == messages
+
+
+# Which pool is GPU-free: guestAccelerators with a count above 0 (acceleratorCount defaults to 0,
+# cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NodeConfig#AcceleratorConfig), or an accelerator-optimized
+# machine type with GPUs attached (a2-, a3-, g2-: cloud.google.com/compute/docs/accelerator-optimized-machines).
+SYSTEM_NODE = {
+    k: v for k, v in SYSTEM_POOL_OK["nodeConfig"].items() if k not in ("guestAccelerators", "machineType")
+}
+SYSTEM_POOL_CASES = [
+    ("zero-accelerators", {**SYSTEM_NODE, "machineType": "e2-standard-4", "guestAccelerators": [{"type": "nvidia-tesla-t4", "count": 0}]}, True),
+    ("accelerator-count-unset", {**SYSTEM_NODE, "machineType": "e2-standard-4", "guestAccelerators": [{"type": "nvidia-tesla-t4"}]}, True),
+    ("a2-machine", {**SYSTEM_NODE, "machineType": "a2-highgpu-1g"}, False),
+    ("machine-known-later", {**SYSTEM_NODE, "machineType": ENGINE_UNKNOWN}, False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("node_config", "gpu_free"), [c[1:] for c in SYSTEM_POOL_CASES], ids=[c[0] for c in SYSTEM_POOL_CASES]
+)
+def test_only_a_pool_known_to_have_no_gpus_is_the_clusters_system_pool(
+    node_config: dict[str, Any], gpu_free: bool
+) -> None:
+    resources = cluster_with(changed(SYSTEM_POOL_OK, ("nodeConfig",), node_config))
+    assert len(check_stack(gcp.gke_cluster_has_system_pool, resources)) == (0 if gpu_free else 1)

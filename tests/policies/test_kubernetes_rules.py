@@ -8,6 +8,7 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
 from policies import kubernetes as k8s
+from policies.versions import kubernetes_version_in_standard_support as version_rule
 from tests.policies.harness import REMOVE, changed, check, check_stack, link, stack_resource
 
 TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -429,3 +430,667 @@ def test_binding_a_role_to_everyone_is_violation(group: str) -> None:
     assert check(k8s.rbac_bindings_least_privilege, ROLE_BINDING, props) == [
         f"subject {group} binds the role to everyone who reaches the API server."
     ]
+
+
+# --- every taint each cloud puts on a GPU pool reaches the daemons' check ------------------------------
+
+# A DCGM exporter that tolerates nothing is told about every NoSchedule/NoExecute taint of the pool, so the
+# reports list exactly the taints the rule reads from each cloud's pool. PreferNoSchedule only steers the
+# scheduler, it never keeps a pod off (kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/).
+BARE_DCGM: dict[str, Any] = {"chart": "dcgm-exporter", "version": "4.1.1", "values": {"tolerations": []}}
+T4 = [{"type": "nvidia-tesla-t4", "count": 1}]
+
+# EKS taints: effect NO_SCHEDULE | NO_EXECUTE | PREFER_NO_SCHEDULE (docs.aws.amazon.com/eks/latest/userguide/node-taints-managed-node-groups.html);
+# GKE nodeConfig.taints the same enum, and GKE adds nvidia.com/gpu=present:NoSchedule to GPU nodes
+# (cloud.google.com/kubernetes-engine/docs/how-to/gpus); AKS nodeTaints are "key=value:Effect" strings and
+# Spot pools get kubernetes.azure.com/scalesetpriority=spot:NoSchedule (learn.microsoft.com/azure/aks/spot-node-pool).
+POOL_TAINTS: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    (
+        "eks-nvidia-ami",
+        k8s.EKS_NODE_GROUP,
+        {
+            "amiType": "AL2023_x86_64_NVIDIA",
+            "taints": [
+                {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"},
+                {"key": "dedicated", "value": "ml", "effect": "NO_EXECUTE"},
+                {"key": "soft", "value": "x", "effect": "PREFER_NO_SCHEDULE"},
+            ],
+        },
+        ["nvidia.com/gpu=present:NoSchedule", "dedicated=ml:NoExecute"],
+    ),
+    (
+        "eks-nvidia-ami-without-the-gpu-taint",
+        k8s.EKS_NODE_GROUP,
+        {
+            "amiType": "BOTTLEROCKET_x86_64_NVIDIA",
+            "taints": [{"key": "dedicated", "value": "ml", "effect": "NO_SCHEDULE"}],
+        },
+        ["dedicated=ml:NoSchedule"],
+    ),
+    (
+        "eks-gpu-ami-taint-without-value",
+        k8s.EKS_NODE_GROUP,
+        {"amiType": "AL2_x86_64_GPU", "taints": [{"key": "dedicated", "effect": "NO_SCHEDULE"}]},
+        ["dedicated=:NoSchedule"],
+    ),
+    (
+        "eks-standard-ami-with-the-gpu-taint",
+        k8s.EKS_NODE_GROUP,
+        {
+            "amiType": "AL2023_x86_64_STANDARD",
+            "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}],
+        },
+        ["nvidia.com/gpu=present:NoSchedule"],
+    ),
+    (
+        "eks-cpu-group",
+        k8s.EKS_NODE_GROUP,
+        {
+            "amiType": "AL2023_x86_64_STANDARD",
+            "taints": [{"key": "dedicated", "value": "ml", "effect": "NO_SCHEDULE"}],
+        },
+        [],
+    ),
+    (
+        "gke-gpu-pool",
+        k8s.GKE_NODE_POOL,
+        {
+            "nodeConfig": {
+                "guestAccelerators": T4,
+                "taints": [
+                    {"key": "dedicated", "value": "ml", "effect": "NO_EXECUTE"},
+                    {"key": "soft", "value": "x", "effect": "PREFER_NO_SCHEDULE"},
+                    {"key": "solo", "effect": "NO_SCHEDULE"},
+                ],
+            }
+        },
+        ["dedicated=ml:NoExecute", "solo=:NoSchedule", "nvidia.com/gpu=present:NoSchedule"],
+    ),
+    (
+        "gke-cpu-pool",
+        k8s.GKE_NODE_POOL,
+        {"nodeConfig": {"taints": [{"key": "dedicated", "value": "ml", "effect": "NO_SCHEDULE"}]}},
+        [],
+    ),
+    (
+        "aks-gpu-profile",
+        k8s.AKS_AGENT_POOL,
+        {
+            "gpuProfile": {"driver": "Install"},
+            "scaleSetPriority": "Regular",
+            "nodeTaints": [
+                "dedicated=ml:NoExecute",
+                "soft=x:PreferNoSchedule",
+                "bare:NoSchedule",
+                "no-effect",
+            ],
+        },
+        ["dedicated=ml:NoExecute", "bare=:NoSchedule"],
+    ),
+    (
+        "aks-spot-with-the-gpu-taint",
+        k8s.AKS_AGENT_POOL,
+        {"scaleSetPriority": "Spot", "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"]},
+        ["nvidia.com/gpu=present:NoSchedule", "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"],
+    ),
+    (
+        "aks-cpu-spot-pool",
+        k8s.AKS_AGENT_POOL,
+        {"scaleSetPriority": "Spot", "nodeTaints": ["dedicated=ml:NoSchedule"]},
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("pool_type", "props", "taints"), [row[1:] for row in POOL_TAINTS], ids=[row[0] for row in POOL_TAINTS]
+)
+def test_daemons_are_told_every_blocking_taint_of_each_clouds_gpu_pool(
+    pool_type: str, props: dict[str, Any], taints: list[str]
+) -> None:
+    pool = stack_resource(pool_type, "gpu", props)
+    release = stack_resource(k8s.RELEASE, "dcgm", BARE_DCGM)
+    assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool, release]) == [
+        (
+            f"dcgm-exporter values.tolerations does not tolerate {taint} on GPU pool gpu: "
+            "the daemon never runs on those nodes",
+            release.urn,
+        )
+        for taint in taints
+    ]
+
+
+# Which of a pool's taints one toleration covers, as Kubernetes matches them
+# (kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/): same key (an empty key with Exists
+# matches every key), same effect (an empty effect matches every effect), and for Equal (the default
+# operator) the same value; Exists ignores the value.
+MATCH_POOL: dict[str, Any] = {
+    "gpuProfile": {"driver": "Install"},
+    "nodeTaints": ["dedicated=ml:NoSchedule", "dedicated=ml:NoExecute", "bare:NoSchedule"],
+}
+ALL = {"dedicated=ml:NoSchedule", "dedicated=ml:NoExecute", "bare=:NoSchedule"}
+COVERS: list[tuple[Any, set[str]]] = [
+    (
+        {"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"},
+        {"dedicated=ml:NoSchedule"},
+    ),
+    ({"key": "dedicated", "value": "ml"}, {"dedicated=ml:NoSchedule", "dedicated=ml:NoExecute"}),
+    (
+        {"key": "dedicated", "operator": "Exists", "value": "other"},
+        {"dedicated=ml:NoSchedule", "dedicated=ml:NoExecute"},
+    ),
+    ({"key": "dedicated", "operator": "Equal", "value": "other"}, set()),
+    ({"key": "dedicated", "operator": "Equal"}, set()),
+    ({"key": "bare", "operator": "Equal"}, {"bare=:NoSchedule"}),
+    ({"key": "bare", "value": "ml"}, set()),
+    ({"operator": "Exists"}, ALL),
+    ({"operator": "Exists", "effect": "NoExecute"}, {"dedicated=ml:NoExecute"}),
+    ({"value": "ml"}, set()),
+    ({"operator": "Equal", "value": "ml", "effect": "NoSchedule"}, set()),
+    ({"key": "dedicated", "operator": "Exists", "effect": "PreferNoSchedule"}, set()),
+    ("dedicated", set()),
+]
+
+
+@pytest.mark.parametrize(("toleration", "covered"), COVERS, ids=[str(t) for t, _ in COVERS])
+def test_a_toleration_covers_the_pool_taints_kubernetes_says_it_matches(
+    toleration: Any, covered: set[str]
+) -> None:
+    pool = stack_resource(k8s.AKS_AGENT_POOL, "gpu", MATCH_POOL)
+    release = stack_resource(k8s.RELEASE, "dcgm", changed(BARE_DCGM, ("values", "tolerations"), [toleration]))
+    reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool, release])
+    reported = {message.split(" does not tolerate ")[1].split(" on GPU pool")[0] for message, _ in reports}
+    assert reported == ALL - covered
+
+
+def test_charts_left_at_their_defaults_are_judged_by_the_charts_own_tolerations() -> None:
+    # k8s-device-plugin v0.17.1 values.yaml tolerates nvidia.com/gpu; gpu-operator v25.3.0 tolerates it for its
+    # daemonsets and the NFD worker; so on a GKE GPU pool (only Google's GPU taint) nothing is missing.
+    pool = stack_resource(k8s.GKE_NODE_POOL, "gpu", {"nodeConfig": {"guestAccelerators": T4}})
+    for chart in ({"chart": "nvidia-device-plugin", "values": {}}, {"chart": "gpu-operator", "values": {}}):
+        release = stack_resource(k8s.RELEASE, "r", {**chart, "version": "1.0.0"})
+        assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool, release]) == []
+    # The NFD worker at its default misses a Spot pool's taint even when the daemonsets tolerate it.
+    spot = stack_resource(k8s.AKS_AGENT_POOL, "gput4", AKS_SPOT_POOL)
+    operator = changed(OPERATOR, ("values", "daemonsets", "tolerations"), [TOLERATION, SPOT_TOLERATION])
+    release = stack_resource(k8s.RELEASE, "op", operator)
+    assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [spot, release]) == [
+        (
+            "gpu-operator values.node-feature-discovery.worker.tolerations does not tolerate "
+            "kubernetes.azure.com/scalesetpriority=spot:NoSchedule on GPU pool gput4: the daemon never runs on "
+            "those nodes",
+            release.urn,
+        )
+    ]
+
+
+def test_a_daemon_after_an_unrelated_chart_and_an_unknown_toleration_list_is_still_judged() -> None:
+    spot = stack_resource(k8s.AKS_AGENT_POOL, "gput4", AKS_SPOT_POOL)
+    kueue = stack_resource(k8s.RELEASE, "kueue", {"chart": "kueue", "version": "0.13.4"})
+    nameless = stack_resource(k8s.RELEASE, "nameless", {"version": "1.0.0"})
+    operator = stack_resource(
+        k8s.RELEASE, "op", changed(OPERATOR, ("values", "daemonsets", "tolerations"), ENGINE_UNKNOWN)
+    )
+    reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, [spot, kueue, nameless, operator])
+    # the daemonsets' tolerations are judged once known; the NFD worker's default misses the Spot taint now
+    assert [(m.split(" does not")[0], urn) for m, urn in reports] == [
+        ("gpu-operator values.node-feature-discovery.worker.tolerations", operator.urn)
+    ]
+
+
+def test_a_toleration_not_known_until_the_update_is_not_judged_against_the_pools() -> None:
+    spot = stack_resource(k8s.AKS_AGENT_POOL, "gput4", AKS_SPOT_POOL)
+    for unknown in (ENGINE_UNKNOWN, [ENGINE_UNKNOWN]):
+        release = stack_resource(k8s.RELEASE, "dcgm", changed(BARE_DCGM, ("values", "tolerations"), unknown))
+        assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [spot, release]) == []
+    bare = stack_resource(k8s.RELEASE, "dcgm", BARE_DCGM)
+    assert len(check_stack(k8s.gpu_daemons_tolerate_pool_taints, [spot, bare])) == 2
+
+
+def test_a_daemon_is_judged_only_against_the_pools_of_the_cluster_it_installs_into() -> None:
+    # The release sits two components below one that depends on cluster A; cluster B's pools, two components
+    # below cluster B, are not its business.
+    cluster_a = stack_resource("mlplat:aks:Cluster", "a", {})
+    cluster_b = stack_resource("mlplat:aks:Cluster", "b", {})
+    pools_a = stack_resource("mlplat:aks:Pools", "pools-a", {})
+    pools_b = stack_resource("mlplat:aks:Pools", "pools-b", {})
+    pools_a.parent, pools_b.parent = cluster_a, cluster_b
+    pool_a = stack_resource(k8s.AKS_AGENT_POOL, "pool-a", AKS_SPOT_POOL)
+    pool_b = stack_resource(k8s.AKS_AGENT_POOL, "pool-b", AKS_SPOT_POOL)
+    pool_a.parent, pool_b.parent = pools_a, pools_b
+    stack = stack_resource("mlplat:gpu:Stack", "gpu", {})
+    stack.dependencies.append(cluster_a)
+    charts = stack_resource("mlplat:gpu:Charts", "charts", {})
+    charts.parent = stack
+    release = stack_resource(k8s.RELEASE, "plugin", DEVICE_PLUGIN)
+    release.parent = charts
+    reports = check_stack(k8s.gpu_daemons_tolerate_pool_taints, [pool_a, pool_b, stack, release])
+    assert [m.rsplit("on GPU pool ", 1)[1].split(":")[0] for m, _ in reports] == ["pool-a"]
+
+
+# --- which GPU pools scale from zero, and who adds their first node ------------------------------------
+
+
+def _scale_up(pool_type: str, props: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return check_stack(k8s.gpu_pools_have_scale_up_path, [stack_resource(pool_type, "gpu", props)])
+
+
+# Minimum sizes as each API names them: EKS scalingConfig.minSize; AKS minCount, else count (a fixed pool);
+# GKE nodeCount when autoscaling is off. Only a GPU pool that can be at zero nodes needs a scale-up path.
+MIN_SIZES: list[tuple[str, str, dict[str, Any], str | None]] = [
+    ("eks-min-0", k8s.EKS_NODE_GROUP, EKS_GPU_GROUP, "no cluster autoscaler (or Karpenter) is installed"),
+    ("eks-min-1", k8s.EKS_NODE_GROUP, changed(EKS_GPU_GROUP, ("scalingConfig", "minSize"), 1), None),
+    (
+        "eks-cpu-group-min-0",
+        k8s.EKS_NODE_GROUP,
+        changed(changed(EKS_GPU_GROUP, ("amiType",), "AL2023_x86_64_STANDARD"), ("taints",), []),
+        None,
+    ),
+    (
+        "aks-min-count-0",
+        k8s.AKS_AGENT_POOL,
+        changed(AKS_SPOT_POOL, ("enableAutoScaling",), False),
+        "enableAutoScaling is off, so AKS never adds a node",
+    ),
+    (
+        "aks-min-count-1",
+        k8s.AKS_AGENT_POOL,
+        changed(changed(AKS_SPOT_POOL, ("enableAutoScaling",), False), ("minCount",), 1),
+        None,
+    ),
+    (
+        "aks-fixed-count-0",
+        k8s.AKS_AGENT_POOL,
+        {"gpuProfile": {"driver": "Install"}, "count": 0},
+        "enableAutoScaling is off, so AKS never adds a node",
+    ),
+    ("aks-fixed-count-1", k8s.AKS_AGENT_POOL, {"gpuProfile": {"driver": "Install"}, "count": 1}, None),
+    ("aks-cpu-pool-count-0", k8s.AKS_AGENT_POOL, {"count": 0}, None),
+    (
+        "gke-node-count-0",
+        k8s.GKE_NODE_POOL,
+        {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 0},
+        "autoscaling is off, so GKE never adds a node",
+    ),
+    ("gke-node-count-1", k8s.GKE_NODE_POOL, {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 1}, None),
+    ("gke-cpu-pool-node-count-0", k8s.GKE_NODE_POOL, {"nodeConfig": {}, "nodeCount": 0}, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("pool_type", "props", "why"), [row[1:] for row in MIN_SIZES], ids=[row[0] for row in MIN_SIZES]
+)
+def test_only_a_gpu_pool_that_can_be_at_zero_nodes_needs_a_scale_up_path(
+    pool_type: str, props: dict[str, Any], why: str | None
+) -> None:
+    pool = stack_resource(pool_type, "gpu", props)
+    expected = (
+        []
+        if why is None
+        else [(f"GPU pool gpu scales from zero but {why}; queued jobs would wait forever", pool.urn)]
+    )
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, [pool]) == expected
+
+
+def test_every_gpu_pool_is_judged_after_one_that_needs_nothing() -> None:
+    busy = stack_resource(
+        k8s.GKE_NODE_POOL, "busy", {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 1}
+    )
+    idle = stack_resource(
+        k8s.GKE_NODE_POOL, "idle", {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 0}
+    )
+    assert [urn for _, urn in check_stack(k8s.gpu_pools_have_scale_up_path, [busy, idle])] == [idle.urn]
+
+
+# Karpenter's chart takes settings.clusterName and serviceAccount.name (karpenter.sh/docs/reference/settings/);
+# the cluster autoscaler's autoDiscovery.clusterName and rbac.serviceAccount.name, its IRSA role in the
+# eks.amazonaws.com/role-arn annotation (github.com/kubernetes/autoscaler, charts/cluster-autoscaler README).
+KARPENTER: dict[str, Any] = {
+    "chart": "oci://public.ecr.aws/karpenter/karpenter",
+    "version": "1.5.0",
+    "values": {"settings": {"clusterName": "mlplat-dev"}, "serviceAccount": {"name": "karpenter"}},
+}
+IRSA_AUTOSCALER = changed(
+    AUTOSCALER,
+    ("values", "rbac", "serviceAccount", "annotations"),
+    {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/ca"},
+)
+NO_ROLE = "the autoscaler's service account {!r} has no IAM role (Pod Identity or IRSA)"
+ELSEWHERE = "no cluster autoscaler discovers this cluster's node groups"
+AUTOSCALERS: list[tuple[str, list[tuple[str, dict[str, Any]]], str | None]] = [
+    (
+        "karpenter-with-pod-identity",
+        [
+            (k8s.RELEASE, KARPENTER),
+            (k8s.POD_IDENTITY, changed(ASSOCIATION, ("serviceAccount",), "karpenter")),
+        ],
+        None,
+    ),
+    (
+        "karpenter-without-a-role",
+        [(k8s.RELEASE, KARPENTER), (k8s.POD_IDENTITY, ASSOCIATION)],
+        NO_ROLE.format("karpenter"),
+    ),
+    (
+        "karpenter-for-another-cluster",
+        [(k8s.RELEASE, changed(KARPENTER, ("values", "settings", "clusterName"), "other"))],
+        ELSEWHERE,
+    ),
+    ("autoscaler-with-irsa", [(k8s.RELEASE, IRSA_AUTOSCALER)], None),
+    ("autoscaler-without-a-role", [(k8s.RELEASE, AUTOSCALER)], NO_ROLE.format("cluster-autoscaler")),
+    (
+        "autoscaler-annotated-without-a-role",
+        [
+            (
+                k8s.RELEASE,
+                changed(
+                    AUTOSCALER,
+                    ("values", "rbac", "serviceAccount", "annotations"),
+                    {"example.com/team": "ml"},
+                ),
+            )
+        ],
+        NO_ROLE.format("cluster-autoscaler"),
+    ),
+    (
+        "association-for-another-cluster",
+        [(k8s.RELEASE, AUTOSCALER), (k8s.POD_IDENTITY, changed(ASSOCIATION, ("clusterName",), "other"))],
+        NO_ROLE.format("cluster-autoscaler"),
+    ),
+    (
+        "association-for-another-account",
+        [(k8s.RELEASE, AUTOSCALER), (k8s.POD_IDENTITY, changed(ASSOCIATION, ("serviceAccount",), "other"))],
+        NO_ROLE.format("cluster-autoscaler"),
+    ),
+    (
+        "association-for-a-cluster-known-later",
+        [
+            (k8s.RELEASE, AUTOSCALER),
+            (k8s.POD_IDENTITY, changed(ASSOCIATION, ("clusterName",), ENGINE_UNKNOWN)),
+        ],
+        None,
+    ),
+    (
+        "autoscaler-for-another-cluster-before-this-ones",
+        [
+            (k8s.RELEASE, changed(IRSA_AUTOSCALER, ("values", "autoDiscovery", "clusterName"), "other")),
+            (k8s.RELEASE, {"version": "1.0.0"}),
+            (k8s.RELEASE, IRSA_AUTOSCALER),
+        ],
+        None,
+    ),
+    (
+        "only-other-charts",
+        [(k8s.RELEASE, {"chart": "kueue", "version": "0.13.4"})],
+        "no cluster autoscaler (or Karpenter) is installed",
+    ),
+    (
+        "autoscaler-chart-in-a-repository-path",
+        [(k8s.RELEASE, changed(IRSA_AUTOSCALER, ("chart",), "autoscaler/cluster-autoscaler"))],
+        None,
+    ),
+    (
+        "autoscaler-discovering-a-cluster-known-later",
+        [(k8s.RELEASE, changed(AUTOSCALER, ("values", "autoDiscovery", "clusterName"), ENGINE_UNKNOWN))],
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("resources", "why"), [row[1:] for row in AUTOSCALERS], ids=[row[0] for row in AUTOSCALERS]
+)
+def test_an_eks_gpu_group_from_zero_needs_an_autoscaler_for_its_cluster_with_an_iam_role(
+    resources: list[tuple[str, dict[str, Any]]], why: str | None
+) -> None:
+    group = stack_resource(k8s.EKS_NODE_GROUP, "gpu-t4", EKS_GPU_GROUP)
+    others = [stack_resource(kind, f"r{i}", props) for i, (kind, props) in enumerate(resources)]
+    expected = (
+        []
+        if why is None
+        else [(f"GPU pool gpu-t4 scales from zero but {why}; queued jobs would wait forever", group.urn)]
+    )
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, [group, *others]) == expected
+
+
+def test_an_eks_group_whose_cluster_is_known_later_is_not_judged() -> None:
+    group = stack_resource(
+        k8s.EKS_NODE_GROUP, "gpu-t4", changed(EKS_GPU_GROUP, ("clusterName",), ENGINE_UNKNOWN)
+    )
+    assert (
+        check_stack(k8s.gpu_pools_have_scale_up_path, [group, stack_resource(k8s.RELEASE, "ca", AUTOSCALER)])
+        == []
+    )
+
+
+# --- LimitRange: only Container limits with an extended-resource max -----------------------------------
+
+GPU_MAX_MESSAGE = (
+    "max nvidia.com/gpu without a default: Kubernetes makes the max every container's limit and request "
+    "(kubernetes.io/docs/concepts/policy/limit-range/), so CPU-only pods and init containers would ask for "
+    "nvidia.com/gpu; set default nvidia.com/gpu: 0."
+)
+GPU_MAX_ONLY = {"type": "Container", "max": {"cpu": "4", "nvidia.com/gpu": "8"}}
+LIMIT_ITEMS: list[tuple[str, list[Any], list[str]]] = [
+    ("gpu-max-after-a-cpu-max", [GPU_MAX_ONLY], [GPU_MAX_MESSAGE]),
+    ("pod-limit-is-not-a-container-default", [{"type": "Pod", "max": {"nvidia.com/gpu": "8"}}], []),
+    ("after-a-pod-limit", [{"type": "Pod", "max": {"nvidia.com/gpu": "8"}}, GPU_MAX_ONLY], [GPU_MAX_MESSAGE]),
+    (
+        "after-a-container-limit-without-max",
+        [{"type": "Container", "default": {"cpu": "1"}}, GPU_MAX_ONLY],
+        [GPU_MAX_MESSAGE],
+    ),
+    ("default-known-later", [{**GPU_MAX_ONLY, "default": ENGINE_UNKNOWN}], []),
+    (
+        "after-a-limit-whose-default-is-known-later",
+        [{**GPU_MAX_ONLY, "default": ENGINE_UNKNOWN}, GPU_MAX_ONLY],
+        [GPU_MAX_MESSAGE],
+    ),
+    ("default-without-the-gpu", [{**GPU_MAX_ONLY, "default": {"cpu": "1"}}], [GPU_MAX_MESSAGE]),
+]
+
+
+@pytest.mark.parametrize(
+    ("limits", "messages"), [row[1:] for row in LIMIT_ITEMS], ids=[row[0] for row in LIMIT_ITEMS]
+)
+def test_limit_range_extended_max_needs_a_default_in_each_container_limit(
+    limits: list[Any], messages: list[str]
+) -> None:
+    assert check(k8s.limit_range_max_has_default, k8s.LIMIT_RANGE, {"spec": {"limits": limits}}) == messages
+
+
+# --- Kubernetes versions inside their cloud's standard support (policies/versions.py) ------------------
+
+EKS, GKE, AKS = (
+    "aws:eks/cluster:Cluster",
+    "gcp:container/cluster:Cluster",
+    "azure-native:containerservice:ManagedCluster",
+)
+AKS_POOL = "azure-native:containerservice:AgentPool"
+AS_OF = {"asOf": "2026-12-01"}
+# What each cloud does after standard support, as the rule tells the user.
+EKS_AFTER = "extended support at $0.60 instead of $0.10 per cluster hour"
+GKE_AFTER = "an Extended-channel fee, or a forced upgrade on the other channels"
+AKS_AFTER = "no patches, or long-term support on the Premium tier"
+
+
+def _ended(where: str, version: str, service: str, minor: str, date: str, after: str, cloud: str) -> str:
+    return (
+        f"{where} {version!r}: {service} standard support for {minor} ended on {date} ({after}); "
+        f"pin a newer version in mlplat:versions.kubernetes.{cloud}"
+    )
+
+
+# Dates read 2026-12-01: EKS docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html (1.33 ends
+# 2026-07-29, 1.34 2026-12-02, 1.35 2027-03-27); GKE cloud.google.com/kubernetes-engine/docs/release-schedule
+# (1.34 ends 2026-10-01); AKS learn.microsoft.com/azure/aks/supported-kubernetes-versions (1.33 Jul 2026,
+# 1.34 Nov 2026: the month's last day).
+VERSIONS: list[tuple[str, str, dict[str, Any], dict[str, Any], str | None]] = [
+    ("eks-current", EKS, {"version": "1.35"}, AS_OF, None),
+    ("eks-patch-with-v", EKS, {"version": "v1.35.2"}, AS_OF, None),
+    ("eks-unset-is-the-current-default", EKS, {}, AS_OF, None),
+    ("eks-known-later", EKS, {"version": ENGINE_UNKNOWN}, AS_OF, None),
+    (
+        "eks-past-standard",
+        EKS,
+        {"version": "1.33"},
+        AS_OF,
+        _ended("version", "1.33", "EKS", "1.33", "2026-07-29", EKS_AFTER, "aws") + ".",
+    ),
+    (
+        "eks-on-the-last-day",
+        EKS,
+        {"version": "1.34"},
+        {"asOf": "2026-12-02"},
+        _ended("version", "1.34", "EKS", "1.34", "2026-12-02", EKS_AFTER, "aws") + ".",
+    ),
+    (
+        "eks-one-day-before",
+        EKS,
+        {"version": "1.34"},
+        AS_OF,
+        "version '1.34': EKS standard support for 1.34 ends on 2026-12-02, in 1 days "
+        f"({EKS_AFTER} after that); upgrade before then.",
+    ),
+    (
+        "eks-sixty-days-before",
+        EKS,
+        {"version": "1.35"},
+        {"asOf": "2027-01-26"},
+        "version '1.35': EKS standard support for 1.35 ends on 2027-03-27, in 60 days "
+        f"({EKS_AFTER} after that); upgrade before then.",
+    ),
+    ("eks-sixty-one-days-before", EKS, {"version": "1.35"}, {"asOf": "2027-01-25"}, None),
+    (
+        "eks-inside-a-wider-warning-window",
+        EKS,
+        {"version": "1.35"},
+        {"asOf": "2027-01-01", "warnDays": 90},
+        "version '1.35': EKS standard support for 1.35 ends on 2027-03-27, in 85 days "
+        f"({EKS_AFTER} after that); upgrade before then.",
+    ),
+    ("eks-outside-the-default-window", EKS, {"version": "1.35"}, {"asOf": "2027-01-01"}, None),
+    ("eks-judged-on-an-earlier-date", EKS, {"version": "1.32"}, {"asOf": "2026-01-01"}, None),
+    (
+        "eks-not-in-the-calendar",
+        EKS,
+        {"version": "1.41"},
+        AS_OF,
+        "version '1.41' is not in the EKS calendar the pack knows (1.32, 1.33, 1.34, 1.35); "
+        "add its dates to policies/versions.py or pin a listed version.",
+    ),
+    (
+        "eks-not-a-version",
+        EKS,
+        {"version": "latest"},
+        AS_OF,
+        "version 'latest' is not in the EKS calendar the pack knows (1.32, 1.33, 1.34, 1.35); "
+        "add its dates to policies/versions.py or pin a listed version.",
+    ),
+    (
+        "eks-version-as-a-number",
+        EKS,
+        {"version": 1.35},
+        AS_OF,
+        "version 1.35 is not in the EKS calendar the pack knows (1.32, 1.33, 1.34, 1.35); "
+        "add its dates to policies/versions.py or pin a listed version.",
+    ),
+    ("gke-current", GKE, {"minMasterVersion": "1.35"}, AS_OF, None),
+    (
+        "gke-patch-judged-by-its-minor",
+        GKE,
+        {"minMasterVersion": "1.34.5-gke.1080000"},
+        AS_OF,
+        _ended("minMasterVersion", "1.34.5-gke.1080000", "GKE", "1.34", "2026-10-01", GKE_AFTER, "gcp") + ".",
+    ),
+    (
+        "aks-cluster-and-pool-profiles",
+        AKS,
+        {
+            "kubernetesVersion": "1.34",
+            "agentPoolProfiles": [{"orchestratorVersion": "1.35"}, {"orchestratorVersion": "1.33"}, {}],
+        },
+        AS_OF,
+        _ended("kubernetesVersion", "1.34", "AKS", "1.34", "2026-11-30", AKS_AFTER, "azure")
+        + "; "
+        + _ended(
+            "agentPoolProfiles[1].orchestratorVersion",
+            "1.33",
+            "AKS",
+            "1.33",
+            "2026-07-31",
+            AKS_AFTER,
+            "azure",
+        )
+        + ".",
+    ),
+    (
+        "aks-cluster-version-unset-and-an-old-pool",
+        AKS,
+        {"agentPoolProfiles": [{"orchestratorVersion": "1.33"}]},
+        AS_OF,
+        _ended(
+            "agentPoolProfiles[0].orchestratorVersion",
+            "1.33",
+            "AKS",
+            "1.33",
+            "2026-07-31",
+            AKS_AFTER,
+            "azure",
+        )
+        + ".",
+    ),
+    (
+        "aks-pool-profiles-known-later",
+        AKS,
+        {"kubernetesVersion": "1.33", "agentPoolProfiles": ENGINE_UNKNOWN},
+        AS_OF,
+        _ended("kubernetesVersion", "1.33", "AKS", "1.33", "2026-07-31", AKS_AFTER, "azure") + ".",
+    ),
+    (
+        "aks-current",
+        AKS,
+        {"kubernetesVersion": "1.35", "agentPoolProfiles": [{"orchestratorVersion": "1.35"}]},
+        AS_OF,
+        None,
+    ),
+    (
+        "aks-node-pool",
+        AKS_POOL,
+        {"orchestratorVersion": "1.34"},
+        AS_OF,
+        _ended("orchestratorVersion", "1.34", "AKS", "1.34", "2026-11-30", AKS_AFTER, "azure") + ".",
+    ),
+    ("aks-node-pool-current", AKS_POOL, {"orchestratorVersion": "1.35"}, AS_OF, None),
+    ("not-a-cluster", "aws:eks/nodeGroup:NodeGroup", {"version": "1.20"}, AS_OF, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "config", "message"),
+    [row[1:] for row in VERSIONS],
+    ids=[row[0] for row in VERSIONS],
+)
+def test_kubernetes_version_stays_in_its_clouds_standard_support(
+    resource_type: str, props: dict[str, Any], config: dict[str, Any], message: str | None
+) -> None:
+    assert check(version_rule, resource_type, props, config=config) == ([] if message is None else [message])
+
+
+def test_without_a_date_the_version_is_judged_today() -> None:
+    # EKS 1.32 left standard support on 2026-03-23, before any day this test runs.
+    expected = [_ended("version", "1.32", "EKS", "1.32", "2026-03-23", EKS_AFTER, "aws") + "."]
+    for config in ({}, {"asOf": ""}):
+        assert check(version_rule, EKS, {"version": "1.32"}, config=config) == expected
+
+
+def test_a_gpu_toleration_after_tolerations_for_other_effects_still_counts() -> None:
+    others = ["not-a-toleration", {"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}]
+    release = changed(DEVICE_PLUGIN, ("values", "tolerations"), [*others, TOLERATION])
+    assert check(k8s.gpu_daemons_tolerate_gpu_taint, k8s.RELEASE, release) == []
+
+
+def test_a_pool_whose_taints_are_known_later_is_not_reported_yet() -> None:
+    group = stack_resource(k8s.EKS_NODE_GROUP, "gpu", changed(EKS_GPU_GROUP, ("taints",), ENGINE_UNKNOWN))
+    release = stack_resource(k8s.RELEASE, "dcgm", BARE_DCGM)
+    assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [group, release]) == []
