@@ -16,14 +16,14 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 from google.protobuf.json_format import MessageToDict
-from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 from pulumi_policy.deserialize import serialize_properties
 
 from mlplat.engine.analyzer import run_policy_pack
 from mlplat.engine.cost import CostEstimate
 from mlplat.engine.program import run_in_mock_engine
 from mlplat.engine.report import build_report, render_markdown, render_tree
-from policies.common import REMEDIATIONS
+from policies.common import REMEDIATIONS, judged_types, resource_rule, with_remediation
 from policies.pack import POLICIES
 from tests.policies.harness import OPTIONS, as_engine_sends, check, urn_of
 
@@ -188,3 +188,30 @@ def test_at_mandatory_nothing_is_remediated_and_the_rule_blocks(run: Any, tmp_pa
         (v.policy, v.urn, v.level) for v in report.violations
     }
     assert MessageToDict(report.inputs(bucket))["forceDestroy"] is True
+
+
+def test_a_rule_made_remediable_keeps_its_identity_and_fixes_only_what_it_flags() -> None:
+    rule = resource_rule(
+        "remediation-test-rule",
+        "Buckets must not be open.",
+        ["aws:s3/bucket:Bucket"],
+        lambda args: ["open is true"] if args.props.get("open") is True else [],
+    )
+    fixed = with_remediation(rule, {"open": False, "note": "closed by policy"})
+    try:
+        assert (fixed.name, fixed.description) == ("remediation-test-rule", "Buckets must not be open.")
+        assert fixed.enforcement_level == EnforcementLevel.MANDATORY
+        assert judged_types(fixed) == frozenset({"aws:s3/bucket:Bucket"})
+        assert REMEDIATIONS["remediation-test-rule"] == {"open": False, "note": "closed by policy"}
+        bucket = "aws:s3/bucket:Bucket"
+        assert check(fixed, bucket, {"open": True}) == ["open is true."]
+        assert _remediate(fixed, bucket, {"open": True, "size": 1}) == {
+            "open": False,
+            "note": "closed by policy",
+            "size": 1,
+        }
+        assert _remediate(fixed, bucket, {"open": False}) is None
+        # Another type is not the rule's: nothing to fix.
+        assert _remediate(fixed, "aws:s3/bucketV2:BucketV2", {"open": True}) is None
+    finally:
+        REMEDIATIONS.pop("remediation-test-rule", None)
