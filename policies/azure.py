@@ -615,7 +615,8 @@ def _endpoints_in_dns(args: StackValidationArgs, report_violation: ReportViolati
 
 
 def _list(value: list[Any] | Unknown) -> list[Any]:
-    return [] if isinstance(value, Unknown) else [v for v in value if not isinstance(v, Unknown)]
+    """The elements of `value`; a list or element known only after preview may hold a zone, so it counts."""
+    return [value] if isinstance(value, Unknown) else value
 
 
 def _audit_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:

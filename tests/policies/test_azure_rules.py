@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -476,6 +477,11 @@ REQUIRED_SETTINGS = [
     (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.enableNodePublicIp", [False], True, True),
     (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.remoteLoginPortPublicAccess", ["Disabled"], "NotSpecified", "Enabled"),
     (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, "properties.properties.scaleSettings.minNodeCount", [0], 0, 1),
+    # Compute instance SSH is closed unless sshPublicAccess says Enabled (learn.microsoft.com/rest/api/azureml/compute/create-or-update#sshpublicaccess;
+    # the azure-native SshSettingsArgs default is "Disabled").
+    (azure.azure_ml_compute_hardened, azure.ML_COMPUTE, INSTANCE_OK, "properties.properties.sshSettings.sshPublicAccess", ["Disabled"], "Disabled", "Enabled"),
+    # The cluster autoscaler runs on a node pool only when enabled on it (learn.microsoft.com/azure/aks/cluster-autoscaler).
+    (azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, "enableAutoScaling", [True], False, False),
     # Spot pools: eviction policy Delete and max price -1 (pay up to on-demand) are the defaults (learn.microsoft.com/azure/aks/spot-node-pool).
     (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, "scaleSetEvictionPolicy", ["Delete"], "Delete", "Deallocate"),
     (azure.azure_aks_gpu_pool_spot, azure.AGENT_POOL, SPOT_POOL_OK, "spotMaxPrice", [-1], -1, 0.5),
@@ -1096,3 +1102,166 @@ def test_every_inline_gpu_pool_is_judged_after_one_whose_priority_is_known_later
     assert check(azure.azure_aks_gpu_pool_spot, azure.CLUSTER, cluster, config={"requireSpot": True}) == [
         'agentPoolProfiles[1].scaleSetPriority is "Regular", so this stack\'s GPU pool is on-demand.'
     ]
+
+
+# --- the whole message a user reads, and values known only after preview ----------------------------------
+
+OPEN_SSH_RULE: dict[str, Any] = {
+    "name": "ssh",
+    "direction": "Inbound",
+    "access": "Allow",
+    "sourceAddressPrefix": "*",
+    "destinationPortRange": "22",
+}
+UNTAINTED_GPU_POOL: dict[str, Any] = {**GPU_POOL_OK, "nodeTaints": []}
+API_RANGES = ("apiServerAccessProfile", "authorizedIPRanges")
+# One changed property and every word the user then reads (None: nothing reported). A /0 prefix spans every
+# address whatever address it is written from (RFC 4632 section 3.1), so it is the whole internet.
+EXACT_MESSAGES = [
+    ("cluster-no-idle-scale-down", azure.azure_ml_compute_hardened, azure.ML_COMPUTE, CLUSTER_COMPUTE_OK, ("properties", "properties", "scaleSettings", "nodeIdleTimeBeforeScaleDown"), _REMOVE, "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown is unset."),
+    ("kms-without-key", azure.azure_aks_etcd_encryption, azure.CLUSTER, AKS_OK, ("securityProfile", "azureKeyVaultKms", "keyId"), _REMOVE, "securityProfile.azureKeyVaultKms.keyId is unset."),
+    # A customer-managed key needs both keyVaultUri and keyName (learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-existing-account).
+    ("cmk-without-key-name", azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK, ("encryption", "keyVaultProperties", "keyName"), _REMOVE, "encryption.keyVaultProperties.keyName is unset."),
+    ("cmk-without-vault-uri", azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK, ("encryption", "keyVaultProperties", "keyVaultUri"), _REMOVE, "encryption.keyVaultProperties.keyVaultUri is unset."),
+    # networkSecurityGroup is a reference whose id is optional in the SDK (azure-native network.NetworkSecurityGroupArgs).
+    ("nsg-reference-without-id", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("networkSecurityGroup",), {}, "networkSecurityGroup is unset, so nothing filters traffic into the subnet."),
+    ("gpu-node-public-ip", azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, ("enableNodePublicIP",), True, "enableNodePublicIP is true."),
+    ("inline-gpu-node-public-ip", azure.azure_aks_gpu_pool, azure.CLUSTER, AKS_OK, ("agentPoolProfiles",), [{**GPU_POOL_OK, "enableNodePublicIP": True}], "agentPoolProfiles[0].enableNodePublicIP is true."),
+    # N-series sizes are Azure's GPU VMs (learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/nvadsa10v5-series).
+    ("partial-a10-is-a-gpu", azure.azure_aks_gpu_pool, azure.AGENT_POOL, UNTAINTED_GPU_POOL, ("vmSize",), "Standard_NV12ads_A10_v5", "nodeTaints lacks nvidia.com/gpu=...:NoSchedule, so any pod may land on GPUs."),
+    ("vm-size-known-later", azure.azure_aks_gpu_pool, azure.AGENT_POOL, UNTAINTED_GPU_POOL, ("vmSize",), ENGINE_UNKNOWN, None),
+    ("api-range-slash-zero-typo", azure.azure_aks_cluster_hardened, azure.CLUSTER, PUBLIC_AKS_OK, API_RANGES, ["10.0.0.0/0"], 'apiServerAccessProfile.authorizedIPRanges allows "10.0.0.0/0", the whole internet.'),
+    ("api-range-ipv6-any-spelled-out", azure.azure_aks_cluster_hardened, azure.CLUSTER, PUBLIC_AKS_OK, API_RANGES, ["0::/0"], 'apiServerAccessProfile.authorizedIPRanges allows "0::/0", the whole internet.'),
+    ("api-range-known-later", azure.azure_aks_cluster_hardened, azure.CLUSTER, PUBLIC_AKS_OK, API_RANGES, [ENGINE_UNKNOWN, "203.0.113.0/24"], None),
+    ("nsg-slash-zero-typo", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "10.0.0.0/0", 'rule "allow-vnet" allows inbound traffic from the internet.'),
+    ("nsg-ipv6-any-spelled-out", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules", 1, "sourceAddressPrefix"), "0::/0", 'rule "allow-vnet" allows inbound traffic from the internet.'),
+    ("nsg-rules-known-later", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules",), ENGINE_UNKNOWN, None),
+    ("nsg-judged-after-a-rule-known-later", azure.azure_nsg_no_internet_inbound, azure.NSG, NSG_OK, ("securityRules",), [ENGINE_UNKNOWN, OPEN_SSH_RULE], 'rule "ssh" allows inbound traffic from the internet.'),
+    ("rule-prefix-list-known-later", azure.azure_nsg_no_internet_inbound, azure.SECURITY_RULE, SECURITY_RULE_OK, ("sourceAddressPrefixes",), ENGINE_UNKNOWN, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "base", "path", "value", "message"),
+    [case[1:] for case in EXACT_MESSAGES],
+    ids=[case[0] for case in EXACT_MESSAGES],
+)
+def test_one_changed_property_reads_exactly_as_the_user_sees_it(
+    policy: ResourceValidationPolicy,
+    resource_type: str,
+    base: dict[str, Any],
+    path: tuple[str | int, ...],
+    value: Any,
+    message: str | None,
+) -> None:
+    found = check(policy, resource_type, changed(base, path, value))
+    assert found == ([] if message is None else [message])
+
+
+def test_an_unprotected_resource_is_told_what_a_stack_change_can_do() -> None:
+    assert check(azure.azure_resources_protected, azure.VAULT, VAULT_OK) == [
+        "the resource is not protected (protect: true), so a stack change can delete it."
+    ]
+
+
+@pytest.mark.parametrize(("max_count", "messages"), [(4, []), (5, ["maxCount is 5, above the cap of 4."])])
+def test_a_gpu_pool_may_reach_the_configured_cap_but_not_pass_it(max_count: int, messages: list[str]) -> None:
+    pool = changed(GPU_POOL_OK, ("maxCount",), max_count)
+    assert check(azure.azure_aks_gpu_pool, azure.AGENT_POOL, pool, config={"maxNodes": 4}) == messages
+
+
+# Changes one compliant stack (data_stack) and returns every (message, URN) the rule then reports.
+StackChange = Callable[[dict[str, PolicyResource]], list[tuple[str, str | None]]]
+
+
+def _second_vnet(resources: dict[str, PolicyResource]) -> list[tuple[str, str | None]]:
+    resources["vnet-b"] = resource(azure.VNET, "vnet-b", {**VNET_OK, "subnets": []})
+    return [
+        (
+            "vnet-b has no enabled FlowLog whose targetResourceId comes from it (or from each of its subnets), so "
+            "its traffic is not logged.",
+            resources["vnet-b"].urn,
+        )
+    ]
+
+
+def _flow_log_to_an_outside_id(resources: dict[str, PolicyResource]) -> list[tuple[str, str | None]]:
+    # A targetResourceId written as a literal id depends on no resource of the stack.
+    expected = _second_vnet(resources)
+    resources["outside-flow"] = resource(azure.FLOW_LOG, "outside-flow", {"targetResourceId": f"{SUB}/x"})
+    return expected
+
+
+def _no_budget(resources: dict[str, PolicyResource]) -> list[tuple[str, str | None]]:
+    del resources["budget"]
+    return [("the stack creates Azure resources but no consumption Budget watches their cost.", None)]
+
+
+def _budget_scoped_elsewhere(resources: dict[str, PolicyResource]) -> list[tuple[str, str | None]]:
+    resources["budget"] = resource(azure.BUDGET, "budget", BUDGET_OK)
+    return [
+        (
+            "no Budget's scope comes from this resource group, so its spend is unwatched.",
+            resources["group"].urn,
+        )
+    ]
+
+
+def _vault_without_endpoint(resources: dict[str, PolicyResource]) -> list[tuple[str, str | None]]:
+    del resources["pe-vault"], resources["pe-vault-dns"]
+    return [
+        (
+            "kv has no private endpoint whose privateLinkServiceConnections point at it, so nothing in the VNet "
+            "can reach it.",
+            resources["vault"].urn,
+        )
+    ]
+
+
+def _vault_logs_to_storage_only(resources: dict[str, PolicyResource]) -> list[tuple[str, str | None]]:
+    # A diagnostic setting may send to a storage account, an event hub or Log Analytics (workspaceId)
+    # (learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings#destinations).
+    archive = resource(azure.DIAGNOSTICS, "vault-logs", {"storageAccountId": f"{SUB}/st", "logs": []})
+    resources["vault-logs"] = link(archive, "resourceUri", resources["vault"])
+    return [
+        (
+            "kv has no diagnostic setting sending its logs to Log Analytics, so control-plane and key access go "
+            "unaudited.",
+            resources["vault"].urn,
+        )
+    ]
+
+
+def _zone_configs_known_later(resources: dict[str, PolicyResource]) -> list[tuple[str, str | None]]:
+    group = resource(azure.DNS_ZONE_GROUP, "st-pe-dns", {"privateDnsZoneConfigs": ENGINE_UNKNOWN})
+    resources["pe-storage-dns"] = link(group, "privateEndpointName", resources["pe-storage"])
+    return []
+
+
+def _zone_config_known_later(resources: dict[str, PolicyResource]) -> list[tuple[str, str | None]]:
+    group = resource(azure.DNS_ZONE_GROUP, "st-pe-dns", {"privateDnsZoneConfigs": [ENGINE_UNKNOWN]})
+    resources["pe-storage-dns"] = link(group, "privateEndpointName", resources["pe-storage"])
+    return []
+
+
+STACK_CHANGES = [
+    ("second-vnet-unlogged", azure.azure_vnet_flow_logs, _second_vnet),
+    ("flow-log-to-an-outside-id", azure.azure_vnet_flow_logs, _flow_log_to_an_outside_id),
+    ("no-budget", azure.azure_stack_has_budget, _no_budget),
+    ("budget-scoped-elsewhere", azure.azure_stack_has_budget, _budget_scoped_elsewhere),
+    ("vault-without-endpoint", azure.azure_private_endpoints, _vault_without_endpoint),
+    ("vault-logs-to-storage-only", azure.azure_audit_logs, _vault_logs_to_storage_only),
+    ("zone-configs-known-later", azure.azure_private_endpoints_in_dns, _zone_configs_known_later),
+    ("a-zone-config-known-later", azure.azure_private_endpoints_in_dns, _zone_config_known_later),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "change"), [c[1:] for c in STACK_CHANGES], ids=[c[0] for c in STACK_CHANGES]
+)
+def test_a_changed_stack_reads_exactly_as_the_user_sees_it_on_the_resource_at_fault(
+    policy: StackValidationPolicy, change: StackChange
+) -> None:
+    resources = data_stack()
+    expected = change(resources)
+    assert check_stack(policy, list(resources.values())) == expected
