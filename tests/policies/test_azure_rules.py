@@ -1123,8 +1123,9 @@ EXACT_MESSAGES = [
     # A customer-managed key needs both keyVaultUri and keyName (learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-existing-account).
     ("cmk-without-key-name", azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK, ("encryption", "keyVaultProperties", "keyName"), _REMOVE, "encryption.keyVaultProperties.keyName is unset."),
     ("cmk-without-vault-uri", azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK, ("encryption", "keyVaultProperties", "keyVaultUri"), _REMOVE, "encryption.keyVaultProperties.keyVaultUri is unset."),
-    # networkSecurityGroup is a reference whose id is optional in the SDK (azure-native network.NetworkSecurityGroupArgs).
-    ("nsg-reference-without-id", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("networkSecurityGroup",), {}, "networkSecurityGroup is unset, so nothing filters traffic into the subnet."),
+    # A subnet's networkSecurityGroup is a reference to an NSG by id (learn.microsoft.com/rest/api/virtualnetwork/subnets/create-or-update);
+    # the SDK's NetworkSecurityGroupArgs also takes securityRules, but rules written there without an id attach nothing.
+    ("nsg-rules-without-an-nsg", azure.azure_subnet_closed, azure.SUBNET, SUBNET_OK, ("networkSecurityGroup",), {"securityRules": NSG_OK["securityRules"]}, "networkSecurityGroup is unset, so nothing filters traffic into the subnet."),
     ("gpu-node-public-ip", azure.azure_aks_gpu_pool, azure.AGENT_POOL, GPU_POOL_OK, ("enableNodePublicIP",), True, "enableNodePublicIP is true."),
     ("inline-gpu-node-public-ip", azure.azure_aks_gpu_pool, azure.CLUSTER, AKS_OK, ("agentPoolProfiles",), [{**GPU_POOL_OK, "enableNodePublicIP": True}], "agentPoolProfiles[0].enableNodePublicIP is true."),
     # N-series sizes are Azure's GPU VMs (learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/nvadsa10v5-series).
