@@ -2530,3 +2530,15 @@ def test_endpoint_with_private_dns_unset_does_not_count_for_the_domain() -> None
     )
     [(message, _)] = check_stack(aws.sagemaker_domain_has_private_endpoints, resources)
     assert "in its VPC for sts;" in message
+
+
+def test_open_ingress_whose_port_is_not_known_yet_is_reported_without_calling_the_port_unset() -> None:
+    group = changed(
+        changed(SG_OK, ("ingress", 0, "cidrBlocks"), ["0.0.0.0/0"]),
+        ("ingress", 0, "fromPort"),
+        ENGINE_UNKNOWN,
+    )
+    assert check(aws.security_group_no_public_ingress, SG, group) == [
+        "ingress[0] allows 0.0.0.0/0 on ports <unknown>-443; allow the VPC, a security group or a named network "
+        "instead."
+    ]
