@@ -2366,7 +2366,7 @@ def test_message_names_each_problem_as_written(
 
 # Each property left unset takes the provider's or service's default, which is the compliant value.
 PROVIDER_DEFAULTS_THAT_PASS = [
-    # EnableDockerAccess defaults to DISABLED (SageMaker API DockerSettings).
+    # Studio has no Docker access until an admin sets EnableDockerAccess (docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-local.html).
     pytest.param(aws.sagemaker_domain_docker_access_disabled, DOMAIN, ("domainSettings",), id="docker-unset"),
     # homeEfsFileSystem defaults to Retain (pulumi-aws sagemaker DomainRetentionPolicy).
     pytest.param(
