@@ -2151,3 +2151,394 @@ def test_every_vpc_is_judged_after_one_without_flow_logs() -> None:
         ("VPC bare has no FlowLog whose vpcId input comes from it.", bare.urn),
         ('VPC main flow logs do not capture trafficType "ALL" (main-flow: "ACCEPT").', main.urn),
     ]
+
+
+# --- messages as the user reads them: values written out, several problems at once ----------------------
+
+_DENY_ALL = {"Sid": "DenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}
+_SCOPED = {"Sid": "Scoped", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::data/*"}
+_ADMIN = {"Sid": "Admin", "Effect": "Allow", "Action": ["iam:*", "*"], "Resource": "*"}
+_NO_KEY_RULE = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}
+_DISABLED_IDLE = {"appLifecycleManagement": {"idleSettings": {"lifecycleManagement": "DISABLED"}}}
+_OPEN_TO_ALL = {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "*"}
+
+EXACT_MESSAGES = [
+    # enableKeyRotation is a boolean (pulumi-aws kms.Key); false is shown as written, not as "unset".
+    pytest.param(
+        aws.kms_key_rotation_enabled,
+        KMS_KEY,
+        changed(KMS_KEY_OK, ("enableKeyRotation",), False),
+        ["enableKeyRotation is false, expected true (unset means false)."],
+        id="key-rotation-switched-off",
+    ),
+    pytest.param(
+        aws.eks_cluster_endpoint_restricted,
+        CLUSTER,
+        changed(CLUSTER_OK, ("vpcConfig", "endpointPrivateAccess"), False),
+        ["vpcConfig.endpointPrivateAccess is false, so nodes reach the API over the internet."],
+        id="eks-private-endpoint-switched-off",
+    ),
+    # A dual-stack (IPv6) cluster's public endpoint takes ::/0 besides 0.0.0.0/0 (EKS API VpcConfigRequest.publicAccessCidrs).
+    pytest.param(
+        aws.eks_cluster_endpoint_restricted,
+        CLUSTER,
+        changed(
+            changed(CLUSTER_OK, ("vpcConfig", "endpointPublicAccess"), True),
+            ("vpcConfig", "publicAccessCidrs"),
+            ["0.0.0.0/0", "::/0"],
+        ),
+        ["the public endpoint is open to 0.0.0.0/0, ::/0; list the networks that need it."],
+        id="eks-public-endpoint-open-to-both-families",
+    ),
+    # LaunchTemplate ebs.encrypted is a string, "true" or "false" (pulumi-aws ec2 LaunchTemplateBlockDeviceMappingEbs).
+    pytest.param(
+        aws.ec2_launch_template_hardened,
+        LAUNCH_TEMPLATE,
+        changed(LAUNCH_TEMPLATE_OK, ("blockDeviceMappings", 0, "ebs", "encrypted"), "false"),
+        ['blockDeviceMappings[0].ebs.encrypted is "false", expected true.'],
+        id="launch-template-volume-unencrypted",
+    ),
+    pytest.param(
+        aws.sagemaker_domain_security_groups,
+        DOMAIN,
+        changed(
+            changed(DOMAIN_OK, ("defaultUserSettings", "securityGroups"), []),
+            ("defaultSpaceSettings", "securityGroups"),
+            _REMOVE,
+        ),
+        [
+            "defaultUserSettings.securityGroups and defaultSpaceSettings.securityGroups are empty; Studio apps and "
+            "shared spaces each read their own setting, and without it they run in no platform security group."
+        ],
+        id="domain-without-any-security-group",
+    ),
+    # IdleSettings.IdleTimeoutInMinutes is how long an idle app runs before shutdown (SageMaker API IdleSettings).
+    pytest.param(
+        aws.sagemaker_domain_idle_shutdown,
+        DOMAIN,
+        changed(
+            DOMAIN_OK,
+            ("defaultUserSettings", "jupyterLabAppSettings"),
+            {"appLifecycleManagement": {"idleSettings": {"lifecycleManagement": "ENABLED"}}},
+        ),
+        [
+            "defaultUserSettings.jupyterLabAppSettings has no idleTimeoutInMinutes; idle JupyterLab apps keep "
+            "billing until someone stops them."
+        ],
+        id="domain-idle-shutdown-without-timeout",
+    ),
+    pytest.param(
+        aws.sagemaker_domain_idle_shutdown,
+        DOMAIN,
+        changed(
+            changed(DOMAIN_OK, ("defaultUserSettings", "jupyterLabAppSettings"), _DISABLED_IDLE),
+            ("defaultSpaceSettings", "jupyterLabAppSettings"),
+            _DISABLED_IDLE,
+        ),
+        [
+            'defaultUserSettings.jupyterLabAppSettings idle shutdown is "DISABLED"; '
+            'defaultSpaceSettings.jupyterLabAppSettings idle shutdown is "DISABLED"; idle JupyterLab apps keep '
+            "billing until someone stops them."
+        ],
+        id="domain-idle-shutdown-off-for-users-and-spaces",
+    ),
+    # Without kmsMasterKeyId, SSE-KMS uses the AWS managed key aws/s3 (S3 API ServerSideEncryptionByDefault).
+    pytest.param(
+        aws.s3_bucket_encrypted_with_kms,
+        SSE,
+        changed(SSE_OK, ("rules", 0), _NO_KEY_RULE),
+        [
+            "rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId is unset, so the AWS-managed aws/s3 key is "
+            "used instead of the platform's KMS key."
+        ],
+        id="bucket-encryption-with-the-aws-managed-key",
+    ),
+    pytest.param(
+        aws.s3_bucket_encrypted_with_kms,
+        SSE,
+        changed(SSE_OK, ("rules",), [ENGINE_UNKNOWN, {**_NO_KEY_RULE, "bucketKeyEnabled": False}]),
+        [
+            "rules[1].applyServerSideEncryptionByDefault.kmsMasterKeyId is unset, so the AWS-managed aws/s3 key is "
+            "used instead of the platform's KMS key; rules[1].bucketKeyEnabled is false, expected true."
+        ],
+        id="bucket-encryption-rule-after-an-unknown-one",
+    ),
+    pytest.param(
+        aws.s3_bucket_encrypted_with_kms,
+        BUCKET,
+        changed(
+            BUCKET_INLINE_OK,
+            ("serverSideEncryptionConfiguration", "rule"),
+            {"applyServerSideEncryptionByDefault": {}},
+        ),
+        [
+            "serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault.sseAlgorithm is unset, "
+            "expected aws:kms or aws:kms:dsse; serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault"
+            ".kmsMasterKeyId is unset, so the AWS-managed aws/s3 key is used instead of the platform's KMS key; "
+            "serverSideEncryptionConfiguration.rule.bucketKeyEnabled is unset, expected true."
+        ],
+        id="bucket-inline-encryption-without-anything",
+    ),
+    # IAM evaluates every statement; a Deny or a scoped Allow before an admin grant does not cancel it
+    # (docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+    pytest.param(
+        aws.iam_policy_no_admin_wildcards,
+        ROLE_POLICY,
+        {"role": "r", "policy": json.dumps({"Statement": [_DENY_ALL, _SCOPED, _ADMIN]})},
+        ["Admin allows iam:*, * on every resource; name the actions and resources the workload needs."],
+        id="admin-grant-after-deny-and-scoped-statements",
+    ),
+    pytest.param(
+        aws.iam_policy_no_admin_wildcards,
+        ROLE_POLICY,
+        {
+            "role": "r",
+            "policy": json.dumps({"Statement": [{**_ADMIN, "Action": "s3:*"}, {**_ADMIN, "Sid": ""}]}),
+        },
+        [
+            "Admin allows s3:* on every resource; Statement[1] allows iam:*, * on every resource; name the actions "
+            "and resources the workload needs."
+        ],
+        id="two-admin-grants",
+    ),
+    pytest.param(
+        aws.eks_node_group_hardened,
+        NODE_GROUP,
+        changed(changed(CPU_GROUP, ("launchTemplate",), _REMOVE), ("remoteAccess",), {"ec2SshKey": "ops"}),
+        [
+            "launchTemplate is unset, so nodes get EKS's default template (IMDS hop limit 2, no CMK); remoteAccess "
+            "opens SSH to the nodes; use SSM or kubectl debug instead."
+        ],
+        id="node-group-default-template-and-ssh",
+    ),
+    pytest.param(
+        aws.sagemaker_user_profile_keeps_domain_hardening,
+        PROFILE,
+        changed(
+            changed(PROFILE_OK, ("userSettings", "securityGroups"), []),
+            ("userSettings", "jupyterLabAppSettings"),
+            _DISABLED_IDLE,
+        ),
+        [
+            "userSettings.securityGroups overrides the domain's with an empty list; userSettings turns JupyterLab "
+            "idle shutdown off."
+        ],
+        id="profile-drops-security-groups-and-idle-shutdown",
+    ),
+    pytest.param(
+        aws.security_group_no_public_ingress,
+        SG_RULE,
+        changed(changed(SG_RULE_OK, ("cidrBlocks",), ["0.0.0.0/0"]), ("ipv6CidrBlocks",), ["::/0"]),
+        ["the ingress rule allows 0.0.0.0/0, ::/0; allow a narrower source instead."],
+        id="security-group-rule-open-to-both-families",
+    ),
+    # A Condition limits who an Allow to Principal "*" applies to (IAM JSON policy elements: Condition).
+    pytest.param(
+        aws.sns_topic_policy_not_public,
+        TOPIC_POLICY,
+        {
+            "arn": "arn:aws:sns:us-east-1:123456789012:alerts",
+            "policy": json.dumps(
+                {
+                    "Statement": [
+                        {**_OPEN_TO_ALL, "Sid": "Anyone"},
+                        {
+                            **_OPEN_TO_ALL,
+                            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+                        },
+                        {**_OPEN_TO_ALL, "Principal": {"AWS": ["*"]}},
+                    ]
+                }
+            ),
+        },
+        ["Anyone, Statement[2] allow anyone without a condition; name the principals."],
+        id="topic-policy-public-twice-and-once-conditioned",
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "resource_type", "props", "messages"), EXACT_MESSAGES)
+def test_message_names_each_problem_as_written(
+    policy: ResourceValidationPolicy, resource_type: str, props: dict[str, Any], messages: list[str]
+) -> None:
+    assert check(policy, resource_type, props) == messages
+
+
+# Each property left unset takes the provider's or service's default, which is the compliant value.
+PROVIDER_DEFAULTS_THAT_PASS = [
+    # Studio has no Docker access until an admin sets EnableDockerAccess (docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-local.html).
+    pytest.param(aws.sagemaker_domain_docker_access_disabled, DOMAIN, ("domainSettings",), id="docker-unset"),
+    # homeEfsFileSystem defaults to Retain (pulumi-aws sagemaker DomainRetentionPolicy).
+    pytest.param(
+        aws.sagemaker_domain_retains_home_storage, DOMAIN, ("retentionPolicy",), id="retention-unset"
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "resource_type", "path"), PROVIDER_DEFAULTS_THAT_PASS)
+def test_property_left_to_its_safe_provider_default_passes(
+    policy: ResourceValidationPolicy, resource_type: str, path: tuple[str, ...]
+) -> None:
+    assert check(policy, resource_type, changed(DOMAIN_OK, path, _REMOVE)) == []
+
+
+def test_launch_template_volume_after_unknown_ones_is_still_judged() -> None:
+    bad = {"deviceName": "/dev/xvdb", "ebs": {"volumeType": "gp3", "encrypted": "true"}}
+    for first in (ENGINE_UNKNOWN, {"deviceName": "/dev/xvda", "ebs": ENGINE_UNKNOWN}):
+        props = changed(LAUNCH_TEMPLATE_OK, ("blockDeviceMappings",), [first, bad])
+        assert check(aws.ec2_launch_template_hardened, LAUNCH_TEMPLATE, props) == [
+            "blockDeviceMappings[1].ebs.kmsKeyId is unset, so the volume uses the AWS-managed EBS key."
+        ]
+
+
+@pytest.mark.parametrize("document", ["null", "5", "[]", "not json"])
+def test_policy_text_that_is_not_a_json_object_is_left_to_iam(document: str) -> None:
+    # IAM rejects a policy that is not a JSON object (IAM JSON policy grammar); the rule neither reports nor crashes.
+    assert check(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, {"role": "r", "policy": document}) == []
+    assert check(aws.sns_topic_policy_not_public, TOPIC_POLICY, {"arn": "a", "policy": document}) == []
+
+
+# --- required-tags on types outside the taggable list ----------------------------------------------------
+
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
+
+
+def test_any_aws_resource_that_carries_tags_is_held_to_the_platform_tags() -> None:
+    props = {"name": "models", "tags": changed(TAGS, ("owner",), _REMOVE)}
+    assert check(aws.required_tags, ECR_REPOSITORY, props) == ["missing tags: owner."]
+    assert check(aws.required_tags, ECR_REPOSITORY, {"name": "models"}) == []
+
+
+def test_empty_managed_by_tag_is_reported_once_as_missing() -> None:
+    props = changed(BUCKET_OK, ("tags", "managed-by"), "")
+    assert check(aws.required_tags, BUCKET, props) == ["missing tags: managed-by."]
+
+
+def test_missing_tags_and_foreign_manager_are_reported_together() -> None:
+    props = changed(changed(BUCKET_OK, ("tags", "owner"), _REMOVE), ("tags", "managed-by"), "terraform")
+    assert check(aws.required_tags, BUCKET, props) == [
+        'missing tags: owner; tag managed-by is "terraform", expected "pulumi".'
+    ]
+
+
+# --- stack rules judge every resource, whatever comes before it ------------------------------------------
+
+
+def test_each_vpc_is_judged_after_a_compliant_one_and_every_flow_log_is_named() -> None:
+    good, main = stack_resource(VPC, "good", VPC_OK), stack_resource(VPC, "main", VPC_OK)
+    logs = [
+        link(stack_resource(FLOW_LOG, "good-flow", FLOW_LOG_OK), "vpcId", good),
+        *(
+            link(
+                stack_resource(FLOW_LOG, f"main-{t.lower()}", changed(FLOW_LOG_OK, ("trafficType",), t)),
+                "vpcId",
+                main,
+            )
+            for t in ("ACCEPT", "REJECT")
+        ),
+    ]
+    assert check_stack(aws.vpc_flow_logs_enabled, [good, main, *logs]) == [
+        (
+            'VPC main flow logs do not capture trafficType "ALL" (main-accept: "ACCEPT", main-reject: "REJECT").',
+            main.urn,
+        )
+    ]
+
+
+def test_cluster_with_unset_creator_admin_flag_needs_no_admin_entry() -> None:
+    # bootstrapClusterCreatorAdminPermissions defaults to true (pulumi-aws eks ClusterAccessConfig).
+    unset = changed(CLUSTER_OK, ("accessConfig", "bootstrapClusterCreatorAdminPermissions"), _REMOVE)
+    assert check_stack(aws.eks_cluster_has_admin_access, [stack_resource(CLUSTER, "c", unset)]) == []
+
+
+def test_each_cluster_is_judged_for_an_admin_after_one_that_has_one() -> None:
+    creator = stack_resource(
+        CLUSTER,
+        "creator",
+        changed(CLUSTER_OK, ("accessConfig", "bootstrapClusterCreatorAdminPermissions"), True),
+    )
+    entry = stack_resource(CLUSTER, "entry", CLUSTER_OK)
+    admin = link(stack_resource(ASSOCIATION, "admin", ADMIN_OK), "clusterName", entry)
+    nobody = stack_resource(CLUSTER, "nobody", CLUSTER_OK)
+    found = check_stack(aws.eks_cluster_has_admin_access, [creator, entry, admin, nobody])
+    assert [urn for _, urn in found] == [urn_of(CLUSTER, "nobody")]
+
+
+def test_each_cluster_is_judged_for_core_addons_after_one_whose_addons_are_not_known_yet() -> None:
+    pending = stack_resource(CLUSTER, "pending", SKIPS_SELF_MANAGED)
+    later = link(
+        stack_resource(ADDON, "later", {"clusterName": "mlplat-prod", "addonName": ENGINE_UNKNOWN}),
+        "clusterName",
+        pending,
+    )
+    bare = stack_resource(CLUSTER, "bare", SKIPS_SELF_MANAGED)
+    found = check_stack(aws.eks_cluster_has_core_addons, [pending, later, bare])
+    assert [urn for _, urn in found] == [urn_of(CLUSTER, "bare")]
+
+
+def test_cluster_log_group_is_not_asked_for_while_its_name_or_log_types_are_unknown() -> None:
+    for path in (("name",), ("enabledClusterLogTypes",)):
+        cluster = stack_resource(CLUSTER, "c", changed(CLUSTER_OK, path, ENGINE_UNKNOWN))
+        assert check_stack(aws.eks_cluster_logs_retained, [cluster]) == []
+
+
+def test_gpu_taint_whose_effect_is_not_known_yet_asks_for_no_template_tag() -> None:
+    taints = [GPU_TAINT, {"key": "dedicated", "value": "ml", "effect": ENGINE_UNKNOWN}]
+    group = stack_resource(NODE_GROUP, "gpu", changed(GPU_GROUP_OK, ("taints",), taints))
+    assert (
+        check_stack(aws.eks_gpu_node_group_scales_from_zero, [group, *_template_tags(group, CA_TAGS)]) == []
+    )
+
+
+def _studio_domain(suffix: str, services: dict[str, str], **domain: Any) -> list[PolicyResource]:
+    """A VPC with a domain and interface endpoints, its resource names ending in `suffix`."""
+    vpc = stack_resource(VPC, f"vpc-{suffix}", VPC_OK)
+    props = {**DOMAIN_OK, **domain}
+    endpoints = [
+        link(stack_resource(VPCE, f"{name}-{suffix}", {**VPCE_OK, "serviceName": service}), "vpcId", vpc)
+        for name, service in services.items()
+    ]
+    return [vpc, link(stack_resource(DOMAIN, f"domain-{suffix}", props), "vpcId", vpc), *endpoints]
+
+
+def test_each_vpc_only_domain_is_judged_after_one_that_needs_no_endpoints() -> None:
+    public = _studio_domain("public", {}, appNetworkAccessType="PublicInternetOnly")
+    outside = _studio_domain("outside", {})
+    outside[1] = stack_resource(DOMAIN, "domain-outside", DOMAIN_OK)  # its VPC is not linked
+    natted = _with_nat(_studio_domain("nat", {}))
+    pending = _studio_domain("pending", {"sts": ENGINE_UNKNOWN})
+    bare = _studio_domain("bare", {})
+    for first in (public, outside, natted, pending):
+        found = check_stack(aws.sagemaker_domain_has_private_endpoints, [*first, *bare])
+        assert [urn for _, urn in found] == [urn_of(DOMAIN, "domain-bare")]
+
+
+def test_endpoint_with_private_dns_unset_does_not_count_for_the_domain() -> None:
+    # privateDnsEnabled defaults to false (pulumi-aws ec2 VpcEndpoint), so clients resolve the public name.
+    resources = _studio_domain("a", STUDIO_SERVICES)
+    sts = next(r for r in resources if r.name == "sts-a")
+    resources[resources.index(sts)] = link(
+        stack_resource(
+            VPCE,
+            "sts-a",
+            changed(
+                changed(VPCE_OK, ("privateDnsEnabled",), _REMOVE), ("serviceName",), STUDIO_SERVICES["sts"]
+            ),
+        ),
+        "vpcId",
+        resources[0],
+    )
+    [(message, _)] = check_stack(aws.sagemaker_domain_has_private_endpoints, resources)
+    assert "in its VPC for sts;" in message
+
+
+def test_open_ingress_whose_port_is_not_known_yet_is_reported_without_calling_the_port_unset() -> None:
+    group = changed(
+        changed(SG_OK, ("ingress", 0, "cidrBlocks"), ["0.0.0.0/0"]),
+        ("ingress", 0, "fromPort"),
+        ENGINE_UNKNOWN,
+    )
+    assert check(aws.security_group_no_public_ingress, SG, group) == [
+        "ingress[0] allows 0.0.0.0/0 on ports <unknown>-443; allow the VPC, a security group or a named network "
+        "instead."
+    ]
