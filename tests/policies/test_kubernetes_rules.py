@@ -713,6 +713,14 @@ MIN_SIZES: list[tuple[str, str, dict[str, Any], str | None]] = [
         "autoscaling is off, so GKE never adds a node",
     ),
     ("gke-node-count-1", k8s.GKE_NODE_POOL, {"nodeConfig": {"guestAccelerators": T4}, "nodeCount": 1}, None),
+    # An empty autoscaling block turns nothing on: the bridged provider only enables autoscaling for a block
+    # with settings (terraform-provider-google, resource_container_node_pool.go expandNodePool).
+    (
+        "gke-empty-autoscaling-node-count-0",
+        k8s.GKE_NODE_POOL,
+        {"nodeConfig": {"guestAccelerators": T4}, "autoscaling": {}, "nodeCount": 0},
+        "autoscaling is off, so GKE never adds a node",
+    ),
     ("gke-cpu-pool-node-count-0", k8s.GKE_NODE_POOL, {"nodeConfig": {}, "nodeCount": 0}, None),
 ]
 
