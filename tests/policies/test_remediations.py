@@ -16,7 +16,13 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 from google.protobuf.json_format import MessageToDict
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
 from pulumi_policy.deserialize import serialize_properties
 
 from mlplat.engine.analyzer import run_policy_pack
@@ -191,16 +197,19 @@ def test_at_mandatory_nothing_is_remediated_and_the_rule_blocks(run: Any, tmp_pa
 
 
 def test_a_rule_made_remediable_keeps_its_identity_and_fixes_only_what_it_flags() -> None:
+    schema = PolicyConfigSchema(properties={"allowOpen": {"type": "boolean"}})
     rule = resource_rule(
         "remediation-test-rule",
         "Buckets must not be open.",
         ["aws:s3/bucket:Bucket"],
         lambda args: ["open is true"] if args.props.get("open") is True else [],
+        schema,
     )
     fixed = with_remediation(rule, {"open": False, "note": "closed by policy"})
     try:
         assert (fixed.name, fixed.description) == ("remediation-test-rule", "Buckets must not be open.")
         assert fixed.enforcement_level == EnforcementLevel.MANDATORY
+        assert fixed.config_schema is schema  # the pack's config for the rule is still accepted
         assert judged_types(fixed) == frozenset({"aws:s3/bucket:Bucket"})
         assert REMEDIATIONS["remediation-test-rule"] == {"open": False, "note": "closed by policy"}
         bucket = "aws:s3/bucket:Bucket"
@@ -215,3 +224,20 @@ def test_a_rule_made_remediable_keeps_its_identity_and_fixes_only_what_it_flags(
         assert _remediate(fixed, "aws:s3/bucketV2:BucketV2", {"open": True}) is None
     finally:
         REMEDIATIONS.pop("remediation-test-rule", None)
+
+
+def test_a_rule_that_meets_every_resource_stays_so_when_made_remediable() -> None:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.props.get("open") is True:
+            report_violation("open is true.", None)
+
+    rule = ResourceValidationPolicy("remediation-any-type", "Nothing may be open.", validate)
+    fixed = with_remediation(rule, {"open": False})
+    try:
+        assert judged_types(fixed) is None  # as the SDK calls it: for every resource
+        for resource_type in ("aws:s3/bucket:Bucket", "gcp:storage/bucket:Bucket"):
+            assert check(fixed, resource_type, {"open": True}) == ["open is true."]
+            assert _remediate(fixed, resource_type, {"open": True}) == {"open": False}
+            assert _remediate(fixed, resource_type, {"open": False}) is None
+    finally:
+        REMEDIATIONS.pop("remediation-any-type", None)
