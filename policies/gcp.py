@@ -635,8 +635,8 @@ gke_workload_identity = _props_rule(
 def _secrets_encryption(props: Props) -> list[str]:
     state = prop(props, "databaseEncryption", "state")
     key = prop(props, "databaseEncryption", "keyName")
-    # A state other than ENCRYPTED is bad whatever key is known later.
-    if not _known(state) or (state == "ENCRYPTED" and not _known(key)):
+    # A state other than ENCRYPTED is bad whatever key is known later; an unknown key is not "no key".
+    if not _known(state):
         return []
     if state != "ENCRYPTED" or not key:
         return [
@@ -1056,8 +1056,8 @@ def _workbench_disks(props: Props) -> list[str]:
     for disk in ("bootDisk", "dataDisks"):
         encryption = prop(props, "gceSetup", disk, "diskEncryption", default="GMEK")
         key = prop(props, "gceSetup", disk, "kmsKey")
-        # GMEK is bad whatever key is known later.
-        if _known(encryption) and (encryption != "CMEK" or (_known(key) and not key)):
+        # GMEK is bad whatever key is known later; an unknown key is not "no key".
+        if _known(encryption) and (encryption != "CMEK" or not key):
             problems.append(f"gceSetup.{disk} is {_show(encryption)} with kmsKey {_show(key)}, expected CMEK")
     return problems
 
