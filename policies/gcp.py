@@ -186,8 +186,8 @@ def _grants(args: ResourceValidationArgs) -> list[tuple[str, Any, list[Any]]]:
     if args.resource_type in IAM_MEMBERS:
         return [("", prop(props, "role"), [prop(props, "member")])]
     if args.resource_type in IAM_BINDINGS:
-        members = elements(props, "members")
-        return [] if isinstance(members, Unknown) else [("", prop(props, "role"), members)]
+        # Members known only after preview still leave the role to judge.
+        return [("", prop(props, "role"), _known_list(elements(props, "members")))]
     raw = prop(props, "policyData")
     try:
         document = json.loads(raw) if isinstance(raw, str) else None
@@ -635,7 +635,8 @@ gke_workload_identity = _props_rule(
 def _secrets_encryption(props: Props) -> list[str]:
     state = prop(props, "databaseEncryption", "state")
     key = prop(props, "databaseEncryption", "keyName")
-    if not _known(state) or not _known(key):
+    # A state other than ENCRYPTED is bad whatever key is known later; an unknown key is not "no key".
+    if not _known(state):
         return []
     if state != "ENCRYPTED" or not key:
         return [
@@ -990,9 +991,8 @@ artifact_registry_encrypted_with_cmek = _props_rule(
 def _cleanup(props: Props) -> list[str]:
     policies = elements(props, "cleanupPolicies")
     dry_run = prop(props, "cleanupPolicyDryRun")
-    if isinstance(policies, Unknown) or not _known(dry_run):
-        return []
-    if not policies:
+    # Either setting alone is enough to keep images forever, whatever the other turns out to be.
+    if not isinstance(policies, Unknown) and not policies:
         return ["cleanupPolicies is unset, so old images accumulate storage cost forever"]
     if dry_run is True:
         return ["cleanupPolicyDryRun is true, so the cleanup policies never delete anything"]
@@ -1056,7 +1056,8 @@ def _workbench_disks(props: Props) -> list[str]:
     for disk in ("bootDisk", "dataDisks"):
         encryption = prop(props, "gceSetup", disk, "diskEncryption", default="GMEK")
         key = prop(props, "gceSetup", disk, "kmsKey")
-        if _known(encryption) and _known(key) and (encryption != "CMEK" or not key):
+        # GMEK is bad whatever key is known later; an unknown key is not "no key".
+        if _known(encryption) and (encryption != "CMEK" or not key):
             problems.append(f"gceSetup.{disk} is {_show(encryption)} with kmsKey {_show(key)}, expected CMEK")
     return problems
 

@@ -1589,3 +1589,105 @@ def test_only_a_pool_known_to_have_no_gpus_is_the_clusters_system_pool(
 ) -> None:
     resources = cluster_with(changed(SYSTEM_POOL_OK, ("nodeConfig",), node_config))
     assert len(check_stack(gcp.gke_cluster_has_system_pool, resources)) == (0 if gpu_free else 1)
+
+
+# --- edges the one-property cases leave open (from the mutation follow-up) -------------------------------
+# (id, rule, type, compliant base, {path: value}, exact messages): several properties changed at once, so a
+# known-bad value is judged next to an unknown one, and every message names what the user wrote.
+def _with(base: Mapping[str, Any], fields: Mapping[tuple[str | int, ...], Any]) -> dict[str, Any]:
+    result = dict(base)
+    for path, value in fields.items():
+        result = changed(result, path, value)
+    return result
+
+
+GMEK_BOOT = 'gceSetup.bootDisk is "GMEK" with kmsKey "{key}", expected CMEK.'
+EDGE_CASES = [
+    # Workbench instances (pulumi-gcp workbench.Instance; cloud.google.com/vertex-ai/docs/workbench/instances):
+    # Secure Boot is disabled by default; diskEncryption is GMEK or CMEK, default GMEK; a NIC with no subnet
+    # joins the default network; idle shutdown is at most 24 hours.
+    ("workbench-secure-boot-unset", gcp.workbench_hardened, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "shieldedInstanceConfig", "enableSecureBoot"): _REMOVE}, ["gceSetup.shieldedInstanceConfig.enableSecureBoot is not true."]),
+    ("workbench-root-enabled", gcp.workbench_hardened, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "metadata", "notebook-disable-root"): "false"}, ['gceSetup.metadata.notebook-disable-root is "false", expected "true".']),
+    ("workbench-metadata-known-later", gcp.workbench_hardened, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "metadata"): ENGINE_UNKNOWN, ("gceSetup", "shieldedInstanceConfig", "enableSecureBoot"): False}, ["gceSetup.shieldedInstanceConfig.enableSecureBoot is not true."]),
+    ("workbench-nic-without-subnet", gcp.workbench_private_network, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "networkInterfaces"): [{"network": "vpc", "nicType": "GVNIC"}]}, ["gceSetup.networkInterfaces names no subnet, so the instance joins the default network."]),
+    ("workbench-idle-one-second", gcp.workbench_idle_shutdown, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "metadata", "idle-timeout-seconds"): "1"}, []),
+    ("workbench-idle-24-hours", gcp.workbench_idle_shutdown, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "metadata", "idle-timeout-seconds"): "86400"}, []),
+    ("workbench-idle-over-24-hours", gcp.workbench_idle_shutdown, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "metadata", "idle-timeout-seconds"): "86401"}, ['gceSetup.metadata.idle-timeout-seconds is "86401", expected 1 to 86400 so idle instances stop.']),
+    ("workbench-cmek-without-key", gcp.workbench_disks_encrypted_with_cmek, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "bootDisk", "kmsKey"): _REMOVE}, ['gceSetup.bootDisk is "CMEK" with kmsKey unset, expected CMEK.']),
+    ("workbench-gmek-with-key", gcp.workbench_disks_encrypted_with_cmek, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "bootDisk", "diskEncryption"): "GMEK"}, [GMEK_BOOT.format(key=f"{RING}/cryptoKeys/disks")]),
+    ("workbench-encryption-known-later", gcp.workbench_disks_encrypted_with_cmek, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "bootDisk", "diskEncryption"): ENGINE_UNKNOWN}, []),
+    # GKE control plane (pulumi-gcp container.Cluster; cloud.google.com/kubernetes-engine/docs/how-to/authorized-networks):
+    # every /0 block is named; an allow-list known later does not hide the Google Cloud public ranges.
+    ("cluster-open-to-v4-and-v6", gcp.gke_authorized_networks, gcp.CLUSTER, CLUSTER_OK, {("masterAuthorizedNetworksConfig", "cidrBlocks"): [{"cidrBlock": "0.0.0.0/0"}, {"cidrBlock": "::/0"}]}, ["masterAuthorizedNetworksConfig.cidrBlocks includes 0.0.0.0/0, ::/0."]),
+    ("cluster-blocks-known-later", gcp.gke_authorized_networks, gcp.CLUSTER, CLUSTER_OK, {("masterAuthorizedNetworksConfig", "cidrBlocks"): ENGINE_UNKNOWN, ("masterAuthorizedNetworksConfig", "gcpPublicCidrsAccessEnabled"): True}, ["masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled is true (any GCP VM's IP)."]),
+    ("cluster-logs-only-workloads", gcp.gke_control_plane_logging, gcp.CLUSTER, CLUSTER_OK, {("loggingConfig", "enableComponents"): ["WORKLOADS"]}, ["loggingConfig.enableComponents lacks SYSTEM_COMPONENTS, APISERVER."]),
+    # Node pools: gpuDriverVersion GPU_DRIVER_VERSION_UNSPECIFIED installs no driver before GKE 1.30.1
+    # (pulumi-gcp container NodePool guestAccelerators); spot or preemptible VMs are both spare capacity.
+    ("gpu-driver-unspecified-by-name", gcp.gke_gpu_driver_configured, gcp.NODE_POOL, GPU_POOL_OK, {("nodeConfig", "guestAccelerators", 0, "gpuDriverInstallationConfig", "gpuDriverVersion"): "GPU_DRIVER_VERSION_UNSPECIFIED"}, ['nodeConfig.guestAccelerators[0].gpuDriverInstallationConfig.gpuDriverVersion is "GPU_DRIVER_VERSION_UNSPECIFIED", expected DEFAULT, LATEST, INSTALLATION_DISABLED.']),
+    ("on-demand-but-preemptible-known-later", gcp.gke_gpu_pool_spot, gcp.NODE_POOL, GPU_POOL_OK, {("nodeConfig", "spot"): False, ("nodeConfig", "preemptible"): ENGINE_UNKNOWN}, []),
+    # Labels (cloud.google.com/resource-manager/docs/labels-overview): a label value may be empty, which says nothing.
+    ("label-with-empty-value", gcp.gcp_required_labels, gcp.BUCKET, BUCKET_OK, {("labels", "owner"): ""}, ["labels is missing owner."]),
+    ("two-labels-missing", gcp.gcp_required_labels, gcp.BUCKET, BUCKET_OK, {("labels", "environment"): _REMOVE, ("labels", "owner"): _REMOVE}, ["labels is missing environment, owner."]),
+    ("managed-by-empty-is-missing-once", gcp.gcp_required_labels, gcp.BUCKET, BUCKET_OK, {("labels", "managed-by"): ""}, ["labels is missing managed-by."]),
+    # Cloud NAT logConfig.filter is ERRORS_ONLY, TRANSLATIONS_ONLY or ALL (pulumi-gcp compute.RouterNat).
+    ("nat-logs-all", gcp.cloud_nat_logs_errors, gcp.ROUTER_NAT, NAT_OK, {("logConfig", "filter"): "ALL"}, []),
+    # A KMS rotationPeriod is a duration in seconds ending in "s" (pulumi-gcp kms.CryptoKey).
+    ("rotation-not-in-seconds", gcp.kms_crypto_key_rotation, gcp.CRYPTO_KEY, CRYPTO_KEY_OK, {("rotationPeriod",): "90d"}, ['rotationPeriod is "90d", so the key never rotates; set 90 days (7776000s) or less.']),
+    # A setting that is bad whatever the value known later: no cleanup policy at all, dry-run on, secrets or
+    # disks not encrypted with a customer key (Artifact Registry cleanup policies, GKE application-layer secrets
+    # encryption, Workbench diskEncryption: cloud.google.com/artifact-registry/docs/repositories/cleanup-policy,
+    # cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets).
+    ("no-cleanup-dry-run-known-later", gcp.artifact_registry_cleanup_enabled, gcp.REPOSITORY, REPOSITORY_OK, {("cleanupPolicies",): _REMOVE, ("cleanupPolicyDryRun",): ENGINE_UNKNOWN}, ["cleanupPolicies is unset, so old images accumulate storage cost forever."]),
+    ("dry-run-policies-known-later", gcp.artifact_registry_cleanup_enabled, gcp.REPOSITORY, REPOSITORY_OK, {("cleanupPolicies",): ENGINE_UNKNOWN, ("cleanupPolicyDryRun",): True}, ["cleanupPolicyDryRun is true, so the cleanup policies never delete anything."]),
+    ("secrets-decrypted-key-known-later", gcp.gke_secrets_encrypted_with_cmek, gcp.CLUSTER, CLUSTER_OK, {("databaseEncryption", "state"): "DECRYPTED", ("databaseEncryption", "keyName"): ENGINE_UNKNOWN}, ["databaseEncryption is state \"DECRYPTED\" with keyName <unknown>; expected ENCRYPTED with the platform's key."]),
+    ("secrets-encrypted-key-known-later", gcp.gke_secrets_encrypted_with_cmek, gcp.CLUSTER, CLUSTER_OK, {("databaseEncryption", "keyName"): ENGINE_UNKNOWN}, []),
+    ("workbench-gmek-key-known-later", gcp.workbench_disks_encrypted_with_cmek, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "bootDisk", "diskEncryption"): "GMEK", ("gceSetup", "bootDisk", "kmsKey"): ENGINE_UNKNOWN}, ['gceSetup.bootDisk is "GMEK" with kmsKey <unknown>, expected CMEK.']),
+    ("workbench-cmek-key-known-later", gcp.workbench_disks_encrypted_with_cmek, gcp.WORKBENCH, WORKBENCH_OK, {("gceSetup", "bootDisk", "kmsKey"): ENGINE_UNKNOWN}, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "base", "fields", "messages"),
+    [c[1:] for c in EDGE_CASES],
+    ids=[c[0] for c in EDGE_CASES],
+)
+def test_a_rule_names_what_the_user_wrote_and_no_unknown_hides_a_known_bad_value(
+    policy: ResourceValidationPolicy,
+    resource_type: str,
+    base: dict[str, Any],
+    fields: dict[tuple[str | int, ...], Any],
+    messages: list[str],
+) -> None:
+    assert check(policy, resource_type, base, config=SPOT) == []
+    assert check(policy, resource_type, _with(base, fields), config=SPOT) == messages
+
+
+# An authoritative binding's members, or a whole policy's policyData, may be known only after preview (for
+# example built from another resource's outputs); the role of such a binding is still judged.
+def test_grants_known_only_after_preview_are_skipped_without_hiding_a_basic_role() -> None:
+    binding = {"role": "roles/owner", "members": ENGINE_UNKNOWN}
+    assert check(gcp.gcp_iam_no_public_principals, gcp.PROJECT_IAM_BINDING, binding) == []
+    assert check(gcp.gcp_iam_no_basic_roles, gcp.PROJECT_IAM_BINDING, binding) == [
+        'role is "roles/owner", a basic role; grant a predefined role that does only the job.'
+    ]
+    for policy in (gcp.gcp_iam_no_public_principals, gcp.gcp_iam_no_basic_roles):
+        assert check(policy, gcp.IAM_POLICIES[0], {"policyData": ENGINE_UNKNOWN}) == []
+
+
+def test_a_grant_whose_role_is_known_later_does_not_hide_the_accounts_next_grant() -> None:
+    account = stack_resource(gcp.SERVICE_ACCOUNT, "nodes", {"accountId": "mlplat-dev-gke-nodes"})
+    later = link(
+        stack_resource(gcp.PROJECT_IAM_MEMBER, "later", {**IAM_OK, "role": ENGINE_UNKNOWN}), "member", account
+    )
+    editor = link(
+        stack_resource(gcp.PROJECT_IAM_MEMBER, "editor", {**IAM_OK, "role": "roles/editor"}),
+        "member",
+        account,
+    )
+    assert check_stack(gcp.gcp_service_account_least_privilege, [account, later, editor]) == [
+        (
+            "service account nodes holds roles/editor on the project through editor; workload accounts get "
+            "only the roles their job needs.",
+            urn_of(gcp.SERVICE_ACCOUNT, "nodes"),
+        )
+    ]
