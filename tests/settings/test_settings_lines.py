@@ -289,6 +289,43 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
         "Pulumi.prod.yaml: mlplat:gcp.gpuPools[0].zones: required in a regional cluster: the zones of "
         "us-central1 that offer nvidia-l4",
     ),
+    (
+        "dev",
+        {"mlplat:aws.gpuPools.0.accelerator": "nvidia-a10"},
+        "Pulumi.dev.yaml: mlplat:aws.gpuPools[0].accelerator: nvidia-a10 is not offered on aws; choose one of "
+        "nvidia-a100, nvidia-a10g, nvidia-h100, nvidia-l4, nvidia-t4",
+    ),
+    (
+        "dev",
+        {"mlplat:teams.0.gpuQuota": 3},
+        "Pulumi.dev.yaml: mlplat:teams[0].gpuQuota: 3 GPUs exceeds what the GPU pools can ever provide on "
+        "aws (2), gcp (2), azure (2)",
+    ),
+    (
+        # Each cluster mixing strategies is its own problem: the line counts the second one.
+        "dev",
+        {
+            f"mlplat:{cloud}.gpuPools": [
+                {"name": "t4", "accelerator": "nvidia-t4", "maxNodes": 1},
+                {"name": "op", "accelerator": "nvidia-t4", "maxNodes": 1, "driverStrategy": "gpu-operator"},
+            ]
+            for cloud in ("aws", "gcp")
+        },
+        "Pulumi.dev.yaml: mlplat:aws.gpuPools[1].driverStrategy: gpu-operator cannot share the aws cluster with "
+        "cloud-managed (gpuPools[0]); use one driver strategy for all of its pools (and 1 more problem)",
+    ),
+    (
+        "dev",
+        {"mlplat:aws.network.interfaceEndpoints": ["sts", "logs", "sts", "logs"]},
+        "Pulumi.dev.yaml: mlplat:aws.network.interfaceEndpoints: listed more than once: logs, sts",
+    ),
+    (
+        "dev",
+        {"mlplat:profileOverrides": {"natStrategy": "none"}, "mlplat:aws.network.interfaceEndpoints": []},
+        "Pulumi.dev.yaml: mlplat:aws.network.interfaceEndpoints: EKS nodes without NAT and VpcOnly SageMaker "
+        "Studio without NAT need sagemaker.api, sagemaker.runtime, studio, sts, logs, ec2, ecr.api, ecr.dkr, "
+        "eks-auth; add them to the list",
+    ),
 ]
 
 ACCEPTED: list[tuple[str, dict[str, Any]]] = [
