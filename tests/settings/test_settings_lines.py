@@ -144,6 +144,12 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "dev",
+        {"mlplat:azure.network.apiServerSubnetCidr": "10.30.16.0/28"},
+        "Pulumi.dev.yaml: mlplat:azure.network.apiServerSubnetCidr: 10.30.16.0/28 overlaps "
+        "mlplat:azure.network.computeSubnetCidr (10.30.16.0/22)",
+    ),
+    (
+        "dev",
         {"mlplat:azure.network.apiServerSubnetCidr": "10.30.22.0/28"},
         "Pulumi.dev.yaml: mlplat:azure.network.apiServerSubnetCidr: 10.30.22.0/28 overlaps "
         "mlplat:azure.kubernetes.deployRunner.subnetCidr (10.30.22.0/24)",
@@ -336,6 +342,8 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("dev", {"mlplat:aws.kubernetes.publicAccessCidrs": ["198.51.100.0/24"]}),
     ("dev", {"mlplat:azure.workspace.publicAccessCidrs": ["198.51.100.0/30"]}),
     ("dev", {"mlplat:azure.gpuPools.0.zones": ["1", "2", "3"]}),
+    # Without a VNet-injected runner the deploy job runs elsewhere; no runner subnet to check.
+    ("dev", {"mlplat:azure.kubernetes.deployRunner": DELETE}),
     ("dev", {"mlplat:budget.thresholds": [10, 20, 30, 40]}),
     ("dev", {"mlplat:budget.thresholds": [1, 1000]}),
     ("dev", {"mlplat:budget.monthlyUsd": 1500}),
