@@ -12,7 +12,9 @@ import typer
 from infra.settings import SettingsError, load_settings
 from mlplat.app import EXIT_FAILED, app, err, fail, find_project_dir
 
-release = typer.Typer(help="What the deploy workflow may deploy, and where each stack runs.", no_args_is_help=True)
+release = typer.Typer(
+    help="What the deploy workflow may deploy, and where each stack runs.", no_args_is_help=True
+)
 app.add_typer(release, name="release")
 
 _CWD = typer.Option("--cwd", help="Project directory (default: search upwards)")
@@ -62,7 +64,10 @@ def pick_command(
 def stacks_command(
     environment: Annotated[str, typer.Argument(help="Environment (dev, prod)")],
     github_output: Annotated[
-        bool, typer.Option("--github-output", help="`<kind>=true|false` and `stacks=<json>` lines for $GITHUB_OUTPUT")
+        bool,
+        typer.Option(
+            "--github-output", help="`<kind>=true|false` and `stacks=<json>` lines for $GITHUB_OUTPUT"
+        ),
     ] = False,
     cwd: Annotated[Path | None, _CWD] = None,
 ) -> None:

@@ -69,7 +69,9 @@ def pick(environment: str, order: list[str], git: Git, head: str) -> str:
         return head
     ran = git.resolve(marker(source))
     if ran is None:
-        raise ReleaseRefused(f"{environment} deploys only what {source} runs, and {marker(source)} does not exist yet")
+        raise ReleaseRefused(
+            f"{environment} deploys only what {source} runs, and {marker(source)} does not exist yet"
+        )
     _on_main(git, ran, marker(source))
     return ran
 
@@ -189,7 +191,9 @@ def stacks(settings: StackSettings) -> list[Stack]:
 # --- a pull request's change to a later environment's settings -------------------------------------------
 
 
-def check_settings_change(environment: str, source: str, base_text: str, head_text: str, source_ran: str) -> str:
+def check_settings_change(
+    environment: str, source: str, base_text: str, head_text: str, source_ran: str
+) -> str:
     """A pull request may move a promotable setting (`mlplat:versions`) of a later environment only to the
     value its source environment runs (`source_ran`: the source's stack file at its marker); anything else
     reaches that environment without having run anywhere first. Its own settings (people, sizes, budget)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from mlplat.delivery.comment import GITHUB_COMMENT_LIMIT, fit
 from infra.settings import load_settings
+from mlplat.delivery.comment import GITHUB_COMMENT_LIMIT, fit
 from mlplat.delivery.release import (
     Git,
     ReleaseRefused,
@@ -80,7 +80,7 @@ def test_a_dev_marker_moved_off_main_is_not_trusted() -> None:
 
 
 def test_a_commit_off_main_never_deploys() -> None:
-    with pytest.raises(ReleaseRefused, match="the commit .* is not on main"):
+    with pytest.raises(ReleaseRefused, match=r"the commit .* is not on main"):
         check("dev", X, ORDER, repo(dev=A))
 
 
@@ -143,7 +143,9 @@ def test_every_stack_has_its_own_deployer_and_github_environment() -> None:
         ("prod-gke", "mlplat-prod-gke-deployer"),
         ("prod-aks", "mlplat-prod-aks-deployer"),
     ]
-    assert {(s.preview_environment, s.previewer) for s in found} == {("preview-prod", "mlplat-prod-previewer")}
+    assert {(s.preview_environment, s.previewer) for s in found} == {
+        ("preview-prod", "mlplat-prod-previewer")
+    }
 
 
 def test_a_comment_that_fits_is_unchanged() -> None:
