@@ -22,6 +22,14 @@ from components.aws import iam
 # supports Ubuntu runners.
 RUNNER_IMAGE = "aws/codebuild/standard:7.0"
 
+# (type, pattern) of the one webhook filter group: queued jobs of the workflows that deploy, check drift or
+# destroy (their `name:`), on main only. README "Where each deploy runs" says why each is needed.
+RUNNER_WEBHOOK_FILTERS = (
+    ("EVENT", "WORKFLOW_JOB_QUEUED"),
+    ("WORKFLOW_NAME", "^(deploy|drift|destroy)$"),
+    ("HEAD_REF", "^(refs/heads/)?main$"),
+)
+
 
 def deploy_runner_project(project: str, stack: str) -> str:
     """The CodeBuild project of a stack's runner; deploy jobs name it in `runs-on` (see deploy.yml)."""
@@ -162,7 +170,11 @@ class DeployRunner(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        # Starts a build for each queued workflow job of this repository (the runner label names the project).
+        # Starts a build only for a queued job of main's deploy, drift or destroy workflow: one filter group,
+        # every filter of which must match (CodeBuild "GitHub webhook events": a group triggers when all its
+        # filters match; WORKFLOW_NAME and HEAD_REF apply to WORKFLOW_JOB_QUEUED,
+        # https://docs.aws.amazon.com/codebuild/latest/userguide/github-webhook.html). A pull request's own
+        # workflow naming this runner runs on its branch, so HEAD_REF refuses it.
         aws.codebuild.Webhook(
             f"{name}-webhook",
             aws.codebuild.WebhookArgs(
@@ -171,9 +183,8 @@ class DeployRunner(pulumi.ComponentResource):
                 filter_groups=[
                     aws.codebuild.WebhookFilterGroupArgs(
                         filters=[
-                            aws.codebuild.WebhookFilterGroupFilterArgs(
-                                type="EVENT", pattern="WORKFLOW_JOB_QUEUED"
-                            )
+                            aws.codebuild.WebhookFilterGroupFilterArgs(type=kind, pattern=pattern)
+                            for kind, pattern in RUNNER_WEBHOOK_FILTERS
                         ]
                     )
                 ],

@@ -13,8 +13,7 @@ import yaml
 from google.protobuf import json_format
 from ruamel.yaml import YAML
 
-from infra.settings import load_settings
-from mlplat.delivery.release import parts
+from components.aws.deploy_runner import RUNNER_WEBHOOK_FILTERS
 from mlplat.engine.program import run_program
 from mlplat.engine.stackfile import load_stack_config
 from tests.conftest import ROOT
@@ -80,9 +79,9 @@ def action(name: str) -> dict[str, Any]:
 
 
 def job_reaching(cloud: str) -> tuple[str, dict[str, Any]]:
-    """The deploy-stack job whose part includes `cloud`'s in-cluster layer."""
-    name = {"aws": "aws-cluster", "gcp": "platform", "azure": "azure-cluster"}[cloud]
-    return name, workflow("deploy-stack.yml")["jobs"][name]
+    """The deploy-environment job that deploys `cloud`'s cluster stack."""
+    name = {"aws": "eks", "gcp": "gke", "azure": "aks"}[cloud]
+    return name, workflow("deploy-environment.yml")["jobs"][name]
 
 
 def kubeconfig(stack: str, cloud: str) -> dict[str, Any]:
@@ -91,7 +90,7 @@ def kubeconfig(stack: str, cloud: str) -> dict[str, Any]:
 
 
 def runs_on(job: dict[str, Any], stack: str) -> str:
-    return str(job["runs-on"]).replace("${{ inputs.stack }}", stack)
+    return str(job["runs-on"]).replace("${{ inputs.environment }}", stack)
 
 
 # --- the job reaches the API ------------------------------------------------------------------------------
@@ -131,7 +130,9 @@ def test_eks_in_cluster_layer_deploys_from_the_codebuild_runner_inside_the_clust
     ]
     # The runner's webhook starts a build for queued workflow jobs (CodeBuild: WORKFLOW_JOB_QUEUED).
     (hook,) = of_type(stack, "aws:codebuild/webhook:Webhook")
-    assert hook.inputs["filterGroups"] == [{"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}]
+    assert hook.inputs["filterGroups"] == [
+        {"filters": [{"type": k, "pattern": p} for k, p in RUNNER_WEBHOOK_FILTERS]}
+    ]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -179,24 +180,6 @@ def test_aks_in_cluster_layer_deploys_from_runners_injected_into_the_clusters_vn
         assert f"{ip.outputs['ipAddress']}/32" in access["authorizedIPRanges"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_each_runner_clouds_layer_has_its_own_part_and_the_platform_part_excludes_it(stack: str) -> None:
-    config = load_stack_config(ROOT, stack)
-    found = {p.name: p for p in parts("mlplat", load_settings(stack, config.config, config.secret_keys))}
-    assert set(found) == {"platform", "aws-cluster", "azure-cluster"}
-    layers = {
-        cloud: [r.urn for r in program(stack) if f"{stack}-{cloud}-gpu-stack" in r.urn] for cloud in CLOUDS
-    }
-    for cloud in ("aws", "azure"):
-        glob = found[f"{cloud}-cluster"].flags[1]
-        assert found[f"{cloud}-cluster"].flags[0] == "--target"
-        assert glob in found["platform"].flags
-        prefix, suffix = glob.split("**", 1)
-        assert all(urn.startswith(prefix) and suffix.strip("*") in urn for urn in layers[cloud])
-        assert layers[cloud]
-    assert "--exclude-dependents" in found["platform"].flags
-
-
 # --- the kubeconfig needs no human ------------------------------------------------------------------------
 
 
@@ -230,6 +213,6 @@ def test_the_workflows_install_each_credential_plugin_at_a_pinned_version() -> N
         s for s in action("pulumi-run")["runs"]["steps"] if s.get("uses") == "./.github/actions/pulumi-cli"
     )
     assert run
-    for job in workflow("deploy-stack.yml")["jobs"].values():
+    for job in workflow("deploy-environment.yml")["jobs"].values():
         if any(s.get("uses") == "./.github/actions/pulumi-run" for s in job.get("steps", [])):
             assert job["permissions"]["id-token"] == "write"

@@ -9,48 +9,143 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from infra.settings import load_settings
 from mlplat.delivery.comment import GITHUB_COMMENT_LIMIT, fit
-from mlplat.delivery.release import ReleaseRefused, check
+from mlplat.delivery.release import (
+    Git,
+    ReleaseRefused,
+    check,
+    check_settings_change,
+    environments,
+    pick,
+    stacks,
+)
+from mlplat.engine.stackfile import load_stack_config
 from mlplat.ops.bootstrap import DEFAULT_ALIAS
 from tests.conftest import ROOT, mlplat
 
-A, B, C = "a" * 40, "b" * 40, "c" * 40  # history A <- B <- C
+A, B, C, X = "a" * 40, "b" * 40, "c" * 40, "f" * 40  # main: A <- B <- C; X is on another branch
+ORDER = ["dev", "prod"]
 
 
 def history(a: str, b: str) -> bool:
+    if X in (a, b):
+        return a == b
     order = [A, B, C]
     return order.index(a) <= order.index(b)
 
 
-def markers(**tags: str) -> dict[str, str]:
-    return {f"deployed/{k}": v for k, v in tags.items()}
+def repo(**tags: str) -> Git:
+    return Git({f"deployed/{k}": v for k, v in tags.items()}.get, history, C)
+
+
+def test_environments_are_the_root_stack_files_dev_first_prod_last(tmp_path: Path) -> None:
+    for env in ("prod", "staging", "dev"):
+        (tmp_path / f"Pulumi.{env}.yaml").write_text("config: {}\n")
+    assert environments(tmp_path) == ["dev", "staging", "prod"]
+    assert environments(ROOT) == ORDER
+
+
+def test_prod_picks_the_commit_dev_runs() -> None:
+    assert pick("prod", ORDER, repo(dev=B), C) == B
+    assert pick("dev", ORDER, repo(dev=B), C) == C
 
 
 def test_prod_deploys_the_commit_dev_runs() -> None:
-    assert "may deploy" in check("prod", B, "push", markers(dev=B, prod=A).get, history)
+    assert "may deploy" in check("prod", B, ORDER, repo(dev=B, prod=A))
 
 
-def test_prod_refuses_any_other_commit_even_a_newer_one() -> None:
-    with pytest.raises(ReleaseRefused, match=r"only the commit dev runs \(deployed/dev = bbbbbbbbbbbb\)"):
-        check("prod", C, "workflow_dispatch", markers(dev=B).get, history)
+def test_prod_may_still_deploy_what_dev_ran_after_dev_moved_on() -> None:
+    # The reviewers approved B; dev deployed C meanwhile. B is still in dev's history.
+    assert "may deploy" in check("prod", B, ORDER, repo(dev=C, prod=A))
+
+
+def test_prod_refuses_a_commit_dev_has_not_run() -> None:
+    with pytest.raises(ReleaseRefused, match=r"only what dev ran \(deployed/dev = bbbbbbbbbbbb\)"):
+        check("prod", C, ORDER, repo(dev=B))
 
 
 def test_prod_refuses_before_dev_ever_deployed() -> None:
     with pytest.raises(ReleaseRefused, match="deployed/dev does not exist"):
-        check("prod", A, "push", {}.get, history)
+        check("prod", A, ORDER, repo())
+    with pytest.raises(ReleaseRefused, match="deployed/dev does not exist"):
+        pick("prod", ORDER, repo(), C)
+
+
+def test_a_dev_marker_moved_off_main_is_not_trusted() -> None:
+    with pytest.raises(ReleaseRefused, match=r"deployed/dev \(ffffffffffff\) is not on main"):
+        pick("prod", ORDER, repo(dev=X), C)
+    with pytest.raises(ReleaseRefused, match="not on main"):
+        check("prod", X, ORDER, repo(dev=X))
+
+
+def test_a_commit_off_main_never_deploys() -> None:
+    with pytest.raises(ReleaseRefused, match=r"the commit .* is not on main"):
+        check("dev", X, ORDER, repo(dev=A))
 
 
 def test_a_rerun_of_an_old_run_does_not_take_dev_backwards() -> None:
-    with pytest.raises(ReleaseRefused, match="never goes back"):
-        check("dev", A, "push", markers(dev=C).get, history)
+    with pytest.raises(ReleaseRefused, match="revert on main"):
+        check("dev", A, ORDER, repo(dev=C))
 
 
-def test_a_manual_deploy_of_an_older_commit_rolls_dev_back() -> None:
-    assert "may deploy" in check("dev", A, "workflow_dispatch", markers(dev=C).get, history)
+def test_no_environment_goes_back_even_by_hand() -> None:
+    with pytest.raises(ReleaseRefused, match="older than what prod runs"):
+        check("prod", A, ORDER, repo(dev=C, prod=B))
 
 
 def test_redeploying_the_same_commit_is_allowed() -> None:
-    assert "may deploy" in check("dev", C, "push", markers(dev=C).get, history)
+    assert "may deploy" in check("dev", C, ORDER, repo(dev=C))
+
+
+DEV_RUNS = "config:\n  mlplat:versions:\n    kueue: 0.14.2\n"
+
+
+def test_a_pull_request_may_move_prods_versions_to_what_dev_runs() -> None:
+    base = "config:\n  mlplat:versions:\n    kueue: 0.13.4\n"
+    assert "what dev runs" in check_settings_change("prod", "dev", base, DEV_RUNS, DEV_RUNS)
+
+
+def test_a_pull_request_may_not_move_prods_versions_past_what_dev_runs() -> None:
+    base = "config:\n  mlplat:versions:\n    kueue: 0.13.4\n"
+    head = "config:\n  mlplat:versions:\n    kueue: 0.15.0\n"
+    with pytest.raises(ReleaseRefused, match="mlplat:versions to values dev does not run"):
+        check_settings_change("prod", "dev", base, head, DEV_RUNS)
+
+
+def test_prods_own_settings_are_not_promotions() -> None:
+    base = "config:\n  mlplat:owner: a\n  mlplat:versions:\n    kueue: 0.13.4\n"
+    head = "config:\n  mlplat:owner: b\n  mlplat:versions:\n    kueue: 0.13.4\n"
+    assert "unchanged" in check_settings_change("prod", "dev", base, head, DEV_RUNS)
+
+
+@pytest.mark.parametrize("env", ORDER)
+def test_an_environment_is_its_platform_stack_then_one_stack_per_cluster(env: str) -> None:
+    proc = mlplat("release", "stacks", env, "--cwd", str(ROOT))
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert [(r[0], r[2], r[5]) for r in rows] == [
+        (env, ".", "ubuntu-latest"),
+        (f"{env}-eks", "clusters", f"codebuild-mlplat-{env}-deploy-${{{{"),
+        (f"{env}-gke", "clusters", "ubuntu-latest"),
+        (f"{env}-aks", "clusters", f"mlplat-{env}-azure-deploy"),
+    ]
+    out = mlplat("release", "stacks", env, "--github-output", "--cwd", str(ROOT)).stdout
+    assert f'stacks=["{env}", "{env}-eks", "{env}-gke", "{env}-aks"]' in out
+
+
+def test_every_stack_has_its_own_deployer_and_github_environment() -> None:
+    config = load_stack_config(ROOT, "prod")
+    found = stacks(load_settings("prod", config.config, config.secret_keys))
+    assert [(s.deploy_environment, s.deployer) for s in found] == [
+        ("prod", "mlplat-prod-deployer"),
+        ("prod-eks", "mlplat-prod-eks-deployer"),
+        ("prod-gke", "mlplat-prod-gke-deployer"),
+        ("prod-aks", "mlplat-prod-aks-deployer"),
+    ]
+    assert {(s.preview_environment, s.previewer) for s in found} == {
+        ("preview-prod", "mlplat-prod-previewer")
+    }
 
 
 def test_a_comment_that_fits_is_unchanged() -> None:
