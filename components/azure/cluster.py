@@ -96,8 +96,10 @@ def gpu_agent_pool_name(pool: str) -> str:
 
 def non_interactive_kubeconfig(kubeconfig: str) -> str:
     """AKS's user kubeconfig signs in with `kubelogin --login devicecode`, which waits for a human; rewrite
-    every kubelogin user to `--login azurecli`, which takes the token of the `az login` the pipeline made
-    (what `kubelogin convert-kubeconfig -l azurecli` does; https://azure.github.io/kubelogin/concepts/login-modes/azurecli.html).
+    every kubelogin user to `--login workloadidentity`, which reads the federated token file the deploy job
+    keeps fresh (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID; what `kubelogin
+    convert-kubeconfig -l workloadidentity` does: https://azure.github.io/kubelogin/concepts/login-modes/workloadidentity.html).
+    The `azurecli` mode would take the job's `az login`, whose federated token expires within minutes.
     """
     config = yaml.safe_load(kubeconfig)
     for user in config.get("users") or []:
@@ -108,7 +110,7 @@ def non_interactive_kubeconfig(kubeconfig: str) -> str:
         server_id = args[args.index("--server-id") + 1] if "--server-id" in args else None
         if server_id is None:
             raise ValueError(f"kubeconfig user {user.get('name')}: kubelogin without --server-id")
-        exec_["args"] = ["get-token", "--login", "azurecli", "--server-id", server_id]
+        exec_["args"] = ["get-token", "--login", "workloadidentity", "--server-id", server_id]
         exec_["interactiveMode"] = "Never"
     return json.dumps(config, indent=2)
 

@@ -88,7 +88,7 @@ def plan_stack(
     # Started first, the pack loads on the other core while the program runs.
     pack = shared_pack(pack_dir, stack=config.stack, project=PROJECT) if run_policies else None
     run = run_program(project_dir, config, preview=preview)
-    clusters = _cluster_runs(project_dir, config, settings, run, preview=preview)
+    clusters = cluster_runs(project_dir, config, settings, run, preview=preview)
     findings = check_run(run) + [f for _, cluster in clusters for f in check_run(cluster)]
     resources = run.resources + [r for _, cluster in clusters for r in cluster.resources]
     providers = settings.providers
@@ -158,7 +158,7 @@ def cluster_stack_config(project_dir: Path, name: str, platform: str) -> StackCo
     return config
 
 
-def _cluster_runs(
+def cluster_runs(
     project_dir: Path, config: StackConfig, settings: StackSettings, platform: ProgramRun, *, preview: bool
 ) -> list[tuple[StackConfig, ProgramRun]]:
     """Each cluster stack of this environment, run against the platform run's outputs."""

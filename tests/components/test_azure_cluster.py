@@ -312,13 +312,13 @@ def test_kubeconfig_is_a_secret_user_config_that_signs_in_with_entra_id(prod: tu
     config = json.loads(kubeconfig)
     assert "aks-ml" in kubeconfig and "client-key-data" not in kubeconfig
     # AKS answers with `--login devicecode` (waits for a human); the pipeline needs the `az login` token.
-    # kubelogin's azurecli mode takes only the server application (azure.github.io/kubelogin login modes).
+    # kubelogin's workloadidentity mode takes only the server application; the rest comes from the environment.
     (user,) = config["users"]
     assert user["user"]["exec"]["command"] == "kubelogin"
     assert user["user"]["exec"]["args"] == [
         "get-token",
         "--login",
-        "azurecli",
+        "workloadidentity",
         "--server-id",
         "6dae42f8-4368-4678-94ff-3960e28e3630",
     ]

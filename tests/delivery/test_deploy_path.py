@@ -14,6 +14,8 @@ from google.protobuf import json_format
 from ruamel.yaml import YAML
 
 from components.aws.deploy_runner import RUNNER_WEBHOOK_FILTERS
+from infra.settings import load_settings
+from mlplat.engine.plan import cluster_runs
 from mlplat.engine.program import run_program
 from mlplat.engine.stackfile import load_stack_config
 from tests.conftest import ROOT
@@ -48,7 +50,11 @@ def unwrap(value: Any) -> Any:
 
 @cache
 def program(stack: str) -> list[Resource]:
-    run = run_program(ROOT, load_stack_config(ROOT, stack))
+    """Every resource of the environment: its platform stack and its cluster stacks."""
+    config = load_stack_config(ROOT, stack)
+    platform = run_program(ROOT, config)
+    settings = load_settings(stack, config.config, config.secret_keys)
+    runs = [platform, *(run for _, run in cluster_runs(ROOT, config, settings, platform, preview=False))]
     return [
         Resource(
             r.type,
@@ -58,6 +64,7 @@ def program(stack: str) -> list[Resource]:
             unwrap(json_format.MessageToDict(r.outputs)),
             r.property_dependencies,
         )
+        for run in runs
         for r in run.resources
     ]
 
@@ -195,8 +202,9 @@ def test_every_kubeconfig_signs_in_without_interaction(stack: str, cloud: str) -
         if cloud == "aws":
             assert args[:2] == ["eks", "get-token"]  # the AWS CLI, with the job's OIDC session
         if cloud == "azure":
-            # kubelogin's azurecli mode takes the pipeline's `az login`; devicecode would wait for a human.
-            assert args[args.index("--login") + 1] == "azurecli"
+            # kubelogin's workloadidentity mode reads the token file the job keeps fresh; devicecode would
+            # wait for a human, azurecli would use an az token that expires mid-deploy (README).
+            assert args[args.index("--login") + 1] == "workloadidentity"
             assert "devicecode" not in json.dumps(config)
 
 
