@@ -1,15 +1,20 @@
-"""`mlplat bootstrap aws`: the S3 bucket and KMS key for Pulumi's self-managed state backend."""
+"""`mlplat bootstrap aws|gcp|azure`: the state backend, the secrets key and the pipeline's identities."""
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mlplat.app import EXIT_FAILED, EXIT_OK, Progress, app, err, fail
+
+if TYPE_CHECKING:
+    from mlplat.ops.bootstrap import Check
+    from mlplat.ops.gcp import GcpApis
 
 DEFAULT_ALIAS = "alias/mlplat-pulumi-state"
 
@@ -142,3 +147,143 @@ def _stacks(start: Path) -> list[str]:
             stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
             return stacks or ["dev"]
     return ["dev"]
+
+
+# --- GCP and Azure: one environment per run (one project or subscription per environment recommended) ---
+
+
+def _report(
+    title: str,
+    checks: Sequence[Check],
+    *,
+    dry_run: bool,
+    backend_url: str,
+    secrets_provider: str,
+    env: str,
+    cloud: str,
+    secrets: Sequence[tuple[str, str, str]],
+) -> None:
+    """The checks, then (when nothing falls short) the pulumi lines and the GitHub secrets to set."""
+    from mlplat.ops import columns
+    from mlplat.ops.pipeline import CLUSTER_KIND
+
+    out = [title, "", columns((c.status, c.subject, c.detail) for c in checks), ""]
+    weaker = [c for c in checks if c.status == "weaker"]
+    if weaker:
+        out.append(f"{len(weaker)} setting(s) fall short and were left as they are; change them, then rerun.")
+        sys.stdout.write("\n".join(out) + "\n")
+        raise typer.Exit(EXIT_FAILED)
+    if dry_run:
+        planned = len([c for c in checks if c.status == "planned"])
+        out.append(f"--dry-run: {planned} change(s) would be made; nothing was changed.")
+        sys.stdout.write("\n".join(out) + "\n")
+        raise typer.Exit(EXIT_OK)
+    changed = len([c for c in checks if c.status in ("created", "fixed")])
+    out.append(f"{changed} change(s) made." if changed else "Nothing to change.")
+    cluster = f"{env}-{CLUSTER_KIND[cloud]}"  # type: ignore[index]
+    out += [
+        "",
+        "Next, from the project directory:",
+        "",
+        f"  pulumi login '{backend_url}'",
+        f"  pulumi stack init {env} --secrets-provider '{secrets_provider}'",
+        f"  (cd clusters && pulumi stack init {cluster} --secrets-provider '{secrets_provider}')",
+        "",
+        "GitHub secrets (README: One-time setup), per GitHub environment:",
+        "",
+    ]
+    out.append(columns(secrets))
+    sys.stdout.write("\n".join(out) + "\n")
+    raise typer.Exit(EXIT_OK)
+
+
+def _check_common(env: str, github_repo: str) -> None:
+    from mlplat.ops.pipeline import check_environment, check_repo
+
+    try:
+        check_environment(env)
+        check_repo(github_repo)
+    except ValueError as error:
+        fail(str(error))
+
+
+@bootstrap_app.command("gcp")
+def bootstrap_gcp(
+    project: Annotated[str, typer.Option("--project", help="The environment's project id")],
+    env: Annotated[
+        str, typer.Option("--env", help="Environment (stack) this project serves: dev, prod, ...")
+    ],
+    region: Annotated[
+        str, typer.Option("--region", help="Region of the state bucket and key (e.g. us-central1)")
+    ],
+    github_repo: Annotated[
+        str, typer.Option("--github-repo", help="owner/name of the repository whose jobs deploy")
+    ],
+    bucket: Annotated[
+        str | None, typer.Option("--bucket", help="State bucket name (default: <project>-pulumi-state)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be created; change nothing")
+    ] = False,
+) -> None:
+    """Create, or verify, one environment's state bucket, KMS key, GitHub federation and job identities.
+
+    Exit status: 0 ready (or --dry-run); 1 something existing falls short or a Google call failed; 2 usage,
+    credentials, rights or a name that cannot serve.
+    """
+    from mlplat.ops import gcp
+
+    _check_common(env, github_repo)
+    bucket = bucket or f"{project}-pulumi-state"
+    try:
+        gcp.check_project_id(project)
+        gcp.check_bucket_name(bucket)
+    except ValueError as error:
+        fail(str(error))
+    if not re.fullmatch(r"[a-z]+(-[a-z]+\d+)?", region):
+        fail(f"--region {region!r} is not a GCP location (e.g. us-central1)")
+    apis = _gcp_apis()
+    target = gcp.GcpTarget(project, env, region, bucket, github_repo)
+    with Progress(f"Bootstrapping {env} in project {project}..."):
+        try:
+            result = gcp.bootstrap_gcp(apis, target, dry_run=dry_run)
+        except gcp.GcpError as error:
+            fail(str(error))
+        except Exception as error:  # googleapiclient.errors.HttpError and transport errors
+            fail(f"a Google API call failed: {gcp.describe(error)}", EXIT_FAILED)
+    provider = result.workload_identity_provider
+    secrets = [
+        (environment, "GCP_WORKLOAD_IDENTITY_PROVIDER", provider) for environment in result.service_accounts
+    ] + [
+        (environment, "GCP_SERVICE_ACCOUNT", email) for environment, email in result.service_accounts.items()
+    ]
+    secrets += [
+        (environment, "PULUMI_BACKEND_URL", result.backend_url) for environment in result.service_accounts
+    ]
+    _report(
+        f"Environment {env} in GCP project {project}:",
+        result.checks,
+        dry_run=dry_run,
+        backend_url=result.backend_url,
+        secrets_provider=result.secrets_provider,
+        env=env,
+        cloud="gcp",
+        secrets=sorted(secrets),
+    )
+
+
+def _gcp_apis() -> GcpApis:
+    """Google's clients from Application Default Credentials (tests replace this function)."""
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    from mlplat.ops.gcp import GcpApis
+
+    try:
+        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    except DefaultCredentialsError:
+        fail(
+            "no Google credentials found: run `gcloud auth application-default login`, or set "
+            "GOOGLE_APPLICATION_CREDENTIALS, or run where a service account applies"
+        )
+    return GcpApis.connect(credentials=credentials)

@@ -20,8 +20,9 @@ from botocore.exceptions import ClientError
 from mlplat.ops import error_code
 
 # ok: meets the baseline; created: set on a new bucket or key; fixed: strengthened (fix=True);
-# weaker: below the baseline and left alone; advice: short of the baseline, not a risk, left alone.
-Status = Literal["ok", "created", "fixed", "weaker", "advice"]
+# weaker: below the baseline and left alone; advice: short of the baseline, not a risk, left alone;
+# planned: missing, and would be created without --dry-run.
+Status = Literal["ok", "created", "fixed", "weaker", "advice", "planned"]
 
 DEFAULT_ALIAS = "alias/mlplat-pulumi-state"
 NONCURRENT_VERSION_DAYS = 90  # old state versions stay restorable for a quarter

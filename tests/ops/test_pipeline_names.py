@@ -43,7 +43,9 @@ def test_an_environment_name_that_would_break_a_name_is_refused(env: str) -> Non
         check_environment(env)
 
 
-@pytest.mark.parametrize("repo", ["acme", "acme/mlplat/x", "acme/ml plat", "acme/..", "https://github.com/a/b"])
+@pytest.mark.parametrize(
+    "repo", ["acme", "acme/mlplat/x", "acme/ml plat", "acme/..", "https://github.com/a/b"]
+)
 def test_a_repository_that_is_not_owner_name_is_refused(repo: str) -> None:
     with pytest.raises(ValueError, match="not owner/name"):
         check_repo(repo)
