@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -141,7 +142,7 @@ def test_dry_run_on_a_fresh_project_lists_the_changes_and_makes_none(fake: FakeG
 
     assert result.exit_code == EXIT_OK, result.output
     assert fake.writes == []
-    assert "planned  bucket" in result.stdout
+    assert re.search(r"planned +bucket", result.stdout)
     assert "nothing was changed" in result.stdout
 
 
@@ -205,5 +206,5 @@ def test_an_existing_provider_that_lets_other_repositories_in_is_reported_weaker
     result = bootstrap()
 
     assert result.exit_code == EXIT_FAILED
-    assert "weaker   GitHub OIDC provider" in result.stdout
+    assert re.search(r"weaker +GitHub OIDC provider", result.stdout)
     assert "pulumi login" not in result.stdout
