@@ -13,6 +13,7 @@ import typer
 from mlplat.app import EXIT_FAILED, EXIT_OK, Progress, app, err, fail
 
 if TYPE_CHECKING:
+    from mlplat.ops.azure import AzureClients
     from mlplat.ops.bootstrap import Check
     from mlplat.ops.gcp import GcpApis
 
@@ -287,3 +288,88 @@ def _gcp_apis() -> GcpApis:
             "GOOGLE_APPLICATION_CREDENTIALS, or run where a service account applies"
         )
     return GcpApis.connect(credentials=credentials)
+
+
+@bootstrap_app.command("azure")
+def bootstrap_azure(
+    subscription: Annotated[str, typer.Option("--subscription", help="The environment's subscription id")],
+    env: Annotated[
+        str, typer.Option("--env", help="Environment (stack) this subscription serves: dev, prod, ...")
+    ],
+    location: Annotated[str, typer.Option("--location", help="Azure region of the state (e.g. westeurope)")],
+    github_repo: Annotated[
+        str, typer.Option("--github-repo", help="owner/name of the repository whose jobs deploy")
+    ],
+    storage_account: Annotated[
+        str | None,
+        typer.Option("--storage-account", help="State storage account (default: mlplat<env><hash>)"),
+    ] = None,
+    key_vault: Annotated[
+        str | None,
+        typer.Option("--key-vault", help="Key Vault for the secrets key (default: mlplat-<env>-<hash>)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be created; change nothing")
+    ] = False,
+) -> None:
+    """Create, or verify, one environment's providers, state storage, Key Vault key and job identities.
+
+    Exit status: 0 ready (or --dry-run); 1 something existing falls short or an Azure call failed; 2 usage,
+    credentials, rights or a name that cannot serve.
+    """
+    from mlplat.ops import azure
+
+    _check_common(env, github_repo)
+    if not re.fullmatch(r"[a-z]+[a-z0-9]*", location):
+        fail(f"--location {location!r} is not an Azure region name (e.g. westeurope)")
+    target = azure.AzureTarget(
+        subscription, env, location, github_repo, storage_account or "", key_vault or ""
+    )
+    try:
+        azure.check_names(target)
+    except ValueError as error:
+        fail(str(error))
+    clients = _azure_clients(subscription)
+    with Progress(f"Bootstrapping {env} in subscription {subscription}..."):
+        try:
+            result = azure.bootstrap_azure(clients, target, dry_run=dry_run)
+        except azure.AzureError as error:
+            fail(str(error))
+        except Exception as error:  # azure.core.exceptions.AzureError and transport errors
+            fail(f"an Azure call failed: {azure.describe(error)}", EXIT_FAILED)
+    secrets: list[tuple[str, str, str]] = []
+    for environment, (client_id, object_id) in result.identities.items():
+        secrets += [
+            (environment, "AZURE_CLIENT_ID", client_id),
+            (environment, "AZURE_TENANT_ID", result.tenant_id),
+            (environment, "AZURE_SUBSCRIPTION_ID", subscription),
+            (environment, "PULUMI_BACKEND_URL", result.backend_url),
+            (environment, "AZURE_STORAGE_ACCOUNT", target.account),
+        ]
+        if environment.endswith("-aks"):
+            secrets.append((environment, "object id (mlplat:azure cluster deployer)", object_id))
+    _report(
+        f"Environment {env} in Azure subscription {subscription}:",
+        result.checks,
+        dry_run=dry_run,
+        backend_url=result.backend_url,
+        secrets_provider=result.secrets_provider,
+        env=env,
+        cloud="azure",
+        secrets=secrets,
+    )
+
+
+def _azure_clients(subscription: str) -> AzureClients:
+    """ARM clients from DefaultAzureCredential (az login, environment, managed identity; tests replace this)."""
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.identity import DefaultAzureCredential
+
+    from mlplat.ops.azure import AzureClients
+
+    try:
+        return AzureClients.connect(DefaultAzureCredential(), subscription)
+    except ClientAuthenticationError:
+        fail(
+            "no Azure credentials found: run `az login` (or set AZURE_CLIENT_ID/AZURE_TENANT_ID/... for a service principal)"
+        )
