@@ -228,7 +228,11 @@ def test_an_existing_vault_without_purge_protection_is_reported_weaker(arm: Fake
     ],
 )
 def test_bad_input_is_refused_before_any_call(arm: FakeArm, args: tuple[str, ...], message: str) -> None:
-    base = {"--subscription": SUBSCRIPTION, "--github-repo": "acme/mlplat", "--storage-account": "acmemldevstate"}
+    base = {
+        "--subscription": SUBSCRIPTION,
+        "--github-repo": "acme/mlplat",
+        "--storage-account": "acmemldevstate",
+    }
     base[args[0]] = args[1]
     result = invoke(
         "bootstrap", "azure", "--env", "dev", "--location", "westeurope", "--key-vault", "acme-ml-dev-kv",
