@@ -64,6 +64,7 @@ def bootstrap_aws(
         BootstrapError,
         bootstrap_state_backend,
         check_bucket_name,
+        ensure_autoscaling_role,
         normalize_alias,
     )
 
@@ -87,6 +88,7 @@ def bootstrap_aws(
             backend = bootstrap_state_backend(
                 clients["s3"], clients["kms"], bucket=bucket, region=region, alias=alias, fix=fix
             )
+            prerequisites = [ensure_autoscaling_role(clients["iam"])]
         except BootstrapError as error:
             fail(str(error))
         except AwsError as error:
@@ -108,7 +110,7 @@ def bootstrap_aws(
             except AwsError as error:
                 fail(f"an AWS call failed: {describe(error)}", EXIT_FAILED)
 
-    checks = [*backend.checks, *(pipeline.checks if pipeline else ())]
+    checks = [*backend.checks, *prerequisites, *(pipeline.checks if pipeline else ())]
     weaker = [c for c in checks if c.status == "weaker"]
     out = [f"State backend in AWS account {account}, {region}:", ""]
     out.append(columns((c.status, c.subject, c.detail) for c in checks))
