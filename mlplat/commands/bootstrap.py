@@ -42,8 +42,7 @@ def bootstrap_aws(
         str | None,
         typer.Option(
             "--github-repo",
-            help="owner/name: also create the pipeline's OIDC provider and per-job roles, and print the "
-            "GCP and Azure commands",
+            help="owner/name: also create the pipeline's OIDC provider and per-job roles",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -127,16 +126,12 @@ def bootstrap_aws(
     out += ["", "Next, from the project directory:", ""]
     out += [f"  {line}" for line in backend.pulumi_commands(_stacks(Path.cwd()))]
     if pipeline is not None and github_repo is not None:
-        from mlplat.ops.identities import other_clouds
-
         out += ["", "GitHub secrets (README: One-time setup):", ""]
         out += [f"  {secret}: {arn}" for secret, arn in pipeline.secrets.items()]
         out += [f"  PULUMI_BACKEND_URL (repository secret): {backend.backend_url}", ""]
-        out += [
-            "GCP and Azure, run with rights there ($PROJECT, $PROJECT_NUMBER, $STACK, $SUBSCRIPTION, ...):",
-            "",
-        ]
-        out += [f"  {line}" if line else "" for line in other_clouds(github_repo)]
+        out.append(
+            "GCP and Azure: `mlplat bootstrap gcp` and `mlplat bootstrap azure`, once per environment."
+        )
     sys.stdout.write("\n".join(out) + "\n")
     if endpoint_url:
         err.print(f"note: ran against {endpoint_url}; the lines above address AWS itself.", highlight=False)
