@@ -82,7 +82,7 @@ class FakeArm(BaseAdapter):
         path = unquote(parts.path).rstrip("/")
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         self.calls.append((request.method or "GET", path))
-        body = json.loads(request.body) if request.body else {}
+        body = json.loads(request.body) if isinstance(request.body, (str, bytes)) and request.body else {}
         status, answer = self._route(request.method or "GET", path, query, body)
         content = json.dumps(answer).encode()
         response = requests.Response()
