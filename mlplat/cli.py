@@ -9,6 +9,7 @@ from mlplat.commands import (  # noqa: F401  (importing registers the commands)
     constraint_docs,
     cost_table,
     diff,
+    permission_docs,
     plan,
     policy_docs,
     promote,

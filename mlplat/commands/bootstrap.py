@@ -1,15 +1,21 @@
-"""`mlplat bootstrap aws`: the S3 bucket and KMS key for Pulumi's self-managed state backend."""
+"""`mlplat bootstrap aws|gcp|azure`: the state backend, the secrets key and the pipeline's identities."""
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mlplat.app import EXIT_FAILED, EXIT_OK, Progress, app, err, fail
+
+if TYPE_CHECKING:
+    from mlplat.ops.azure import AzureClients
+    from mlplat.ops.bootstrap import Check
+    from mlplat.ops.gcp import GcpApis
 
 DEFAULT_ALIAS = "alias/mlplat-pulumi-state"
 
@@ -36,8 +42,7 @@ def bootstrap_aws(
         str | None,
         typer.Option(
             "--github-repo",
-            help="owner/name: also create the pipeline's OIDC provider and per-job roles, and print the "
-            "GCP and Azure commands",
+            help="owner/name: also create the pipeline's OIDC provider and per-job roles",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -58,6 +63,7 @@ def bootstrap_aws(
         BootstrapError,
         bootstrap_state_backend,
         check_bucket_name,
+        ensure_autoscaling_role,
         normalize_alias,
     )
 
@@ -81,6 +87,7 @@ def bootstrap_aws(
             backend = bootstrap_state_backend(
                 clients["s3"], clients["kms"], bucket=bucket, region=region, alias=alias, fix=fix
             )
+            prerequisites = [ensure_autoscaling_role(clients["iam"])]
         except BootstrapError as error:
             fail(str(error))
         except AwsError as error:
@@ -102,7 +109,7 @@ def bootstrap_aws(
             except AwsError as error:
                 fail(f"an AWS call failed: {describe(error)}", EXIT_FAILED)
 
-    checks = [*backend.checks, *(pipeline.checks if pipeline else ())]
+    checks = [*backend.checks, *prerequisites, *(pipeline.checks if pipeline else ())]
     weaker = [c for c in checks if c.status == "weaker"]
     out = [f"State backend in AWS account {account}, {region}:", ""]
     out.append(columns((c.status, c.subject, c.detail) for c in checks))
@@ -119,16 +126,12 @@ def bootstrap_aws(
     out += ["", "Next, from the project directory:", ""]
     out += [f"  {line}" for line in backend.pulumi_commands(_stacks(Path.cwd()))]
     if pipeline is not None and github_repo is not None:
-        from mlplat.ops.identities import other_clouds
-
         out += ["", "GitHub secrets (README: One-time setup):", ""]
         out += [f"  {secret}: {arn}" for secret, arn in pipeline.secrets.items()]
         out += [f"  PULUMI_BACKEND_URL (repository secret): {backend.backend_url}", ""]
-        out += [
-            "GCP and Azure, run with rights there ($PROJECT, $PROJECT_NUMBER, $STACK, $SUBSCRIPTION, ...):",
-            "",
-        ]
-        out += [f"  {line}" if line else "" for line in other_clouds(github_repo)]
+        out.append(
+            "GCP and Azure: `mlplat bootstrap gcp` and `mlplat bootstrap azure`, once per environment."
+        )
     sys.stdout.write("\n".join(out) + "\n")
     if endpoint_url:
         err.print(f"note: ran against {endpoint_url}; the lines above address AWS itself.", highlight=False)
@@ -142,3 +145,228 @@ def _stacks(start: Path) -> list[str]:
             stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
             return stacks or ["dev"]
     return ["dev"]
+
+
+# --- GCP and Azure: one environment per run (one project or subscription per environment recommended) ---
+
+
+def _report(
+    title: str,
+    checks: Sequence[Check],
+    *,
+    dry_run: bool,
+    backend_url: str,
+    secrets_provider: str,
+    env: str,
+    cloud: str,
+    secrets: Sequence[tuple[str, str, str]],
+) -> None:
+    """The checks, then (when nothing falls short) the pulumi lines and the GitHub secrets to set."""
+    from mlplat.ops import columns
+    from mlplat.ops.pipeline import CLUSTER_KIND
+
+    out = [title, "", columns((c.status, c.subject, c.detail) for c in checks), ""]
+    weaker = [c for c in checks if c.status == "weaker"]
+    if weaker:
+        out.append(f"{len(weaker)} setting(s) fall short and were left as they are; change them, then rerun.")
+        sys.stdout.write("\n".join(out) + "\n")
+        raise typer.Exit(EXIT_FAILED)
+    if dry_run:
+        planned = len([c for c in checks if c.status == "planned"])
+        out.append(f"--dry-run: {planned} change(s) would be made; nothing was changed.")
+        sys.stdout.write("\n".join(out) + "\n")
+        raise typer.Exit(EXIT_OK)
+    changed = len([c for c in checks if c.status in ("created", "fixed")])
+    out.append(f"{changed} change(s) made." if changed else "Nothing to change.")
+    cluster = f"{env}-{CLUSTER_KIND[cloud]}"  # type: ignore[index]
+    out += [
+        "",
+        "Next, from the project directory:",
+        "",
+        f"  pulumi login '{backend_url}'",
+        f"  pulumi stack init {env} --secrets-provider '{secrets_provider}'",
+        f"  (cd clusters && pulumi stack init {cluster} --secrets-provider '{secrets_provider}')",
+        "",
+        "GitHub secrets (README: One-time setup), per GitHub environment:",
+        "",
+    ]
+    out.append(columns(secrets))
+    sys.stdout.write("\n".join(out) + "\n")
+    raise typer.Exit(EXIT_OK)
+
+
+def _check_common(env: str, github_repo: str) -> None:
+    from mlplat.ops.pipeline import check_environment, check_repo
+
+    try:
+        check_environment(env)
+        check_repo(github_repo)
+    except ValueError as error:
+        fail(str(error))
+
+
+@bootstrap_app.command("gcp")
+def bootstrap_gcp(
+    project: Annotated[str, typer.Option("--project", help="The environment's project id")],
+    env: Annotated[
+        str, typer.Option("--env", help="Environment (stack) this project serves: dev, prod, ...")
+    ],
+    region: Annotated[
+        str, typer.Option("--region", help="Region of the state bucket and key (e.g. us-central1)")
+    ],
+    github_repo: Annotated[
+        str, typer.Option("--github-repo", help="owner/name of the repository whose jobs deploy")
+    ],
+    bucket: Annotated[
+        str | None, typer.Option("--bucket", help="State bucket name (default: <project>-pulumi-state)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be created; change nothing")
+    ] = False,
+) -> None:
+    """Create, or verify, one environment's state bucket, KMS key, GitHub federation and job identities.
+
+    Exit status: 0 ready (or --dry-run); 1 something existing falls short or a Google call failed; 2 usage,
+    credentials, rights or a name that cannot serve.
+    """
+    from mlplat.ops import gcp
+
+    _check_common(env, github_repo)
+    bucket = bucket or f"{project}-pulumi-state"
+    try:
+        gcp.check_project_id(project)
+        gcp.check_bucket_name(bucket)
+    except ValueError as error:
+        fail(str(error))
+    if not re.fullmatch(r"[a-z]+(-[a-z]+\d+)?", region):
+        fail(f"--region {region!r} is not a GCP location (e.g. us-central1)")
+    apis = _gcp_apis()
+    target = gcp.GcpTarget(project, env, region, bucket, github_repo)
+    with Progress(f"Bootstrapping {env} in project {project}..."):
+        try:
+            result = gcp.bootstrap_gcp(apis, target, dry_run=dry_run)
+        except gcp.GcpError as error:
+            fail(str(error))
+        except Exception as error:  # googleapiclient.errors.HttpError and transport errors
+            fail(f"a Google API call failed: {gcp.describe(error)}", EXIT_FAILED)
+    provider = result.workload_identity_provider
+    secrets = [
+        (environment, "GCP_WORKLOAD_IDENTITY_PROVIDER", provider) for environment in result.service_accounts
+    ] + [
+        (environment, "GCP_SERVICE_ACCOUNT", email) for environment, email in result.service_accounts.items()
+    ]
+    secrets += [
+        (environment, "PULUMI_BACKEND_URL", result.backend_url) for environment in result.service_accounts
+    ]
+    _report(
+        f"Environment {env} in GCP project {project}:",
+        result.checks,
+        dry_run=dry_run,
+        backend_url=result.backend_url,
+        secrets_provider=result.secrets_provider,
+        env=env,
+        cloud="gcp",
+        secrets=sorted(secrets),
+    )
+
+
+def _gcp_apis() -> GcpApis:
+    """Google's clients from Application Default Credentials (tests replace this function)."""
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    from mlplat.ops.gcp import GcpApis
+
+    try:
+        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    except DefaultCredentialsError:
+        fail(
+            "no Google credentials found: run `gcloud auth application-default login`, or set "
+            "GOOGLE_APPLICATION_CREDENTIALS, or run where a service account applies"
+        )
+    return GcpApis.connect(credentials=credentials)
+
+
+@bootstrap_app.command("azure")
+def bootstrap_azure(
+    subscription: Annotated[str, typer.Option("--subscription", help="The environment's subscription id")],
+    env: Annotated[
+        str, typer.Option("--env", help="Environment (stack) this subscription serves: dev, prod, ...")
+    ],
+    location: Annotated[str, typer.Option("--location", help="Azure region of the state (e.g. westeurope)")],
+    github_repo: Annotated[
+        str, typer.Option("--github-repo", help="owner/name of the repository whose jobs deploy")
+    ],
+    storage_account: Annotated[
+        str | None,
+        typer.Option("--storage-account", help="State storage account (default: mlplat<env><hash>)"),
+    ] = None,
+    key_vault: Annotated[
+        str | None,
+        typer.Option("--key-vault", help="Key Vault for the secrets key (default: mlplat-<env>-<hash>)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be created; change nothing")
+    ] = False,
+) -> None:
+    """Create, or verify, one environment's providers, state storage, Key Vault key and job identities.
+
+    Exit status: 0 ready (or --dry-run); 1 something existing falls short or an Azure call failed; 2 usage,
+    credentials, rights or a name that cannot serve.
+    """
+    from mlplat.ops import azure
+
+    _check_common(env, github_repo)
+    if not re.fullmatch(r"[a-z]+[a-z0-9]*", location):
+        fail(f"--location {location!r} is not an Azure region name (e.g. westeurope)")
+    target = azure.AzureTarget(
+        subscription, env, location, github_repo, storage_account or "", key_vault or ""
+    )
+    try:
+        azure.check_names(target)
+    except ValueError as error:
+        fail(str(error))
+    clients = _azure_clients(subscription)
+    with Progress(f"Bootstrapping {env} in subscription {subscription}..."):
+        try:
+            result = azure.bootstrap_azure(clients, target, dry_run=dry_run)
+        except azure.AzureError as error:
+            fail(str(error))
+        except Exception as error:  # azure.core.exceptions.AzureError and transport errors
+            fail(f"an Azure call failed: {azure.describe(error)}", EXIT_FAILED)
+    secrets: list[tuple[str, str, str]] = []
+    for environment, (client_id, object_id) in result.identities.items():
+        secrets += [
+            (environment, "AZURE_CLIENT_ID", client_id),
+            (environment, "AZURE_TENANT_ID", result.tenant_id),
+            (environment, "AZURE_SUBSCRIPTION_ID", subscription),
+            (environment, "PULUMI_BACKEND_URL", result.backend_url),
+            (environment, "AZURE_STORAGE_ACCOUNT", target.account),
+        ]
+        if environment.endswith("-aks"):
+            secrets.append((environment, "object id (mlplat:azure cluster deployer)", object_id))
+    _report(
+        f"Environment {env} in Azure subscription {subscription}:",
+        result.checks,
+        dry_run=dry_run,
+        backend_url=result.backend_url,
+        secrets_provider=result.secrets_provider,
+        env=env,
+        cloud="azure",
+        secrets=secrets,
+    )
+
+
+def _azure_clients(subscription: str) -> AzureClients:
+    """ARM clients from DefaultAzureCredential (az login, environment, managed identity; tests replace this)."""
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.identity import DefaultAzureCredential
+
+    from mlplat.ops.azure import AzureClients
+
+    try:
+        return AzureClients.connect(DefaultAzureCredential(), subscription)
+    except ClientAuthenticationError:
+        fail(
+            "no Azure credentials found: run `az login` (or set AZURE_CLIENT_ID/AZURE_TENANT_ID/... for a service principal)"
+        )

@@ -20,8 +20,9 @@ from botocore.exceptions import ClientError
 from mlplat.ops import error_code
 
 # ok: meets the baseline; created: set on a new bucket or key; fixed: strengthened (fix=True);
-# weaker: below the baseline and left alone; advice: short of the baseline, not a risk, left alone.
-Status = Literal["ok", "created", "fixed", "weaker", "advice"]
+# weaker: below the baseline and left alone; advice: short of the baseline, not a risk, left alone;
+# planned: missing, and would be created without --dry-run.
+Status = Literal["ok", "created", "fixed", "weaker", "advice", "planned"]
 
 DEFAULT_ALIAS = "alias/mlplat-pulumi-state"
 NONCURRENT_VERSION_DAYS = 90  # old state versions stay restorable for a quarter
@@ -495,3 +496,21 @@ RULES: tuple[_Rule, ...] = (
         unfixable="left alone on an existing bucket: expiring versions deletes objects; add a rule yourself",
     ),
 )
+
+
+# --- prerequisites of the platform ----------------------------------------------------------------
+
+AUTOSCALING_ROLE = "AWSServiceRoleForAutoScaling"
+
+
+def ensure_autoscaling_role(iam: BaseClient) -> Check:
+    """EKS node groups launch Auto Scaling groups, which need this service-linked role; a first preview
+    already reads it, and IAM creates it only on request (IAM docs, "Using service-linked roles")."""
+    try:
+        iam.get_role(RoleName=AUTOSCALING_ROLE)
+        return Check("Auto Scaling service-linked role", "ok", AUTOSCALING_ROLE)
+    except ClientError as error:
+        if error_code(error) != "NoSuchEntity":
+            raise
+    iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
+    return Check("Auto Scaling service-linked role", "created", AUTOSCALING_ROLE)

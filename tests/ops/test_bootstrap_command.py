@@ -30,7 +30,7 @@ def test_bootstrap_exits_0_and_prints_the_pulumi_lines_to_run(
         "pulumi stack init dev --secrets-provider 'awskms://alias/mlplat-pulumi-state?region=us-east-1'"
         in result.stdout
     )
-    assert "9 change(s) made." in result.stdout
+    assert "10 change(s) made." in result.stdout  # 9 for the backend, the Auto Scaling role
 
 
 def test_bootstrap_rerun_reports_nothing_to_change() -> None:
@@ -114,3 +114,15 @@ def test_readme_first_time_setup_shows_exactly_the_lines_the_bootstrap_prints(
     assert result.exit_code == EXIT_OK, result.output
     printed = [line.strip() for line in result.stdout.splitlines()]
     assert shown and all(line in printed for line in shown), (shown, result.stdout)
+
+
+def test_bootstrap_creates_the_auto_scaling_service_linked_role_once() -> None:
+    args = ("bootstrap", "aws", "--bucket", "acme-pulumi-state", "--region", "us-east-1")
+
+    first = invoke(*args)
+    again = invoke(*args)
+
+    role = client("iam").get_role(RoleName="AWSServiceRoleForAutoScaling")["Role"]
+    assert role["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    assert "created  Auto Scaling service-linked role" in first.stdout
+    assert again.exit_code == EXIT_OK and "Nothing to change." in again.stdout

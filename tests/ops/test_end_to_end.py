@@ -83,7 +83,7 @@ def test_new_account_gets_a_state_backend_and_a_preflight_through_the_command_li
 
     first = mlplat(*bootstrap, "--endpoint-url", moto_server, cwd=project, env=env)
     assert first.returncode == 0, first.stderr
-    assert "9 change(s) made." in first.stdout
+    assert "10 change(s) made." in first.stdout  # the backend and the Auto Scaling service-linked role
     assert "pulumi login 's3://acme-pulumi-state?region=us-east-1&awssdk=v2'" in first.stdout
     assert (
         "pulumi stack init dev --secrets-provider 'awskms://alias/mlplat-pulumi-state?region=us-east-1'"
