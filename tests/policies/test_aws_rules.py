@@ -235,8 +235,8 @@ def test_public_access_block_with_only_an_unknown_flag_does_not_crash_or_report(
 
 
 def test_public_access_block_rule_ignores_other_resource_types() -> None:
-    assert check(aws.s3_public_access_block_enabled, PAB, {}) != []  # all four flags unset
-    assert check(aws.s3_public_access_block_enabled, BUCKET, {}) == []
+    assert check(aws.s3_public_access_block_enabled, PAB, {"bucket": "b"}) != []  # all four flags unset
+    assert check(aws.s3_public_access_block_enabled, BUCKET, {"bucket": "b"}) == []
 
 
 # --- s3-bucket-encrypted-with-kms ------------------------------------------------------------------------
@@ -1864,7 +1864,7 @@ def test_platform_resource_with_the_platform_tags_passes_required_tags(resource_
 
 @pytest.mark.parametrize("resource_type", NEW_TAGGABLE)
 def test_platform_resource_without_tags_is_violation_of_required_tags(resource_type: str) -> None:
-    assert check(aws.required_tags, resource_type, {}) == [f"missing tags: {', '.join(REQUIRED_TAG_KEYS)}."]
+    assert check(aws.required_tags, resource_type, {"name": "r"}) == [f"missing tags: {', '.join(REQUIRED_TAG_KEYS)}."]
 
 
 # --- every case can fail ---------------------------------------------------------------------------------

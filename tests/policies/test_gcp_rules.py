@@ -983,8 +983,8 @@ def test_an_unknown_value_does_not_hide_a_known_bad_one() -> None:
 
 def test_unprotected_data_store_is_a_violation_and_protected_one_passes() -> None:
     for resource_type in gcp.DATA_STORES:
-        assert check(gcp.gcp_data_stores_protected, resource_type, {}, protect=True) == []
-        assert check(gcp.gcp_data_stores_protected, resource_type, {}, protect=False) == [
+        assert check(gcp.gcp_data_stores_protected, resource_type, {"name": "r"}, protect=True) == []
+        assert check(gcp.gcp_data_stores_protected, resource_type, {"name": "r"}, protect=False) == [
             "the resource is not protected (Pulumi protect), so `pulumi destroy` would delete its data."
         ]
     assert check(gcp.gcp_data_stores_protected, gcp.FIREWALL, FIREWALL_OK, protect=False) == []
