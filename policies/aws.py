@@ -76,6 +76,8 @@ EKS_ADDON = ("aws:eks/addon:Addon",)
 ACCESS_POLICY_ASSOCIATION = ("aws:eks/accessPolicyAssociation:AccessPolicyAssociation",)
 ASG_TAG = ("aws:autoscaling/tag:Tag",)
 SNS_TOPIC = ("aws:sns/topic:Topic",)
+DEFAULT_SECURITY_GROUP = ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",)
+CODEBUILD_PROJECT = ("aws:codebuild/project:Project",)
 SNS_TOPIC_POLICY = ("aws:sns/topicPolicy:TopicPolicy",)
 BUDGET = ("aws:budgets/budget:Budget",)
 
@@ -1259,6 +1261,38 @@ security_group_no_public_ingress = _resource(
     _validate_no_public_ingress,
     (*SECURITY_GROUP, *INGRESS_RULE, *SECURITY_GROUP_RULE),
 )
+def _validate_default_security_group(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in DEFAULT_SECURITY_GROUP:
+        return
+    # Managing the default group removes every rule it is not given (pulumi-aws DefaultSecurityGroup docs).
+    opened = [key for key in ("ingress", "egress") if elements(args.props, key) not in (UNKNOWN, [])]
+    if opened:
+        report_violation(
+            f"the VPC's default security group keeps {' and '.join(opened)} rules; anything launched without a "
+            "group would get them (AWS FSBP EC2.2).",
+            None,
+        )
+
+
+def _validate_codebuild_project(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in CODEBUILD_PROJECT:
+        return
+    problems: list[str] = []
+    if prop(args.props, "environment", "privilegedMode") is True:
+        problems.append("environment.privilegedMode is true (root on the build host's Docker daemon)")
+    cloudwatch = prop(args.props, "logsConfig", "cloudwatchLogs", "status", default="ENABLED")
+    s3 = prop(args.props, "logsConfig", "s3Logs", "status", default="DISABLED")
+    if cloudwatch == "DISABLED" and s3 == "DISABLED":
+        problems.append("logsConfig sends build logs nowhere (CloudWatch and S3 both DISABLED)")
+    if s3 == "ENABLED" and prop(args.props, "logsConfig", "s3Logs", "encryptionDisabled") is True:
+        problems.append("logsConfig.s3Logs.encryptionDisabled is true")
+    location = prop(args.props, "source", "location")
+    if isinstance(location, str) and "@" in location.split("://", 1)[-1].split("/", 1)[0]:
+        problems.append("source.location carries credentials before its host")
+    if problems:
+        report_violation("; ".join(problems) + ".", None)
+
+
 kms_key_rotation_enabled = with_remediation(
     _resource(
         "kms-key-rotation-enabled",
@@ -1273,6 +1307,19 @@ cloudwatch_log_group_encrypted_with_retention = _resource(
     "CloudWatch log groups must be encrypted with the platform's KMS key and expire.",
     _validate_log_group,
     LOG_GROUP,
+)
+ec2_default_security_group_closed = _resource(
+    "ec2-default-security-group-closed",
+    "The VPC's default security group must allow no inbound or outbound traffic (AWS FSBP EC2.2).",
+    _validate_default_security_group,
+    DEFAULT_SECURITY_GROUP,
+)
+codebuild_project_hardened = _resource(
+    "codebuild-project-hardened",
+    "CodeBuild projects must not run privileged, must log builds (encrypted when to S3), and must keep "
+    "credentials out of the source URL (AWS FSBP CodeBuild.1, .3, .4, .5).",
+    _validate_codebuild_project,
+    CODEBUILD_PROJECT,
 )
 iam_policy_no_admin_wildcards = _resource(
     "iam-policy-no-admin-wildcards",
@@ -1495,6 +1542,8 @@ guards(s3_bucket_force_destroy_disabled, "deletion-protection")
 guards(vpc_flow_logs_enabled, "flow-logs")
 guards(vpc_endpoint_private_dns, "private-service-access", "network-segmentation")
 guards(security_group_no_public_ingress, "public-access")
+guards(ec2_default_security_group_closed, "public-access", "network-segmentation")
+guards(codebuild_project_hardened, "node-hardening", "audit-logging")
 guards(kms_key_rotation_enabled, "key-rotation")
 guards(cloudwatch_log_group_encrypted_with_retention, "encryption-cmk", "audit-logging", "storage-lifecycle")
 guards(iam_policy_no_admin_wildcards, "least-privilege-iam")
@@ -1534,6 +1583,8 @@ guards(required_tags, "required-tags")
 
 POLICIES: list[Policy] = [
     s3_public_access_block_enabled,
+    ec2_default_security_group_closed,
+    codebuild_project_hardened,
     s3_bucket_encrypted_with_kms,
     s3_bucket_has_public_access_block,
     s3_bucket_has_encryption,
