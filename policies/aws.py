@@ -37,6 +37,7 @@ from policies.common import (
     with_remediation,
 )
 from policies.concepts import guards
+from policies.controls import implements
 from policies.facts import AWS_GPUS_PER_INSTANCE, GPU_TAINT_KEY, GPU_TAINT_VALUE, PLATFORM_TAG_KEYS
 
 # Type tokens; the V2 names are pulumi-aws's deprecated aliases of the same AWS resources.
@@ -1261,6 +1262,8 @@ security_group_no_public_ingress = _resource(
     _validate_no_public_ingress,
     (*SECURITY_GROUP, *INGRESS_RULE, *SECURITY_GROUP_RULE),
 )
+
+
 def _validate_default_security_group(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in DEFAULT_SECURITY_GROUP:
         return
@@ -1579,6 +1582,48 @@ guards(sns_topic_policy_not_public, "public-access")
 guards(aws_budget_alerts, "budget-alerts")
 guards(aws_stack_has_budget, "budget-alerts")
 guards(required_tags, "required-tags")
+
+
+# --- the published controls each rule implements (policies/controls.py) -------------------------------------
+
+implements(eks_cluster_control_plane_logging, "cis-eks:2.1.1", "aws-fsbp:EKS.8")
+implements(eks_cluster_logs_retained, "cis-eks:2.1.2")
+implements(cloudwatch_log_group_encrypted_with_retention, "cis-eks:2.1.2")
+implements(eks_cluster_access_entries, "cis-eks:4.1.7", "cis-eks:5.5.1")
+implements(iam_oidc_provider_audience, "cis-eks:5.2.1")
+implements(eks_cluster_secrets_encrypted, "cis-eks:5.3.1", "aws-fsbp:EKS.3")
+implements(eks_cluster_endpoint_restricted, "cis-eks:5.4.1", "aws-fsbp:EKS.1")
+implements(eks_cluster_endpoint_private, "cis-eks:5.4.2", "aws-fsbp:EKS.1")
+implements(
+    codebuild_project_hardened,
+    "aws-fsbp:CodeBuild.1",
+    "aws-fsbp:CodeBuild.3",
+    "aws-fsbp:CodeBuild.4",
+    "aws-fsbp:CodeBuild.5",
+)
+implements(ec2_default_security_group_closed, "aws-fsbp:EC2.2")
+implements(ec2_launch_template_hardened, "aws-fsbp:EC2.3", "aws-fsbp:EC2.8")
+implements(vpc_flow_logs_enabled, "aws-fsbp:EC2.6")
+implements(vpc_endpoint_private_dns, "aws-fsbp:EC2.10")
+implements(sagemaker_domain_has_private_endpoints, "aws-fsbp:EC2.10")
+implements(
+    security_group_no_public_ingress,
+    "aws-fsbp:EC2.13",
+    "aws-fsbp:EC2.14",
+    "aws-fsbp:EC2.18",
+    "aws-fsbp:EC2.19",
+)
+implements(iam_policy_no_admin_wildcards, "aws-fsbp:IAM.1", "aws-fsbp:IAM.21")
+implements(aws_data_stores_protected, "aws-fsbp:KMS.3")
+implements(kms_key_rotation_enabled, "aws-fsbp:KMS.4")
+implements(s3_public_access_block_enabled, "aws-fsbp:S3.2", "aws-fsbp:S3.3", "aws-fsbp:S3.8")
+implements(s3_bucket_has_public_access_block, "aws-fsbp:S3.2", "aws-fsbp:S3.3", "aws-fsbp:S3.8")
+implements(s3_bucket_versioning_enabled, "aws-fsbp:S3.14")
+implements(s3_bucket_has_versioning, "aws-fsbp:S3.14")
+implements(s3_bucket_encrypted_with_kms, "aws-fsbp:S3.17")
+implements(s3_bucket_has_encryption, "aws-fsbp:S3.17")
+implements(sns_topic_encrypted_with_kms, "aws-fsbp:SNS.1")
+implements(sns_topic_policy_not_public, "aws-fsbp:SNS.4")
 
 
 POLICIES: list[Policy] = [

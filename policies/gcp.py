@@ -22,7 +22,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.common import UNKNOWN, Props, Unknown, elements, entries, linked_through, of_type, prop, with_remediation
+from policies.common import (
+    UNKNOWN,
+    Props,
+    Unknown,
+    elements,
+    entries,
+    linked_through,
+    of_type,
+    prop,
+    with_remediation,
+)
 from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show

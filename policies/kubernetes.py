@@ -30,6 +30,7 @@ from policies.common import (
     stack_rule,
 )
 from policies.concepts import guards
+from policies.controls import implements
 from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
 
 # Taints the clouds put on GPU nodes themselves: AKS on every Spot node (learn.microsoft.com/azure/aks/spot-node-pool),
@@ -448,6 +449,18 @@ guards(gpu_daemons_tolerate_pool_taints, "gpu-taint")
 guards(limit_range_max_has_default, "gpu-quotas-queues")
 guards(gpu_pools_have_scale_up_path, "gpu-scale-to-zero", "gpu-schedulable")
 guards(rbac_bindings_least_privilege, "least-privilege-iam")
+
+
+# --- the published controls each rule implements (policies/controls.py) -------------------------------------
+
+# Team members get only the namespaced edit role, which grants none of bind/escalate/impersonate, PersistentVolumes,
+# nodes/proxy, webhooks or token creation (kubernetes.io/docs/reference/access-authn-authz/rbac, user-facing roles).
+implements(
+    rbac_bindings_least_privilege,
+    *(f"cis-eks:4.1.{n}" for n in (1, 4, 8, 9, 10, 11, 12)),
+    "cis-eks:4.5.1",
+)
+implements(helm_release_version_pinned, "cis-eks:5.1.4")
 
 
 POLICIES: list[Policy] = [

@@ -705,7 +705,11 @@ DEFAULT_SG_OK = {"vpcId": "vpc-1", "ingress": [], "egress": []}
 CODEBUILD = "aws:codebuild/project:Project"
 CODEBUILD_OK = {
     "name": "deploy",
-    "environment": {"computeType": "BUILD_GENERAL1_SMALL", "type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0"},
+    "environment": {
+        "computeType": "BUILD_GENERAL1_SMALL",
+        "type": "LINUX_CONTAINER",
+        "image": "aws/codebuild/standard:7.0",
+    },
     "source": {"type": "GITHUB", "location": "https://github.com/acme/mlplat"},
     "logsConfig": {"cloudwatchLogs": {"status": "ENABLED", "groupName": "/aws/codebuild/deploy"}},
 }
@@ -801,7 +805,9 @@ VIOLATIONS = [
         aws.codebuild_project_hardened,
         CODEBUILD,
         changed(
-            changed(CODEBUILD_OK, ("logsConfig", "s3Logs"), {"status": "ENABLED", "encryptionDisabled": True}),
+            changed(
+                CODEBUILD_OK, ("logsConfig", "s3Logs"), {"status": "ENABLED", "encryptionDisabled": True}
+            ),
             ("source", "location"),
             "https://user:token@bitbucket.org/acme/mlplat",
         ),
@@ -1913,7 +1919,9 @@ def test_platform_resource_with_the_platform_tags_passes_required_tags(resource_
 
 @pytest.mark.parametrize("resource_type", NEW_TAGGABLE)
 def test_platform_resource_without_tags_is_violation_of_required_tags(resource_type: str) -> None:
-    assert check(aws.required_tags, resource_type, {"name": "r"}) == [f"missing tags: {', '.join(REQUIRED_TAG_KEYS)}."]
+    assert check(aws.required_tags, resource_type, {"name": "r"}) == [
+        f"missing tags: {', '.join(REQUIRED_TAG_KEYS)}."
+    ]
 
 
 # --- every case can fail ---------------------------------------------------------------------------------

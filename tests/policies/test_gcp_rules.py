@@ -1081,7 +1081,9 @@ def test_buckets_with_storage_data_access_logs_pass_and_without_them_are_violati
         assert check_stack(rule, [bucket, stack_resource(gcp.AUDIT_CONFIG, "audit", props)]) == [
             (STORAGE_AUDIT_MESSAGE, bucket.urn)
         ], props
-    assert check_stack(rule, [stack_resource(gcp.NETWORK, "vpc", NETWORK_OK)]) == []  # no bucket, no logs needed
+    assert (
+        check_stack(rule, [stack_resource(gcp.NETWORK, "vpc", NETWORK_OK)]) == []
+    )  # no bucket, no logs needed
 
 
 def test_service_account_with_only_job_roles_passes_and_one_with_editor_is_violation() -> None:
@@ -1396,7 +1398,19 @@ def gcp_stack(*, on_demand_gpus: bool, protected: bool, budget: bool = True) -> 
     alerts = [topic, recorded(gcp.BUDGET, "budget", BUDGET_OK, links={"allUpdatesRule": [topic.urn]})]
     audit = recorded(gcp.AUDIT_CONFIG, "storage-audit", AUDIT_OK)
     audit.outputs.CopyFrom(audit.inputs)  # stack rules read outputs; a preview echoes the inputs
-    return [stack, network, router, nat, key, grant, bucket, audit, cluster, *pools, *(alerts if budget else [])]
+    return [
+        stack,
+        network,
+        router,
+        nat,
+        key,
+        grant,
+        bucket,
+        audit,
+        cluster,
+        *pools,
+        *(alerts if budget else []),
+    ]
 
 
 def gcp_violations(report: PolicyReport) -> list[tuple[str, str, str]]:

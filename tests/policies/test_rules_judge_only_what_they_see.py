@@ -30,7 +30,9 @@ def test_a_resource_with_no_properties_is_not_reported(policy: ResourceValidatio
 
 @pytest.mark.parametrize("policy", RESOURCE_RULES, ids=lambda p: p.name)
 def test_a_resource_whose_every_property_is_unknown_is_not_reported(policy: ResourceValidationPolicy) -> None:
-    unknown = {key: UNKNOWN_STRING_VALUE for key in ("name", "tags", "labels", "properties", "spec", "metadata")}
+    unknown = {
+        key: UNKNOWN_STRING_VALUE for key in ("name", "tags", "labels", "properties", "spec", "metadata")
+    }
     for resource_type in _types(policy):
         assert check(policy, resource_type, unknown) == [], resource_type
 
