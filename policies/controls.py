@@ -20,6 +20,7 @@ class Benchmark:
     title: str
     version: str
     source: str  # where this list of ids and titles was taken from
+    cloud: str  # the provider package whose resources it judges: a plan without them is not measured by it
 
 
 BENCHMARKS: Final[dict[str, Benchmark]] = {
@@ -30,18 +31,21 @@ BENCHMARKS: Final[dict[str, Benchmark]] = {
             "CIS Amazon Elastic Kubernetes Service (EKS) Benchmark",
             "v1.8.0 (Kubernetes 1.35 clusters)",
             "aquasecurity/kube-bench cfg/eks-1.8.0 (commit a73ce378)",
+            "aws",
         ),
         Benchmark(
             "cis-gke",
             "CIS Google Kubernetes Engine (GKE) Benchmark",
             "v1.9.0",
             "aquasecurity/kube-bench cfg/gke-1.9.0 (commit a73ce378)",
+            "gcp",
         ),
         Benchmark(
             "cis-aks",
             "CIS Azure Kubernetes Service (AKS) Benchmark",
             "v1.8.0",
             "aquasecurity/kube-bench cfg/aks-1.8 (commit a73ce378)",
+            "azure-native",
         ),
         Benchmark(
             "aws-fsbp",
@@ -49,12 +53,14 @@ BENCHMARKS: Final[dict[str, Benchmark]] = {
             "v1.0.0, controls for S3, KMS, EC2/VPC, EKS, SageMaker, IAM, SNS, CodeBuild",
             "prowler-cloud/prowler prowler/compliance/aws/aws_foundational_security_best_practices_aws.json "
             "(commit 3e000faa); CloudWatch Logs has no FSBP control in that list",
+            "aws",
         ),
         Benchmark(
             "cis-gcp",
             "CIS Google Cloud Platform Foundation Benchmark",
             "v5.0.0, sections 1-5 (IAM, logging, networking, VMs, storage); Cloud SQL, BigQuery, Dataproc unused",
             "prowler-cloud/prowler prowler/compliance/gcp/cis_5.0_gcp.json (commit 3e000faa)",
+            "gcp",
         ),
         Benchmark(
             "mcsb",
@@ -63,6 +69,7 @@ BENCHMARKS: Final[dict[str, Benchmark]] = {
             "learn.microsoft.com/security/benchmark/azure (mcsb-network-security, -identity-management, "
             "-privileged-access, -data-protection, -logging-threat-detection, -backup-recovery, "
             "-posture-vulnerability-management)",
+            "azure-native",
         ),
     )
 }
