@@ -37,6 +37,7 @@ from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
 from policies.concepts import guards
+from policies.controls import implements
 from policies.facts import GCP_GPU_MACHINE_PREFIXES, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
@@ -1320,6 +1321,37 @@ guards(monitoring_channel_enabled, "budget-alerts")
 guards(gcp_budget_alerts, "budget-alerts")
 guards(gcp_stack_has_budget, "budget-alerts")
 guards(gcp_storage_data_access_logs, "audit-logging")
+
+
+# --- the published controls each rule implements (policies/controls.py) -------------------------------------
+
+implements(gcp_service_account_least_privilege, "cis-gcp:1.6", "cis-gke:5.1.3")
+implements(gcp_iam_no_public_principals, "cis-gcp:1.10", "cis-gcp:5.1", "cis-gke:5.1.2")
+implements(gcp_iam_no_basic_roles, "cis-gke:5.1.2")
+implements(kms_crypto_key_rotation, "cis-gcp:1.11")
+implements(gcp_storage_data_access_logs, "cis-gcp:2.1")
+implements(vpc_custom_mode, "cis-gcp:3.2")
+implements(firewall_no_public_ingress, "cis-gcp:3.6", "cis-gcp:3.7", "cis-gke:5.6.6")
+implements(subnet_flow_logs_enabled, "cis-gcp:3.10")
+implements(gke_node_pool_hardened, "cis-gcp:4.1", "cis-gcp:4.2", "cis-gcp:4.8")
+implements(gke_node_pool_hardened, "cis-gke:5.2.1", "cis-gke:5.4.1", "cis-gke:5.5.7", "cis-gke:5.9.2")
+implements(gke_default_node_pool_removed, "cis-gcp:4.1", "cis-gcp:4.2", "cis-gke:5.2.1")
+implements(workbench_single_user_identity, "cis-gcp:4.1", "cis-gcp:4.2")
+implements(gke_shielded_nodes, "cis-gcp:4.8", "cis-gke:5.5.5")
+implements(workbench_hardened, "cis-gcp:4.8")
+implements(gke_private_nodes, "cis-gcp:4.9", "cis-gke:5.6.5")
+implements(workbench_private_network, "cis-gcp:4.9")
+# A release channel upgrades nodes automatically (cloud.google.com/kubernetes-engine/docs/concepts/release-channels).
+implements(gke_release_channel, "cis-gcp:4.12", "cis-gke:5.5.3", "cis-gke:5.5.4")
+implements(gcs_bucket_public_access_prevention, "cis-gcp:5.1")
+implements(gcs_bucket_uniform_access, "cis-gcp:5.2")
+implements(gke_network_policy_enforced, "cis-gke:4.3.1")
+implements(gke_workload_identity, "cis-gke:5.2.2")
+implements(gke_secrets_encrypted_with_cmek, "cis-gke:5.3.1")
+implements(gke_authorized_networks, "cis-gke:5.6.3")
+implements(gke_private_endpoint, "cis-gke:5.6.4")
+implements(gke_control_plane_logging, "cis-gke:5.7.1")
+implements(gke_legacy_auth_disabled, "cis-gke:5.8.1", "cis-gke:5.8.3")
 
 
 POLICIES: list[Policy] = [

@@ -170,4 +170,4 @@ guards(kubernetes_version_in_standard_support, "kubernetes-version-support")
 
 POLICIES = [kubernetes_version_in_standard_support]
 
-implements(kubernetes_version_in_standard_support, "aws-fsbp:EKS.2")
+implements(kubernetes_version_in_standard_support, "aws-fsbp:EKS.2", "cis-gcp:4.12", "mcsb:PV-6")

@@ -27,7 +27,7 @@ def test_controls_name_a_mapped_benchmark_and_a_published_id_and_title() -> None
     for key, control in CONTROLS.items():
         assert control.benchmark in BENCHMARKS, key
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]*\.\d+|\d+(\.\d+)*|[A-Z]{2}-\d+", control.id), key
-        assert len(control.title.split()) >= 3, key
+        assert len(control.title.split()) >= 2, key  # MCSB BR-3 is "Monitor backups"
         assert not (control.not_applicable and control.gap), key
 
 
