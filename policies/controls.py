@@ -536,7 +536,7 @@ _FSBP: Final[list[tuple[str, str, str | None, str | None]]] = [
         None,
     ),
 ]
-CONTROLS_LIST += [Control("aws-fsbp", cid, title, na, gap) for cid, title, na, gap in _FSBP]
+CONTROLS_LIST.extend(Control("aws-fsbp", cid, title, na, gap) for cid, title, na, gap in _FSBP)
 
 # --- the Kubernetes benchmarks of GKE and AKS (kube-bench cfg/gke-1.9.0, cfg/aks-1.8) -------------------------
 NO_LB_GCP = NO_LB + " (so no Google-managed certificate or SSL policy)"
@@ -1138,12 +1138,9 @@ _MCSB: Final[list[tuple[str, str, str | None, str | None]]] = [
     ("PV-7", "Conduct regular red team operations", PROCESS, None),
 ]
 
-CONTROLS_LIST += [
-    *_rows("cis-gke", _GKE),
-    *_rows("cis-aks", _AKS),
-    *_rows("cis-gcp", _CIS_GCP),
-    *_rows("mcsb", _MCSB),
-]
+CONTROLS_LIST.extend(
+    [*_rows("cis-gke", _GKE), *_rows("cis-aks", _AKS), *_rows("cis-gcp", _CIS_GCP), *_rows("mcsb", _MCSB)]
+)
 
 CONTROLS: Final[dict[str, Control]] = {c.key: c for c in CONTROLS_LIST}
 
