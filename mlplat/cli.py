@@ -6,6 +6,7 @@ from mlplat import gc_tuning
 from mlplat.app import app
 from mlplat.commands import bootstrap as _bootstrap  # noqa: F401  (registers `mlplat bootstrap aws`)
 from mlplat.commands import (  # noqa: F401  (importing registers the commands)
+    compliance,
     constraint_docs,
     cost_table,
     diff,

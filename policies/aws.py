@@ -37,6 +37,7 @@ from policies.common import (
     with_remediation,
 )
 from policies.concepts import guards
+from policies.controls import implements
 from policies.facts import AWS_GPUS_PER_INSTANCE, GPU_TAINT_KEY, GPU_TAINT_VALUE, PLATFORM_TAG_KEYS
 
 # Type tokens; the V2 names are pulumi-aws's deprecated aliases of the same AWS resources.
@@ -76,6 +77,8 @@ EKS_ADDON = ("aws:eks/addon:Addon",)
 ACCESS_POLICY_ASSOCIATION = ("aws:eks/accessPolicyAssociation:AccessPolicyAssociation",)
 ASG_TAG = ("aws:autoscaling/tag:Tag",)
 SNS_TOPIC = ("aws:sns/topic:Topic",)
+DEFAULT_SECURITY_GROUP = ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",)
+CODEBUILD_PROJECT = ("aws:codebuild/project:Project",)
 SNS_TOPIC_POLICY = ("aws:sns/topicPolicy:TopicPolicy",)
 BUDGET = ("aws:budgets/budget:Budget",)
 
@@ -1259,6 +1262,40 @@ security_group_no_public_ingress = _resource(
     _validate_no_public_ingress,
     (*SECURITY_GROUP, *INGRESS_RULE, *SECURITY_GROUP_RULE),
 )
+
+
+def _validate_default_security_group(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in DEFAULT_SECURITY_GROUP:
+        return
+    # Managing the default group removes every rule it is not given (pulumi-aws DefaultSecurityGroup docs).
+    opened = [key for key in ("ingress", "egress") if elements(args.props, key) not in (UNKNOWN, [])]
+    if opened:
+        report_violation(
+            f"the VPC's default security group keeps {' and '.join(opened)} rules; anything launched without a "
+            "group would get them (AWS FSBP EC2.2).",
+            None,
+        )
+
+
+def _validate_codebuild_project(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in CODEBUILD_PROJECT:
+        return
+    problems: list[str] = []
+    if prop(args.props, "environment", "privilegedMode") is True:
+        problems.append("environment.privilegedMode is true (root on the build host's Docker daemon)")
+    cloudwatch = prop(args.props, "logsConfig", "cloudwatchLogs", "status", default="ENABLED")
+    s3 = prop(args.props, "logsConfig", "s3Logs", "status", default="DISABLED")
+    if cloudwatch == "DISABLED" and s3 == "DISABLED":
+        problems.append("logsConfig sends build logs nowhere (CloudWatch and S3 both DISABLED)")
+    if s3 == "ENABLED" and prop(args.props, "logsConfig", "s3Logs", "encryptionDisabled") is True:
+        problems.append("logsConfig.s3Logs.encryptionDisabled is true")
+    location = prop(args.props, "source", "location")
+    if isinstance(location, str) and "@" in location.split("://", 1)[-1].split("/", 1)[0]:
+        problems.append("source.location carries credentials before its host")
+    if problems:
+        report_violation("; ".join(problems) + ".", None)
+
+
 kms_key_rotation_enabled = with_remediation(
     _resource(
         "kms-key-rotation-enabled",
@@ -1273,6 +1310,19 @@ cloudwatch_log_group_encrypted_with_retention = _resource(
     "CloudWatch log groups must be encrypted with the platform's KMS key and expire.",
     _validate_log_group,
     LOG_GROUP,
+)
+ec2_default_security_group_closed = _resource(
+    "ec2-default-security-group-closed",
+    "The VPC's default security group must allow no inbound or outbound traffic (AWS FSBP EC2.2).",
+    _validate_default_security_group,
+    DEFAULT_SECURITY_GROUP,
+)
+codebuild_project_hardened = _resource(
+    "codebuild-project-hardened",
+    "CodeBuild projects must not run privileged, must log builds (encrypted when to S3), and must keep "
+    "credentials out of the source URL (AWS FSBP CodeBuild.1, .3, .4, .5).",
+    _validate_codebuild_project,
+    CODEBUILD_PROJECT,
 )
 iam_policy_no_admin_wildcards = _resource(
     "iam-policy-no-admin-wildcards",
@@ -1495,6 +1545,8 @@ guards(s3_bucket_force_destroy_disabled, "deletion-protection")
 guards(vpc_flow_logs_enabled, "flow-logs")
 guards(vpc_endpoint_private_dns, "private-service-access", "network-segmentation")
 guards(security_group_no_public_ingress, "public-access")
+guards(ec2_default_security_group_closed, "public-access", "network-segmentation")
+guards(codebuild_project_hardened, "node-hardening", "audit-logging")
 guards(kms_key_rotation_enabled, "key-rotation")
 guards(cloudwatch_log_group_encrypted_with_retention, "encryption-cmk", "audit-logging", "storage-lifecycle")
 guards(iam_policy_no_admin_wildcards, "least-privilege-iam")
@@ -1532,8 +1584,52 @@ guards(aws_stack_has_budget, "budget-alerts")
 guards(required_tags, "required-tags")
 
 
+# --- the published controls each rule implements (policies/controls.py) -------------------------------------
+
+implements(eks_cluster_control_plane_logging, "cis-eks:2.1.1", "aws-fsbp:EKS.8")
+implements(eks_cluster_logs_retained, "cis-eks:2.1.2")
+implements(cloudwatch_log_group_encrypted_with_retention, "cis-eks:2.1.2")
+implements(eks_cluster_access_entries, "cis-eks:4.1.7", "cis-eks:5.5.1")
+implements(iam_oidc_provider_audience, "cis-eks:5.2.1")
+implements(eks_cluster_secrets_encrypted, "cis-eks:5.3.1", "aws-fsbp:EKS.3")
+implements(eks_cluster_endpoint_restricted, "cis-eks:5.4.1", "aws-fsbp:EKS.1")
+implements(eks_cluster_endpoint_private, "cis-eks:5.4.2", "aws-fsbp:EKS.1")
+implements(
+    codebuild_project_hardened,
+    "aws-fsbp:CodeBuild.1",
+    "aws-fsbp:CodeBuild.3",
+    "aws-fsbp:CodeBuild.4",
+    "aws-fsbp:CodeBuild.5",
+)
+implements(ec2_default_security_group_closed, "aws-fsbp:EC2.2")
+implements(ec2_launch_template_hardened, "aws-fsbp:EC2.3", "aws-fsbp:EC2.8")
+implements(vpc_flow_logs_enabled, "aws-fsbp:EC2.6")
+implements(vpc_endpoint_private_dns, "aws-fsbp:EC2.10")
+implements(sagemaker_domain_has_private_endpoints, "aws-fsbp:EC2.10")
+implements(
+    security_group_no_public_ingress,
+    "aws-fsbp:EC2.13",
+    "aws-fsbp:EC2.14",
+    "aws-fsbp:EC2.18",
+    "aws-fsbp:EC2.19",
+)
+implements(iam_policy_no_admin_wildcards, "aws-fsbp:IAM.1", "aws-fsbp:IAM.21")
+implements(aws_data_stores_protected, "aws-fsbp:KMS.3")
+implements(kms_key_rotation_enabled, "aws-fsbp:KMS.4")
+implements(s3_public_access_block_enabled, "aws-fsbp:S3.2", "aws-fsbp:S3.3", "aws-fsbp:S3.8")
+implements(s3_bucket_has_public_access_block, "aws-fsbp:S3.2", "aws-fsbp:S3.3", "aws-fsbp:S3.8")
+implements(s3_bucket_versioning_enabled, "aws-fsbp:S3.14")
+implements(s3_bucket_has_versioning, "aws-fsbp:S3.14")
+implements(s3_bucket_encrypted_with_kms, "aws-fsbp:S3.17")
+implements(s3_bucket_has_encryption, "aws-fsbp:S3.17")
+implements(sns_topic_encrypted_with_kms, "aws-fsbp:SNS.1")
+implements(sns_topic_policy_not_public, "aws-fsbp:SNS.4")
+
+
 POLICIES: list[Policy] = [
     s3_public_access_block_enabled,
+    ec2_default_security_group_closed,
+    codebuild_project_hardened,
     s3_bucket_encrypted_with_kms,
     s3_bucket_has_public_access_block,
     s3_bucket_has_encryption,

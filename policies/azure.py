@@ -29,6 +29,7 @@ from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
 from policies.common import stack_rule as _stack_rule
 from policies.concepts import guards
+from policies.controls import implements
 from policies.facts import AZURE_GPUS_PER_INSTANCE, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
@@ -939,6 +940,45 @@ guards(azure_private_dns_zones_linked, "private-service-access")
 guards(azure_audit_logs, "audit-logging")
 guards(azure_vnet_flow_logs, "flow-logs")
 guards(azure_stack_has_budget, "budget-alerts")
+
+
+# --- the published controls each rule implements (policies/controls.py) -------------------------------------
+
+implements(azure_audit_logs, "cis-aks:2.1.1", "mcsb:LT-3", "mcsb:LT-5")
+# AKS upgrades its managed CNI with the cluster (learn.microsoft.com/azure/aks/concepts-network-cni-overview).
+implements(azure_aks_cluster_hardened, "cis-aks:4.4.1", "cis-aks:5.2.1", "cis-aks:5.4.1", "cis-aks:5.4.3")
+implements(azure_aks_cluster_hardened, "cis-aks:5.4.4", "cis-aks:5.5.1", "cis-aks:5.5.2")
+implements(
+    azure_aks_cluster_hardened, "mcsb:IM-1", "mcsb:IM-3", "mcsb:IM-8", "mcsb:PV-3", "mcsb:PV-4", "mcsb:PV-6"
+)
+implements(azure_container_registry_secure, "cis-aks:5.1.2", "mcsb:IM-8")
+implements(azure_role_assignments_least_privilege, "cis-aks:5.1.2", "cis-aks:5.1.3", "mcsb:PA-1", "mcsb:PA-7")
+implements(azure_aks_etcd_encryption, "cis-aks:5.3.1", "mcsb:DP-4", "mcsb:DP-5")
+implements(azure_aks_private_cluster, "cis-aks:5.4.1", "cis-aks:5.4.2", "mcsb:NS-2")
+implements(azure_aks_gpu_pool, "cis-aks:5.4.3")
+implements(azure_subnet_closed, "mcsb:NS-1")
+implements(azure_nsg_no_internet_inbound, "mcsb:NS-1")
+implements(
+    azure_private_endpoints,
+    "mcsb:NS-2",
+)
+implements(azure_storage_public_network_disabled, "mcsb:NS-2")
+implements(azure_key_vault_public_network_disabled, "mcsb:NS-2", "mcsb:DP-8")
+implements(azure_container_registry_private, "mcsb:NS-2")
+implements(azure_ml_workspace_private, "mcsb:NS-2")
+implements(
+    azure_storage_account_secure, "mcsb:NS-8", "mcsb:IM-1", "mcsb:IM-4", "mcsb:IM-8", "mcsb:DP-3", "mcsb:DP-4"
+)
+implements(azure_private_dns_zones_linked, "mcsb:NS-10")
+implements(azure_private_endpoints_in_dns, "mcsb:NS-10")
+implements(azure_ml_compute_hardened, "mcsb:IM-1", "mcsb:PV-3", "mcsb:PV-4")
+implements(azure_ml_workspace_secure, "mcsb:IM-3")
+implements(azure_storage_account_cmk, "mcsb:DP-5")
+implements(azure_key_vault_key_rotation, "mcsb:DP-6")
+implements(azure_key_vault_secure, "mcsb:IM-8", "mcsb:DP-8", "mcsb:BR-2")
+implements(azure_data_stores_locked, "mcsb:DP-8", "mcsb:BR-2")
+implements(azure_vnet_flow_logs, "mcsb:LT-4")
+implements(azure_blob_versioning_and_soft_delete, "mcsb:BR-1")
 
 
 POLICIES: list[Policy] = [

@@ -157,13 +157,40 @@ def show(value: object) -> str:
 JUDGED_TYPES: Final = "mlplat_judged_types"
 
 
+def sees_anything(props: Mapping[str, Any]) -> bool:
+    """Whether at least one property is present (not null) and known.
+
+    The engine sends a resource excluded from a run (`--target`, `--exclude`) with no properties, and a
+    resource built from outputs of resources not created yet may have nothing known; neither says anything
+    a rule could judge.
+    """
+    return any(not (value is None or is_unknown(value)) for value in (_step(props, key) for key in props))
+
+
+def _declared(resource_type: str, types: frozenset[str]) -> bool:
+    return resource_type in types or f"{resource_type.split(':', 1)[0]}:*" in types
+
+
+def _judging_only_what_it_sees(validate: Any, types: frozenset[str]) -> Any:
+    def judged(args: ResourceValidationArgs, report_violation: ReportViolation) -> Any:
+        # The type first: a rule reads nothing of a type it does not declare (policies/server.py dispatch).
+        if _declared(args.resource_type, types) and not sees_anything(args.props):
+            return None
+        return validate(args, report_violation)
+
+    return judged
+
+
 def judges(policy: ResourceValidationPolicy, types: Iterable[str]) -> ResourceValidationPolicy:
     """Declare the type tokens `policy` judges, so the pack calls it for those resources only.
 
     A token ending in `:*` stands for a whole package (`aws:*`). A rule without a declaration meets
-    every resource, as the SDK would call it.
+    every resource, as the SDK would call it. Every declared rule judges only what it can see: a
+    resource of its types with no property present and known (`sees_anything`) is never reported.
     """
-    setattr(policy, JUDGED_TYPES, frozenset(types))
+    declared = frozenset(types)
+    policy.validate = _judging_only_what_it_sees(policy.validate, declared)  # type: ignore[method-assign]
+    setattr(policy, JUDGED_TYPES, declared)
     return policy
 
 

@@ -8,7 +8,7 @@ default, and skips (never guesses) values that are unknown during preview.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -22,11 +22,22 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.common import Props, Unknown, elements, entries, linked_through, of_type, prop, with_remediation
+from policies.common import (
+    UNKNOWN,
+    Props,
+    Unknown,
+    elements,
+    entries,
+    linked_through,
+    of_type,
+    prop,
+    with_remediation,
+)
 from policies.common import props_rule as _props_rule
 from policies.common import resource_rule as _resource_rule
 from policies.common import show as _show
 from policies.concepts import guards
+from policies.controls import implements
 from policies.facts import GCP_GPU_MACHINE_PREFIXES, GPU_TAINT_KEY, PLATFORM_TAG_KEYS
 
 # --- type tokens -------------------------------------------------------------------------------------------
@@ -58,6 +69,7 @@ TOPIC = "gcp:pubsub/topic:Topic"
 TOPIC_IAM_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember"
 NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 BUDGET = "gcp:billing/budget:Budget"
+AUDIT_CONFIG = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
 
 IAM_MEMBERS = (
     PROJECT_IAM_MEMBER,
@@ -1201,6 +1213,57 @@ gcp_stack_has_budget = StackValidationPolicy(
 )
 
 
+# Data Access audit logs are off by default for every service but BigQuery (cloud.google.com/logging/docs/audit,
+# "Data Access audit logs"); CIS GCP Foundation 2.1 asks for DATA_READ and DATA_WRITE with no exempted members.
+_DATA_ACCESS = ("DATA_READ", "DATA_WRITE")
+_STORAGE_SERVICES = ("storage.googleapis.com", "allServices")
+
+
+def _logs_data_access(props: Props) -> bool | Unknown:
+    configs = elements(props, "auditLogConfigs")
+    if isinstance(configs, Unknown):
+        return configs
+    logged: set[str] = set()
+    for config in configs:
+        kind = prop(config, "logType") if isinstance(config, Mapping) else None
+        exempted = elements(config, "exemptedMembers") if isinstance(config, Mapping) else []
+        if isinstance(kind, Unknown) or isinstance(exempted, Unknown):
+            return UNKNOWN
+        if isinstance(kind, str) and not exempted:
+            logged.add(kind)
+    return all(kind in logged for kind in _DATA_ACCESS)
+
+
+def _validate_storage_audit_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    buckets = of_type(args.resources, [BUCKET])
+    if not buckets:
+        return
+    verdicts = [
+        _logs_data_access(r.props)
+        for r in of_type(args.resources, [AUDIT_CONFIG])
+        if prop(r.props, "service") in _STORAGE_SERVICES or isinstance(prop(r.props, "service"), Unknown)
+    ]
+    if any(v is True or isinstance(v, Unknown) for v in verdicts):
+        return
+    for bucket in buckets:
+        report_violation(
+            "no IAMAuditConfig for storage.googleapis.com (or allServices) logs DATA_READ and DATA_WRITE without "
+            "exemptions, so nobody can tell who read or changed this bucket's objects (CIS GCP 2.1).",
+            bucket.urn,
+        )
+
+
+gcp_storage_data_access_logs = StackValidationPolicy(
+    name="gcp-storage-data-access-logs",
+    description=(
+        "A stack with Cloud Storage buckets must turn on Data Access audit logs (DATA_READ and DATA_WRITE, no "
+        "exempted members) for storage.googleapis.com or allServices through an IAMAuditConfig."
+    ),
+    validate=_validate_storage_audit_logs,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
 # --- what each rule guards (policies/concepts.py) ---------------------------------------------------------
 
 guards(gcp_project_service_kept_on_destroy, "deletion-protection")
@@ -1257,10 +1320,43 @@ guards(pubsub_topic_encrypted_with_cmek, "encryption-cmk")
 guards(monitoring_channel_enabled, "budget-alerts")
 guards(gcp_budget_alerts, "budget-alerts")
 guards(gcp_stack_has_budget, "budget-alerts")
+guards(gcp_storage_data_access_logs, "audit-logging")
+
+
+# --- the published controls each rule implements (policies/controls.py) -------------------------------------
+
+implements(gcp_service_account_least_privilege, "cis-gcp:1.6", "cis-gke:5.1.3")
+implements(gcp_iam_no_public_principals, "cis-gcp:1.10", "cis-gcp:5.1", "cis-gke:5.1.2")
+implements(gcp_iam_no_basic_roles, "cis-gke:5.1.2")
+implements(kms_crypto_key_rotation, "cis-gcp:1.11")
+implements(gcp_storage_data_access_logs, "cis-gcp:2.1")
+implements(vpc_custom_mode, "cis-gcp:3.2")
+implements(firewall_no_public_ingress, "cis-gcp:3.6", "cis-gcp:3.7", "cis-gke:5.6.6")
+implements(subnet_flow_logs_enabled, "cis-gcp:3.10")
+implements(gke_node_pool_hardened, "cis-gcp:4.1", "cis-gcp:4.2", "cis-gcp:4.8")
+implements(gke_node_pool_hardened, "cis-gke:5.2.1", "cis-gke:5.4.1", "cis-gke:5.5.7", "cis-gke:5.9.2")
+implements(gke_default_node_pool_removed, "cis-gcp:4.1", "cis-gcp:4.2", "cis-gke:5.2.1")
+implements(workbench_single_user_identity, "cis-gcp:4.1", "cis-gcp:4.2")
+implements(gke_shielded_nodes, "cis-gcp:4.8", "cis-gke:5.5.5")
+implements(workbench_hardened, "cis-gcp:4.8")
+implements(gke_private_nodes, "cis-gcp:4.9", "cis-gke:5.6.5")
+implements(workbench_private_network, "cis-gcp:4.9")
+# A release channel upgrades nodes automatically (cloud.google.com/kubernetes-engine/docs/concepts/release-channels).
+implements(gke_release_channel, "cis-gcp:4.12", "cis-gke:5.5.3", "cis-gke:5.5.4")
+implements(gcs_bucket_public_access_prevention, "cis-gcp:5.1")
+implements(gcs_bucket_uniform_access, "cis-gcp:5.2")
+implements(gke_network_policy_enforced, "cis-gke:4.3.1")
+implements(gke_workload_identity, "cis-gke:5.2.2")
+implements(gke_secrets_encrypted_with_cmek, "cis-gke:5.3.1")
+implements(gke_authorized_networks, "cis-gke:5.6.3")
+implements(gke_private_endpoint, "cis-gke:5.6.4")
+implements(gke_control_plane_logging, "cis-gke:5.7.1")
+implements(gke_legacy_auth_disabled, "cis-gke:5.8.1", "cis-gke:5.8.3")
 
 
 POLICIES: list[Policy] = [
     gcp_project_service_kept_on_destroy,
+    gcp_storage_data_access_logs,
     gcp_iam_no_public_principals,
     gcp_iam_no_basic_roles,
     gcp_service_account_least_privilege,

@@ -30,6 +30,7 @@ from policies.common import (
     stack_rule,
 )
 from policies.concepts import guards
+from policies.controls import implements
 from policies.facts import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
 
 # Taints the clouds put on GPU nodes themselves: AKS on every Spot node (learn.microsoft.com/azure/aks/spot-node-pool),
@@ -54,6 +55,8 @@ ROLE_BINDINGS = (
 # every authenticated user, every unauthenticated request, and the anonymous user.
 SUPERUSER_ROLE = "cluster-admin"
 EVERYONE = ("system:authenticated", "system:unauthenticated", "system:anonymous")
+# system:masters bypasses every authorizer, so a binding to it is never needed and hides who holds the rights.
+SUPERUSER_GROUP = "system:masters"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
 LOCAL_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue"
@@ -170,6 +173,10 @@ def _binding_least_privilege(props: Mapping[str, Any]) -> list[str]:
         name = prop(subject, "name") if isinstance(subject, Mapping) else None
         if name in EVERYONE:
             problems.append(f"subject {name} binds the role to everyone who reaches the API server")
+        if name == SUPERUSER_GROUP:
+            problems.append(
+                f"subject {name} is the superuser group, which RBAC cannot restrict; name the members"
+            )
     return problems
 
 
@@ -419,8 +426,8 @@ def _scale_up_path(args: StackValidationArgs, report_violation: ReportViolation)
 
 rbac_bindings_least_privilege = props_rule(
     "kubernetes-rbac-least-privilege",
-    "Role bindings never grant cluster-admin and never bind to everyone (system:authenticated, "
-    "system:unauthenticated, system:anonymous); team members get the namespaced edit role.",
+    "Role bindings never grant cluster-admin, never bind system:masters and never bind to everyone "
+    "(system:authenticated, system:unauthenticated, system:anonymous); team members get the namespaced edit role.",
     ROLE_BINDINGS,
     _binding_least_privilege,
 )
@@ -457,6 +464,28 @@ guards(gpu_daemons_tolerate_pool_taints, "gpu-taint")
 guards(limit_range_max_has_default, "gpu-quotas-queues")
 guards(gpu_pools_have_scale_up_path, "gpu-scale-to-zero", "gpu-schedulable")
 guards(rbac_bindings_least_privilege, "least-privilege-iam")
+
+
+# --- the published controls each rule implements (policies/controls.py) -------------------------------------
+
+# Team members get only the namespaced edit role, which grants none of bind/escalate/impersonate, PersistentVolumes,
+# nodes/proxy, webhooks or token creation (kubernetes.io/docs/reference/access-authn-authz/rbac, user-facing roles).
+implements(
+    rbac_bindings_least_privilege,
+    *(f"cis-eks:4.1.{n}" for n in (1, 4, 8, 9, 10, 11, 12)),
+    "cis-eks:4.5.1",
+)
+implements(helm_release_version_pinned, "cis-eks:5.1.4")
+
+implements(
+    rbac_bindings_least_privilege,
+    *(f"cis-gke:4.1.{n}" for n in (1, 6, 7, 8, 9, 10)),
+    "cis-gke:4.6.1",
+    *(f"cis-aks:4.1.{n}" for n in (1, 4, 7, 8, 9, 10, 11, 12)),
+    "cis-aks:4.6.1",
+    "mcsb:PA-7",
+)
+implements(helm_release_version_pinned, "cis-gke:5.1.4", "cis-aks:5.1.4")
 
 
 POLICIES: list[Policy] = [

@@ -22,6 +22,7 @@ from pulumi_policy import (
 
 from policies.common import UNKNOWN, Unknown, elements, judges, prop
 from policies.concepts import guards
+from policies.controls import implements
 
 # Read 2026-12-01.
 # EKS: docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html (release calendar).
@@ -168,3 +169,5 @@ kubernetes_version_in_standard_support = judges(
 guards(kubernetes_version_in_standard_support, "kubernetes-version-support")
 
 POLICIES = [kubernetes_version_in_standard_support]
+
+implements(kubernetes_version_in_standard_support, "aws-fsbp:EKS.2", "cis-gcp:4.12", "mcsb:PV-6")

@@ -74,6 +74,20 @@ class ProjectServices(pulumi.ComponentResource):
             for api in args.services
         ]
         enabled = child_options(self, opts, depends_on=self.services)
+        # Data Access audit logs are off by default (cloud.google.com/logging/docs/audit): without them nobody
+        # can tell who read or changed a bucket's objects (CIS GCP Foundation 2.1).
+        self.storage_audit = gcp.projects.IAMAuditConfig(
+            f"{name}-storage-data-access",
+            gcp.projects.IAMAuditConfigArgs(
+                project=args.project,
+                service="storage.googleapis.com",
+                audit_log_configs=[
+                    gcp.projects.IAMAuditConfigAuditLogConfigArgs(log_type=kind)
+                    for kind in ("DATA_READ", "DATA_WRITE")
+                ],
+            ),
+            opts=enabled,
+        )
         invoke = pulumi.InvokeOutputOptions(parent=self, depends_on=self.services)
         self.project_number = gcp.organizations.get_project_output(
             project_id=args.project, opts=invoke

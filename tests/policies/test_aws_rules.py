@@ -89,6 +89,8 @@ FLOW_LOG_OK: dict[str, Any] = {
 
 AWS_RULES = {
     "s3-public-access-block-enabled",
+    "ec2-default-security-group-closed",
+    "codebuild-project-hardened",
     "s3-bucket-encrypted-with-kms",
     "s3-bucket-has-public-access-block",
     "s3-bucket-has-encryption",
@@ -235,8 +237,8 @@ def test_public_access_block_with_only_an_unknown_flag_does_not_crash_or_report(
 
 
 def test_public_access_block_rule_ignores_other_resource_types() -> None:
-    assert check(aws.s3_public_access_block_enabled, PAB, {}) != []  # all four flags unset
-    assert check(aws.s3_public_access_block_enabled, BUCKET, {}) == []
+    assert check(aws.s3_public_access_block_enabled, PAB, {"bucket": "b"}) != []  # all four flags unset
+    assert check(aws.s3_public_access_block_enabled, BUCKET, {"bucket": "b"}) == []
 
 
 # --- s3-bucket-encrypted-with-kms ------------------------------------------------------------------------
@@ -698,6 +700,19 @@ BUDGET_OK: dict[str, Any] = {
 VPCE = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 KMS_KEY = "aws:kms/key:Key"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+DEFAULT_SG_OK = {"vpcId": "vpc-1", "ingress": [], "egress": []}
+CODEBUILD = "aws:codebuild/project:Project"
+CODEBUILD_OK = {
+    "name": "deploy",
+    "environment": {
+        "computeType": "BUILD_GENERAL1_SMALL",
+        "type": "LINUX_CONTAINER",
+        "image": "aws/codebuild/standard:7.0",
+    },
+    "source": {"type": "GITHUB", "location": "https://github.com/acme/mlplat"},
+    "logsConfig": {"cloudwatchLogs": {"status": "ENABLED", "groupName": "/aws/codebuild/deploy"}},
+}
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -713,6 +728,11 @@ BUDGET_TYPE = "aws:budgets/budget:Budget"
 ASG_TAG = "aws:autoscaling/tag:Tag"
 
 COMPLIANT = [
+    pytest.param(aws.ec2_default_security_group_closed, DEFAULT_SG, DEFAULT_SG_OK, id="default-sg-closed"),
+    pytest.param(
+        aws.ec2_default_security_group_closed, DEFAULT_SG, {"vpcId": "vpc-1"}, id="default-sg-rules-unset"
+    ),
+    pytest.param(aws.codebuild_project_hardened, CODEBUILD, CODEBUILD_OK, id="codebuild-hardened"),
     pytest.param(aws.vpc_endpoint_private_dns, VPCE, VPCE_OK, id="vpc-endpoint-private-dns"),
     pytest.param(aws.security_group_no_public_ingress, SG, SG_OK, id="security-group-no-public-ingress"),
     pytest.param(aws.security_group_no_public_ingress, SG_RULE, SG_RULE_OK, id="security-group-rule"),
@@ -759,6 +779,41 @@ def test_platform_resource_as_the_components_build_it_passes(
 
 # Each case changes one property of a compliant resource; the message says what is wrong and why.
 VIOLATIONS = [
+    pytest.param(
+        aws.ec2_default_security_group_closed,
+        DEFAULT_SG,
+        changed(DEFAULT_SG_OK, ("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]),
+        "the VPC's default security group keeps ingress rules; anything launched without a group would get "
+        "them (AWS FSBP EC2.2).",
+        id="default-sg-self-ingress",
+    ),
+    pytest.param(
+        aws.codebuild_project_hardened,
+        CODEBUILD,
+        changed(CODEBUILD_OK, ("environment", "privilegedMode"), True),
+        "environment.privilegedMode is true (root on the build host's Docker daemon).",
+        id="codebuild-privileged",
+    ),
+    pytest.param(
+        aws.codebuild_project_hardened,
+        CODEBUILD,
+        changed(CODEBUILD_OK, ("logsConfig", "cloudwatchLogs", "status"), "DISABLED"),
+        "logsConfig sends build logs nowhere (CloudWatch and S3 both DISABLED).",
+        id="codebuild-no-logs",
+    ),
+    pytest.param(
+        aws.codebuild_project_hardened,
+        CODEBUILD,
+        changed(
+            changed(
+                CODEBUILD_OK, ("logsConfig", "s3Logs"), {"status": "ENABLED", "encryptionDisabled": True}
+            ),
+            ("source", "location"),
+            "https://user:token@bitbucket.org/acme/mlplat",
+        ),
+        "logsConfig.s3Logs.encryptionDisabled is true; source.location carries credentials before its host.",
+        id="codebuild-s3-logs-clear-and-credentials-in-url",
+    ),
     # the bucket's inline blocks
     pytest.param(
         aws.s3_bucket_versioning_enabled,
@@ -1864,7 +1919,9 @@ def test_platform_resource_with_the_platform_tags_passes_required_tags(resource_
 
 @pytest.mark.parametrize("resource_type", NEW_TAGGABLE)
 def test_platform_resource_without_tags_is_violation_of_required_tags(resource_type: str) -> None:
-    assert check(aws.required_tags, resource_type, {}) == [f"missing tags: {', '.join(REQUIRED_TAG_KEYS)}."]
+    assert check(aws.required_tags, resource_type, {"name": "r"}) == [
+        f"missing tags: {', '.join(REQUIRED_TAG_KEYS)}."
+    ]
 
 
 # --- every case can fail ---------------------------------------------------------------------------------

@@ -37,10 +37,10 @@ def test_a_resource_rule_judges_only_its_types_and_reports_every_problem_in_one_
         EnforcementLevel.MANDATORY,
     )
     assert rule.config_schema is schema
-    assert check(rule, BUCKET, {}) == ["first problem; second problem."]
-    assert check(rule, "aws:ec2/vpc:Vpc", {}) == []
+    assert check(rule, BUCKET, {"bucket": "b"}) == ["first problem; second problem."]
+    assert check(rule, "aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16"}) == []
     silent = resource_rule("silent-rule", "Finds nothing.", [BUCKET], lambda args: [])
-    assert check(silent, BUCKET, {}) == []
+    assert check(silent, BUCKET, {"bucket": "b"}) == []
 
 
 def test_a_props_rule_is_handed_the_resource_properties() -> None:

@@ -28,7 +28,7 @@ TAGS = {
 
 
 def _untagged_bucket() -> None:
-    aws.s3.Bucket("data")
+    aws.s3.Bucket("data", bucket="data")  # a named bucket: a rule judges only a resource it can see
 
 
 @pytest.mark.parametrize(

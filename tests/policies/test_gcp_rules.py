@@ -983,8 +983,8 @@ def test_an_unknown_value_does_not_hide_a_known_bad_one() -> None:
 
 def test_unprotected_data_store_is_a_violation_and_protected_one_passes() -> None:
     for resource_type in gcp.DATA_STORES:
-        assert check(gcp.gcp_data_stores_protected, resource_type, {}, protect=True) == []
-        assert check(gcp.gcp_data_stores_protected, resource_type, {}, protect=False) == [
+        assert check(gcp.gcp_data_stores_protected, resource_type, {"name": "r"}, protect=True) == []
+        assert check(gcp.gcp_data_stores_protected, resource_type, {"name": "r"}, protect=False) == [
             "the resource is not protected (Pulumi protect), so `pulumi destroy` would delete its data."
         ]
     assert check(gcp.gcp_data_stores_protected, gcp.FIREWALL, FIREWALL_OK, protect=False) == []
@@ -1055,6 +1055,35 @@ def test_every_gcp_rule_has_a_non_compliant_case() -> None:
 
 
 # --- stack rules ------------------------------------------------------------------------------------------
+
+AUDIT_OK = {
+    "project": "ml-prod",
+    "service": "storage.googleapis.com",
+    "auditLogConfigs": [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}],
+}
+STORAGE_AUDIT_MESSAGE = (
+    "no IAMAuditConfig for storage.googleapis.com (or allServices) logs DATA_READ and DATA_WRITE without "
+    "exemptions, so nobody can tell who read or changed this bucket's objects (CIS GCP 2.1)."
+)
+
+
+def test_buckets_with_storage_data_access_logs_pass_and_without_them_are_violations() -> None:
+    bucket = stack_resource(gcp.BUCKET, "data", BUCKET_OK)
+    rule = gcp.gcp_storage_data_access_logs
+    assert check_stack(rule, [bucket, stack_resource(gcp.AUDIT_CONFIG, "audit", AUDIT_OK)]) == []
+    every_service = changed(AUDIT_OK, ("service",), "allServices")
+    assert check_stack(rule, [bucket, stack_resource(gcp.AUDIT_CONFIG, "audit", every_service)]) == []
+    assert check_stack(rule, [bucket]) == [(STORAGE_AUDIT_MESSAGE, bucket.urn)]
+    read_only = changed(AUDIT_OK, ("auditLogConfigs",), [{"logType": "DATA_READ"}])
+    exempted = changed(AUDIT_OK, ("auditLogConfigs", 1, "exemptedMembers"), ["user:ci@example.com"])
+    other_service = changed(AUDIT_OK, ("service",), "aiplatform.googleapis.com")
+    for props in (read_only, exempted, other_service):
+        assert check_stack(rule, [bucket, stack_resource(gcp.AUDIT_CONFIG, "audit", props)]) == [
+            (STORAGE_AUDIT_MESSAGE, bucket.urn)
+        ], props
+    assert (
+        check_stack(rule, [stack_resource(gcp.NETWORK, "vpc", NETWORK_OK)]) == []
+    )  # no bucket, no logs needed
 
 
 def test_service_account_with_only_job_roles_passes_and_one_with_editor_is_violation() -> None:
@@ -1367,7 +1396,21 @@ def gcp_stack(*, on_demand_gpus: bool, protected: bool, budget: bool = True) -> 
     ]
     topic = recorded(gcp.TOPIC, "alerts", TOPIC_OK)
     alerts = [topic, recorded(gcp.BUDGET, "budget", BUDGET_OK, links={"allUpdatesRule": [topic.urn]})]
-    return [stack, network, router, nat, key, grant, bucket, cluster, *pools, *(alerts if budget else [])]
+    audit = recorded(gcp.AUDIT_CONFIG, "storage-audit", AUDIT_OK)
+    audit.outputs.CopyFrom(audit.inputs)  # stack rules read outputs; a preview echoes the inputs
+    return [
+        stack,
+        network,
+        router,
+        nat,
+        key,
+        grant,
+        bucket,
+        audit,
+        cluster,
+        *pools,
+        *(alerts if budget else []),
+    ]
 
 
 def gcp_violations(report: PolicyReport) -> list[tuple[str, str, str]]:

@@ -445,6 +445,14 @@ def test_binding_a_role_to_everyone_is_violation(group: str) -> None:
     ]
 
 
+def test_binding_to_the_superuser_group_is_violation() -> None:
+    """CIS GKE 4.1.6: system:masters bypasses RBAC (kubernetes.io/docs/reference/access-authn-authz/rbac)."""
+    props = changed(MEMBERS_BINDING, ("subjects", 0), {"kind": "Group", "name": "system:masters"})
+    assert check(k8s.rbac_bindings_least_privilege, ROLE_BINDING, props) == [
+        "subject system:masters is the superuser group, which RBAC cannot restrict; name the members."
+    ]
+
+
 # --- every taint each cloud puts on a GPU pool reaches the daemons' check ------------------------------
 
 # A DCGM exporter that tolerates nothing is told about every NoSchedule/NoExecute taint of the pool, so the

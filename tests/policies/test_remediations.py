@@ -121,7 +121,9 @@ def _program() -> None:
         aws.s3.BucketPublicAccessBlockArgs(bucket=bucket.id, block_public_acls=False),
         opts=pulumi.ResourceOptions(parent=bucket),
     )
-    aws.sns.Topic("alerts")  # no KMS key: violates sns-topic-encrypted-with-kms, which cannot remediate
+    aws.sns.Topic(
+        "alerts", name="alerts"
+    )  # no KMS key: violates sns-topic-encrypted-with-kms, which cannot remediate
 
 
 @pytest.fixture(scope="module")
