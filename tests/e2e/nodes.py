@@ -1,0 +1,73 @@
+"""One Node per node pool of a planned cluster, registered through the API as a kubelet would register it:
+the pool's labels and taints (the cloud's own included, tests/jobpath/plan.py and facts.py), status Ready,
+capacity and allocatable from the cloud's reservations (facts.allocatable). No kubelet runs; the scheduler
+binds pods to these nodes and nothing runs them."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from tests.e2e.api import Client
+from tests.jobpath.facts import GPU, allocatable
+from tests.jobpath.plan import Cluster, Pool
+
+
+def node_name(pool: Pool) -> str:
+    return f"{pool.name.lower().replace('_', '-')}-0"
+
+
+def manifest(cluster: Cluster, pool: Pool) -> dict[str, Any]:
+    name = node_name(pool)
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                **pool.labels,
+            },
+        },
+        "spec": {"taints": pool.taints} if pool.taints else {},
+    }
+
+
+def status(cluster: Cluster, pool: Pool) -> dict[str, Any]:
+    a = allocatable(cluster.cloud, pool.shape, pool.gpus)
+    resources = {"cpu": f"{a.cpu_millis}m", "memory": f"{a.memory_mib}Mi", "pods": str(a.pods)}
+    capacity = {
+        "cpu": str(pool.shape.vcpus),
+        "memory": f"{int(pool.shape.memory_gib * 1024)}Mi",
+        "pods": str(a.pods),
+    }
+    if pool.gpus:
+        resources[GPU] = capacity[GPU] = str(pool.gpus)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "capacity": capacity,
+        "allocatable": resources,
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "KubeletReady",
+                "message": "registered by tests/e2e (no kubelet)",
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
+        ],
+    }
+
+
+def register(client: Client, cluster: Cluster) -> dict[str, Pool]:
+    """Node name -> its pool."""
+    registered = {}
+    for pool in cluster.pools:
+        node = manifest(cluster, pool)
+        client.create(node)
+        client.patch_status("v1", "Node", node["metadata"]["name"], status(cluster, pool))
+        registered[node["metadata"]["name"]] = pool
+    return registered

@@ -1,0 +1,125 @@
+"""The job path on a real control plane, per cloud and stack: the README's GPU job, a CPU-only pod and the
+job with an init container in every team namespace, through the API server's admission (LimitRange,
+ResourceQuota, Priority, Kueue's webhooks), Kueue's admission, the Job controller and the scheduler.
+Where these and tests/jobpath (the simulation) disagree, these decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e import jobs
+from tests.e2e.conftest import Live
+from tests.jobpath import pods
+
+pytestmark = pytest.mark.e2e
+
+
+def _gpu_count(pool_gpus: int, quota: int) -> int:
+    return max(1, min(pool_gpus, quota))  # as tests/jobpath submits it
+
+
+def _pool_value(pool: Any) -> str:
+    value = pool.labels.get(pods.POOL_LABEL)
+    assert value, f"GPU pool {pool.name} has no {pods.POOL_LABEL} label for a job to select"
+    return value
+
+
+def test_the_planned_objects_are_accepted(live: Live) -> None:
+    assert live.refused == [], "\n".join(live.refused)
+
+
+def test_the_cluster_queue_and_every_local_queue_are_active(live: Live) -> None:
+    def active(obj: dict[str, Any]) -> bool:
+        return any(
+            c["type"] == "Active" and c["status"] == "True"
+            for c in obj.get("status", {}).get("conditions", [])
+        )
+
+    client = live.client
+    problems = []
+    for cq in live.cluster.objects("ClusterQueue"):
+        name = cq["metadata"]["name"]
+        got = jobs._poll(
+            lambda name=name: (
+                (o := client.get("kueue.x-k8s.io/v1beta2", "ClusterQueue", name)) and active(o) and o
+            ),
+            20,
+        )
+        if not got:
+            o = client.get("kueue.x-k8s.io/v1beta2", "ClusterQueue", name)
+            problems.append(f"ClusterQueue {name}: {o.get('status', {}).get('conditions')}")
+    for lq in live.cluster.objects("LocalQueue"):
+        ns, name = lq["metadata"]["namespace"], lq["metadata"]["name"]
+        o = client.get("kueue.x-k8s.io/v1beta2", "LocalQueue", name, ns)
+        if not active(o):
+            problems.append(f"LocalQueue {ns}/{name}: {o.get('status', {}).get('conditions')}")
+    assert problems == [], "\n".join(problems)
+
+
+def _run_gpu_jobs(live: Live, *, init: bool) -> list[str]:
+    problems = []
+    for ns, quota in live.teams().items():
+        for pool in live.cluster.gpu_pools:
+            name = f"readme-{'init-' if init else ''}{pool.name}".lower()
+            job = jobs.readme_job(
+                ns, name, pool=_pool_value(pool), gpus=_gpu_count(pool.gpus, quota), init=init
+            )
+            outcome = jobs.submit_job(live.client, job, f"{ns} on {pool.name}")
+            problems += outcome.problems(live.nodes_of(pool))
+            jobs.remove_job(live.client, ns, name)
+    return problems
+
+
+def test_readme_gpu_job_runs_on_every_gpu_pool_for_every_team(live: Live) -> None:
+    problems = _run_gpu_jobs(live, init=False)
+    assert problems == [], "\n".join(problems)
+
+
+def test_gpu_job_with_an_init_container_runs_for_every_team(live: Live) -> None:
+    problems = _run_gpu_jobs(live, init=True)
+    assert problems == [], "\n".join(problems)
+
+
+def test_cpu_only_pod_runs_in_every_team_namespace(live: Live) -> None:
+    problems = []
+    for ns in live.teams():
+        outcome = jobs.submit_pod(live.client, jobs.cpu_pod(ns, "cpu-only"), f"{ns} CPU-only pod")
+        problems += outcome.problems(None)
+        jobs.force_delete_pod(live.client, ns, "cpu-only")
+    assert problems == [], "\n".join(problems)
+
+
+def test_a_team_over_its_quota_waits_without_blocking_another_team(live: Live) -> None:
+    """One team fills its GPU quota with one-GPU jobs and submits one more; that one must not run, and another
+    team's job must still be admitted and bound."""
+    teams = live.teams()
+    if len(teams) < 2:
+        pytest.skip(f"{live.stack} has one team ({', '.join(teams)}): no other team to block")
+    (full, quota), (other, _) = sorted(teams.items(), key=lambda t: t[1])[:2]
+    pool = live.cluster.gpu_pools[0]
+    value = _pool_value(pool)
+    names = [f"fill-{i}" for i in range(quota)]
+    try:
+        for name in names:
+            jobs.submit_job(live.client, jobs.readme_job(full, name, pool=value, gpus=1), f"{full} {name}")
+        over = jobs.submit_job(
+            live.client, jobs.readme_job(full, "over", pool=value, gpus=1), f"{full} over quota", timeout=15
+        )
+        fine = jobs.submit_job(
+            live.client, jobs.readme_job(other, "meanwhile", pool=value, gpus=1), f"{other} meanwhile"
+        )
+        problems = []
+        if over.node is not None:
+            problems.append(f"{full}'s job over its quota of {quota} GPUs was bound to {over.node}")
+        problems += [p for p in fine.problems(None) if "not scheduled" not in p]
+        detail = (
+            f"over-quota job: admitted={over.admitted} conditions=[{over.condition_text()}] "
+            f"pod events={over.pod_events} unscheduled={over.unscheduled}"
+        )
+        assert problems == [], "\n".join([*problems, detail])
+    finally:
+        for name in [*names, "over"]:
+            jobs.remove_job(live.client, full, name)
+        jobs.remove_job(live.client, other, "meanwhile")
