@@ -34,6 +34,8 @@ class Live:
     plane: ControlPlane
     nodes: dict[str, Pool]
     refused: list[str] = field(default_factory=list)  # planned objects the API server refused, verbatim
+    # (submission, the simulation's problems, the control plane's problems), for the comparison test
+    verdicts: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
 
     @property
     def client(self) -> Client:

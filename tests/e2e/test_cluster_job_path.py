@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e import jobs
+from tests.e2e import jobs, simulated
 from tests.e2e.conftest import Live
 from tests.jobpath import pods
 
@@ -66,8 +66,12 @@ def _run_gpu_jobs(live: Live, *, init: bool) -> list[str]:
             job = jobs.readme_job(
                 ns, name, pool=_pool_value(pool), gpus=_gpu_count(pool.gpus, quota), init=init
             )
-            outcome = jobs.submit_job(live.client, job, f"{ns} on {pool.name}")
-            problems += outcome.problems(live.nodes_of(pool))
+            outcome = jobs.submit_job(live.client, job, f"{ns} on {pool.name}{' (init)' if init else ''}")
+            real = outcome.problems(live.nodes_of(pool))
+            live.verdicts.append(
+                (outcome.what, simulated.verdict(live.cluster, simulated.job_pod(job), pool), real)
+            )
+            problems += real
             jobs.remove_job(live.client, ns, name)
     return problems
 
@@ -85,8 +89,13 @@ def test_gpu_job_with_an_init_container_runs_for_every_team(live: Live) -> None:
 def test_cpu_only_pod_runs_in_every_team_namespace(live: Live) -> None:
     problems = []
     for ns in live.teams():
-        outcome = jobs.submit_pod(live.client, jobs.cpu_pod(ns, "cpu-only"), f"{ns} CPU-only pod")
-        problems += outcome.problems(None)
+        pod = jobs.cpu_pod(ns, "cpu-only")
+        outcome = jobs.submit_pod(live.client, pod, f"{ns} CPU-only pod")
+        real = outcome.problems(None)
+        live.verdicts.append(
+            (outcome.what, simulated.verdict(live.cluster, simulated.plain_pod(pod), None), real)
+        )
+        problems += real
         jobs.force_delete_pod(live.client, ns, "cpu-only")
     assert problems == [], "\n".join(problems)
 
@@ -123,3 +132,17 @@ def test_a_team_over_its_quota_waits_without_blocking_another_team(live: Live) -
         for name in [*names, "over"]:
             jobs.remove_job(live.client, full, name)
         jobs.remove_job(live.client, other, "meanwhile")
+
+
+def test_the_simulated_job_path_agrees_with_the_control_plane(live: Live) -> None:
+    """Runs after the submissions above (same cluster): where tests/jobpath and the control plane answer the same
+    question, they must give the same verdict; the control plane's is the true one."""
+    if not live.verdicts:
+        pytest.skip("no submission was recorded on this cluster")
+    disagreements = [
+        f"{what}: simulation {'runs' if not sim else 'refuses: ' + '; '.join(sim)} | "
+        f"control plane {'runs' if not real else 'refuses: ' + '; '.join(real)}"
+        for what, sim, real in live.verdicts
+        if bool(sim) != bool(real)
+    ]
+    assert disagreements == [], "\n".join(disagreements)
