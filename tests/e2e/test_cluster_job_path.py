@@ -100,6 +100,24 @@ def test_cpu_only_pod_runs_in_every_team_namespace(live: Live) -> None:
     assert problems == [], "\n".join(problems)
 
 
+def _flavor_gpus(live: Live, pool_value: str) -> int:
+    """The ClusterQueue's nominal GPU quota in the flavor whose node labels select the pool."""
+    flavors = {
+        (f.get("metadata") or {}).get("name")
+        for f in live.cluster.objects("ResourceFlavor")
+        if ((f.get("spec") or {}).get("nodeLabels") or {}).get(pods.POOL_LABEL) == pool_value
+    }
+    return sum(
+        int(r["nominalQuota"])
+        for cq in live.cluster.objects("ClusterQueue")
+        for g in cq["spec"].get("resourceGroups") or []
+        for f in g.get("flavors") or []
+        if f["name"] in flavors
+        for r in f.get("resources") or []
+        if r["name"] == "nvidia.com/gpu"
+    )
+
+
 def test_a_team_over_its_quota_waits_without_blocking_another_team(live: Live) -> None:
     """One team fills its GPU quota with one-GPU jobs and submits one more; that one must not run, and another
     team's job must still be admitted and bound."""
@@ -107,7 +125,8 @@ def test_a_team_over_its_quota_waits_without_blocking_another_team(live: Live) -
     if len(teams) < 2:
         pytest.skip(f"{live.stack} has one team ({', '.join(teams)}): no other team to block")
     (full, quota), (other, _) = sorted(teams.items(), key=lambda t: t[1])[:2]
-    pool = live.cluster.gpu_pools[0]
+    # The pool with the most ClusterQueue quota: the team's quota runs out before the pool's capacity does.
+    pool = max(live.cluster.gpu_pools, key=lambda p: _flavor_gpus(live, _pool_value(p)))
     value = _pool_value(pool)
     names = [f"fill-{i}" for i in range(quota)]
     try:
@@ -127,6 +146,7 @@ def test_a_team_over_its_quota_waits_without_blocking_another_team(live: Live) -
             f"over-quota job: admitted={over.admitted} conditions=[{over.condition_text()}] "
             f"pod events={over.pod_events} unscheduled={over.unscheduled}"
         )
+        print(f"{live.stack}-{live.cloud} {full} quota {quota} on {pool.name}: {detail}")
         assert problems == [], "\n".join([*problems, detail])
     finally:
         for name in [*names, "over"]:
