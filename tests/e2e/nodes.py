@@ -14,7 +14,8 @@ from tests.jobpath.plan import Cluster, Pool
 
 
 def node_name(pool: Pool) -> str:
-    return f"{pool.name.lower().replace('_', '-')}-0"
+    """EKS node group name prefixes end in `-`; a node name is a DNS subdomain."""
+    return f"{pool.name.lower().replace('_', '-').strip('-')}-0"
 
 
 def manifest(cluster: Cluster, pool: Pool) -> dict[str, Any]:

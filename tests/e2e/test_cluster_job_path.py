@@ -62,7 +62,7 @@ def _run_gpu_jobs(live: Live, *, init: bool) -> list[str]:
     problems = []
     for ns, quota in live.teams().items():
         for pool in live.cluster.gpu_pools:
-            name = f"readme-{'init-' if init else ''}{pool.name}".lower()
+            name = f"readme-{'init-' if init else ''}{_pool_value(pool)}".lower()
             job = jobs.readme_job(
                 ns, name, pool=_pool_value(pool), gpus=_gpu_count(pool.gpus, quota), init=init
             )
