@@ -36,6 +36,8 @@ class Client:
     def __init__(self, server: str, ca: Path, cert: Path, key: Path) -> None:
         self.server = server
         self.session = requests.Session()
+        # Not the environment's CA bundle (REQUESTS_CA_BUNDLE overrides a session's `verify`) nor its proxies.
+        self.session.trust_env = False
         self.session.verify = str(ca)
         self.session.cert = (str(cert), str(key))
         self._discovered: dict[str, dict[str, Resource]] = {}

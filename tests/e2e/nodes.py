@@ -6,6 +6,7 @@ binds pods to these nodes and nothing runs them."""
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 from tests.e2e.api import Client
@@ -16,6 +17,19 @@ from tests.jobpath.plan import Cluster, Pool
 def node_name(pool: Pool) -> str:
     """EKS node group name prefixes end in `-`; a node name is a DNS subdomain."""
     return f"{pool.name.lower().replace('_', '-').strip('-')}-0"
+
+
+# The AWS provider names a node group created from `nodeGroupNamePrefix` as the prefix plus a 26-character
+# unique id (terraform-plugin-sdk helper/id.PrefixedUniqueId); EKS labels its nodes with that full name.
+_PREFIXED_ID = "20260101000000000000000001"
+
+
+def _labels(pool: Pool) -> dict[str, str]:
+    labels = dict(pool.labels)
+    group = labels.get("eks.amazonaws.com/nodegroup")
+    if group and group.endswith("-"):
+        labels["eks.amazonaws.com/nodegroup"] = group + _PREFIXED_ID
+    return labels
 
 
 def manifest(cluster: Cluster, pool: Pool) -> dict[str, Any]:
@@ -29,7 +43,7 @@ def manifest(cluster: Cluster, pool: Pool) -> dict[str, Any]:
                 "kubernetes.io/hostname": name,
                 "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64",
-                **pool.labels,
+                **_labels(pool),
             },
         },
         "spec": {"taints": pool.taints} if pool.taints else {},
@@ -70,5 +84,15 @@ def register(client: Client, cluster: Cluster) -> dict[str, Pool]:
         node = manifest(cluster, pool)
         client.create(node)
         client.patch_status("v1", "Node", node["metadata"]["name"], status(cluster, pool))
+        # The TaintNodesByCondition admission plugin taints every new Node `node.kubernetes.io/not-ready:NoSchedule`;
+        # the node lifecycle controller lifts it once the node reports Ready. That controller is not run here
+        # (cluster.py), so the lift is done here, leaving exactly the pool's taints.
+        client.request(
+            "PATCH",
+            client.path("v1", "Node", name=node["metadata"]["name"]),
+            "lift the not-ready taint",
+            data=json.dumps({"spec": {"taints": pool.taints or None}}),
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
         registered[node["metadata"]["name"]] = pool
     return registered

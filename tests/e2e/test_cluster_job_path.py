@@ -91,7 +91,14 @@ def test_cpu_only_pod_runs_in_every_team_namespace(live: Live) -> None:
     for ns in live.teams():
         pod = jobs.cpu_pod(ns, "cpu-only")
         outcome = jobs.submit_pod(live.client, pod, f"{ns} CPU-only pod")
-        real = outcome.problems(None)
+        # Its pool is a CPU pool: a pod that needs no GPU must not hold a GPU node up (GPU pools scale to zero).
+        cpu_nodes = {name for name, pool in live.nodes.items() if not pool.gpu}
+        real = outcome.problems(cpu_nodes)
+        if outcome.pod is not None and outcome.node not in cpu_nodes:
+            real = [
+                *real,
+                f"{ns} CPU-only pod tolerations after admission: {outcome.pod['spec'].get('tolerations')}",
+            ]
         live.verdicts.append(
             (outcome.what, simulated.verdict(live.cluster, simulated.plain_pod(pod), None), real)
         )
