@@ -31,7 +31,7 @@ def _node_takes(cluster: Cluster, pool: Pool, pod: kube.Pod) -> list[str]:
     requests = kube.pod_requests(pod)
     tolerations = [
         *(pod.get("tolerations") or []),
-        *tolerations_the_cloud_adds(cluster.cloud, requests.get(GPU, Decimal(0)) > 0),
+        *tolerations_the_cloud_adds(cluster.cloud, path.names_gpu(pod)),
     ]
     why = kube.selects(pod, pool.labels) + [f"taint {t}" for t in kube.untolerated(tolerations, pool.taints)]
     if requests.get(GPU, Decimal(0)) > pool.gpus:

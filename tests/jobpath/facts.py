@@ -92,14 +92,14 @@ def cloud_labels(cloud: Cloud, *, pool_name: str, spot: bool, system: bool) -> d
     return labels
 
 
-def tolerations_the_cloud_adds(cloud: Cloud, requests_gpu: bool) -> list[dict[str, str]]:
-    """GKE and EKS run the ExtendedResourceToleration admission plugin: a pod that requests `nvidia.com/gpu`
-    tolerates the `nvidia.com/gpu` taint without saying so (cloud.google.com/kubernetes-engine/docs/how-to/gpus;
+def tolerations_the_cloud_adds(cloud: Cloud, names_gpu: bool) -> list[dict[str, str]]:
+    """GKE and EKS run the ExtendedResourceToleration admission plugin: a pod whose requests name `nvidia.com/gpu`
+    (at any quantity, 0 included) tolerates the `nvidia.com/gpu` taint without saying so (cloud.google.com/kubernetes-engine/docs/how-to/gpus;
     docs.aws.amazon.com/eks/latest/userguide/platform-versions.html lists it for every 1.30+ platform version;
     kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#extendedresourcetoleration). AKS
     does not (learn.microsoft.com/azure/aks/faq; github.com/Azure/AKS/issues/1449). tests/e2e/cluster.py
     runs each cloud's API server with the same plugins."""
-    if cloud in ("gcp", "aws") and requests_gpu:
+    if cloud in ("gcp", "aws") and names_gpu:
         return [{"key": GPU, "operator": "Exists"}]
     return []
 
