@@ -167,15 +167,16 @@ class ControlPlane:
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
         log = self.workdir / f"{name}.log"
-        popen = subprocess.Popen(
-            argv,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, killed as one
-            env={**os.environ, **(env or {})},
-            cwd=self.workdir,
-        )
+        with log.open("wb") as out:  # the child keeps its own descriptor
+            popen = subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group, killed as one
+                env={**os.environ, **(env or {})},
+                cwd=self.workdir,
+            )
         process = Process(name, popen, log)
         self.processes.append(process)
         return process
@@ -380,6 +381,14 @@ class ControlPlane:
         serving = self.ca.issue("kueue-webhook", common="kueue-webhook", server=True, hosts=("127.0.0.1",))
         (certs / "tls.crt").write_bytes(serving.cert.read_bytes())
         (certs / "tls.key").write_bytes(serving.key.read_bytes())
+        # With its internal cert management off, Kueue v0.17 loads a metrics certificate from a fixed path even when
+        # metrics are off (cmd/kueue/main.go "Initializing metrics certificate watcher"): one is put there if none is.
+        metrics = Path("/etc/kueue/metrics/certs")
+        if not (metrics / "tls.crt").exists():
+            metrics.mkdir(parents=True, exist_ok=True)
+            unused = self.ca.issue("kueue-metrics", common="kueue-metrics", server=True, hosts=("127.0.0.1",))
+            (metrics / "tls.crt").write_bytes(unused.cert.read_bytes())
+            (metrics / "tls.key").write_bytes(unused.key.read_bytes())
         health = free_port()
         config_path = self.workdir / "kueue-config.json"
         config_path.write_text(json.dumps(self.kueue_configuration(certs, health, module)))
