@@ -52,8 +52,11 @@ def test_the_cluster_queue_and_every_local_queue_are_active(live: Live) -> None:
             problems.append(f"ClusterQueue {name}: {o.get('status', {}).get('conditions')}")
     for lq in live.cluster.objects("LocalQueue"):
         ns, name = lq["metadata"]["namespace"], lq["metadata"]["name"]
-        o = client.get("kueue.x-k8s.io/v1beta2", "LocalQueue", name, ns)
-        if not active(o):
+        got = jobs._poll(
+            lambda ns=ns, name=name: active(client.get("kueue.x-k8s.io/v1beta2", "LocalQueue", name, ns)), 20
+        )
+        if not got:
+            o = client.get("kueue.x-k8s.io/v1beta2", "LocalQueue", name, ns)
             problems.append(f"LocalQueue {ns}/{name}: {o.get('status', {}).get('conditions')}")
     assert problems == [], "\n".join(problems)
 
