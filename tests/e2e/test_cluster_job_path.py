@@ -129,8 +129,8 @@ def _flavor_gpus(live: Live, pool_value: str) -> int:
 
 
 def test_a_team_over_its_quota_waits_without_blocking_another_team(live: Live) -> None:
-    """One team fills its GPU quota with one-GPU jobs and submits one more; that one must not run, and another
-    team's job must still be admitted and bound."""
+    """One team fills its GPU quota with one-GPU jobs and submits one more; that one must wait in its queue (not
+    admitted, so it holds none of the shared ClusterQueue's quota), and another team's job must still be admitted."""
     teams = live.teams()
     if len(teams) < 2:
         pytest.skip(f"{live.stack} has one team ({', '.join(teams)}): no other team to block")
@@ -151,6 +151,13 @@ def test_a_team_over_its_quota_waits_without_blocking_another_team(live: Live) -
         problems = []
         if over.node is not None:
             problems.append(f"{full}'s job over its quota of {quota} GPUs was bound to {over.node}")
+        # README: "Kueue admits it when the quota allows". An admitted Workload holds ClusterQueue quota, which
+        # every team shares, even while the namespace's ResourceQuota refuses its pods.
+        if over.admitted:
+            problems.append(
+                f"{full}'s job over its quota of {quota} GPUs was admitted by Kueue and holds ClusterQueue quota: "
+                f"{over.condition_text()}; its pods: {over.pod_events[:1] or 'none refused'}"
+            )
         problems += [p for p in fine.problems(None) if "not scheduled" not in p]
         detail = (
             f"over-quota job: admitted={over.admitted} conditions=[{over.condition_text()}] "
