@@ -187,6 +187,13 @@ HEAVY_FIRST = (
 )
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/e2e is collected only when the e2e marker is selected (`make e2e`), never by `make test`."""
+    if collection_path == ROOT / "tests" / "e2e" and "e2e" not in (config.getoption("markexpr") or ""):
+        return True
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Each worker holds every plan of the session: full collections would rescan all of it, as in a plan.
     gc_tuning.for_short_run()

@@ -92,11 +92,14 @@ def cloud_labels(cloud: Cloud, *, pool_name: str, spot: bool, system: bool) -> d
     return labels
 
 
-def tolerations_the_cloud_adds(cloud: Cloud, requests_gpu: bool) -> list[dict[str, str]]:
-    """GKE runs the ExtendedResourceToleration admission plugin: a pod that requests `nvidia.com/gpu`
-    tolerates the `nvidia.com/gpu` taint without saying so (cloud.google.com/kubernetes-engine/docs/how-to/gpus;
-    kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#extendedresourcetoleration)."""
-    if cloud == "gcp" and requests_gpu:
+def tolerations_the_cloud_adds(cloud: Cloud, names_gpu: bool) -> list[dict[str, str]]:
+    """GKE and EKS run the ExtendedResourceToleration admission plugin: a pod whose requests name `nvidia.com/gpu`
+    (at any quantity, 0 included) tolerates the `nvidia.com/gpu` taint without saying so (cloud.google.com/kubernetes-engine/docs/how-to/gpus;
+    docs.aws.amazon.com/eks/latest/userguide/platform-versions.html lists it for every 1.30+ platform version;
+    kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#extendedresourcetoleration). AKS
+    does not (learn.microsoft.com/azure/aks/faq; github.com/Azure/AKS/issues/1449). tests/e2e/cluster.py
+    runs each cloud's API server with the same plugins."""
+    if cloud in ("gcp", "aws") and names_gpu:
         return [{"key": GPU, "operator": "Exists"}]
     return []
 
@@ -263,3 +266,48 @@ def value_at(values: dict[str, Any], dotted: str) -> Any:
             return None
         node = node[part]
     return node
+
+
+@dataclass(frozen=True)
+class Allocatable:
+    cpu_millis: int
+    memory_mib: int
+    gpus: int
+    pods: int
+
+
+def allocatable(cloud: Cloud, shape: Shape, gpus: int) -> Allocatable:
+    """What a node of `shape` offers pods once the cloud's reservations are taken off.
+
+    - CPU, on all three: 6% of the first core, 1% of the second, 0.5% of the third and fourth, 0.25% of every
+      core above four (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes "CPU reservations";
+      the EKS AMI's bootstrap computes the same, github.com/awslabs/amazon-eks-ami templates/al2023
+      kubelet-config; AKS's per-core table is within 20m of it, learn.microsoft.com/azure/aks/node-resource-reservations).
+    - Memory: GKE 25% of the first 4 GiB, 20% of the next 4, 10% of the next 8, 6% of the next 112, 2% above
+      (same GKE page); EKS 255 MiB + 11 MiB per pod (the AMI's bootstrap); AKS min(20 MB x max pods + 50 MB,
+      25% of memory) (the AKS page, Kubernetes 1.29+). Every cloud keeps 100 MiB more for hard eviction.
+    - Max pods: 110, the Kubernetes default and the upper bound of each cloud's default, so the EKS and AKS
+      memory reservations here are at their largest (allocatable at its smallest).
+    """
+    pods = 110
+    cores = shape.vcpus
+    millis = 60 + (10 if cores > 1 else 0) + 5 * max(0, min(cores, 4) - 2) + 2.5 * max(0, cores - 4)
+    total_mib = int(shape.memory_gib * 1024)
+    if cloud == "gcp":
+        reserved, left = 0.0, float(total_mib)
+        for size, share in ((4096, 0.25), (4096, 0.20), (8192, 0.10), (114688, 0.06), (float("inf"), 0.02)):
+            step = min(left, size)
+            reserved += step * share
+            left -= step
+            if left <= 0:
+                break
+    elif cloud == "aws":
+        reserved = 255 + 11 * pods
+    else:
+        reserved = min((20 * pods + 50) * 1000**2 / 1024**2, total_mib * 0.25)
+    return Allocatable(
+        cpu_millis=int(cores * 1000 - millis),
+        memory_mib=int(total_mib - reserved - 100),
+        gpus=gpus,
+        pods=pods,
+    )

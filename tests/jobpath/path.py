@@ -129,13 +129,20 @@ def kueue(cluster: Cluster, pod: kube.Pod) -> tuple[kube.Pod, list[str]]:
 # --- placement -------------------------------------------------------------------------------------------
 
 
+def names_gpu(pod: kube.Pod) -> bool:
+    """ExtendedResourceToleration adds its toleration when any container's requests name `nvidia.com/gpu`, at
+    any quantity: a LimitRange default of 0 is enough (plugin/pkg/admission/extendedresourcetoleration/admission.go
+    in kubernetes v1.35.4; seen on the e2e control plane, tests/e2e)."""
+    return any(GPU in ((c.get("resources") or {}).get("requests") or {}) for _, c in kube.containers(pod))
+
+
 def fits(cluster: Cluster, pool: Pool, pod: kube.Pod) -> list[str]:
     """Why one of the pool's nodes would not take the pod: labels, taints (the pool's and the cloud's),
     capacity, GPUs that are advertised, a way to get a node when the pool is at zero."""
     requests = kube.pod_requests(pod)
     tolerations = [
         *(pod.get("tolerations") or []),
-        *tolerations_the_cloud_adds(cluster.cloud, requests.get(GPU, 0) > 0),
+        *tolerations_the_cloud_adds(cluster.cloud, names_gpu(pod)),
     ]
     why = kube.selects(pod, pool.labels) + [f"taint {t}" for t in kube.untolerated(tolerations, pool.taints)]
     if requests.get(GPU, Decimal(0)) > pool.gpus:
