@@ -413,7 +413,6 @@ class GpuStack(pulumi.ComponentResource):
             opts=self._opts,
         )
         ns = namespace.metadata.name
-        max_per_node = max((p.gpus_per_node for p in self._args.pools), default=0)
         k8s.core.v1.ResourceQuota(
             f"{self._name}-team-{team.name}-gpu-quota",
             k8s.core.v1.ResourceQuotaInitArgs(
@@ -431,13 +430,14 @@ class GpuStack(pulumi.ComponentResource):
                 spec=k8s.core.v1.LimitRangeSpecArgs(
                     limits=[
                         # Requests only for CPU and memory: a default limit would refuse a container asking
-                        # for more than it. The GPU max comes with a default of 0; without one Kubernetes
-                        # takes the max as every container's limit (and request), CPU-only ones included.
+                        # for more than it. Nothing for GPUs: a default of 0 would name nvidia.com/gpu in every
+                        # pod, and ExtendedResourceToleration (on in EKS and GKE) then tolerates the GPU taint
+                        # for it, so CPU-only pods land on GPU nodes (k8s v1.35 plugin/pkg/admission/
+                        # extendedresourcetoleration; seen on the e2e control plane). The team's GPU cap is
+                        # its ResourceQuota and its queue.
                         k8s.core.v1.LimitRangeItemArgs(
                             type="Container",
-                            default_request={"cpu": "500m", "memory": "1Gi", GPU_RESOURCE: "0"},
-                            default={GPU_RESOURCE: "0"},
-                            max={GPU_RESOURCE: str(max_per_node)},
+                            default_request={"cpu": "500m", "memory": "1Gi"},
                         )
                     ]
                 ),

@@ -163,10 +163,14 @@ def test_each_team_gets_a_namespace_a_gpu_quota_limits_and_a_local_queue(aws: Pl
         "team-inference": {"requests.nvidia.com/gpu": "2"},
     }
     limits = aws.of_type("kubernetes:core/v1:LimitRange")
-    assert limits and all(r.inputs["spec"]["limits"][0]["max"] == {"nvidia.com/gpu": "8"} for r in limits)
-    # A max without a default becomes every container's limit (kubernetes.io/docs/tasks/administer-cluster/
-    # manage-resources/cpu-constraint-namespace/): the GPU default is 0, and CPU and memory get no limit.
-    assert all(r.inputs["spec"]["limits"][0]["default"] == {"nvidia.com/gpu": "0"} for r in limits)
+    # Default requests only: a default limit would refuse a larger request, and any GPU entry (even 0)
+    # names nvidia.com/gpu in every pod, which ExtendedResourceToleration answers with the GPU toleration
+    # (k8s plugin/pkg/admission/extendedresourcetoleration; the e2e control plane bound a CPU pod to a GPU node).
+    assert limits and all(
+        r.inputs["spec"]["limits"]
+        == [{"type": "Container", "defaultRequest": {"cpu": "500m", "memory": "1Gi"}}]
+        for r in limits
+    )
     queues = {r.inputs["metadata"]["namespace"]: r.inputs["spec"] for r in custom(aws, "LocalQueue")}
     assert queues == {"team-research": {"clusterQueue": "gpu"}, "team-inference": {"clusterQueue": "gpu"}}
 
