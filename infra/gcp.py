@@ -62,8 +62,12 @@ def build_gcp(stack: StackSettings, gcp: GcpSettings, tags: Mapping[str, str]) -
     ready = pulumi.ResourceOptions(depends_on=[services, keys])
     network = _network(ctx, services)
     buckets = _buckets(ctx, keys, ready)
-    workspace = _workspace(ctx, network, keys, buckets, ready) if gcp.workspace.enabled else None
-    cluster = _cluster(ctx, network, keys, workspace, ready) if gcp.kubernetes.enabled else None
+    workspace = None
+    if gcp.workspace.enabled:
+        workspace = _workspace(ctx, network, keys, buckets, ready)
+    cluster = None
+    if gcp.kubernetes.enabled:
+        cluster = _cluster(ctx, network, keys, workspace, ready)
     budget = _budget(ctx, services, keys, ready)
 
     pulumi.export("gcpNetworkName", network.network_name)
