@@ -61,6 +61,23 @@ _PACKAGE_INDEXES = ("pypi.org", "files.pythonhosted.org", "conda.anaconda.org")
 _SOFT_DELETE_DAYS = 30
 
 
+def _unique_names(
+    subscription_id: pulumi.Output[str], resource_group: str
+) -> Callable[..., pulumi.Output[str]]:
+    """Globally unique names end in a hash of subscription and resource group: stable, never random."""
+    salt = subscription_id.apply(
+        lambda sub: hashlib.sha256(f"{sub}/{resource_group}".encode()).hexdigest()[:_SUFFIX_LENGTH]
+    )
+
+    def unique(kind: str, *parts: str) -> pulumi.Output[str]:
+        rule = RULES[kind]
+        room = rule.max_length - _SUFFIX_LENGTH - len(rule.separator)
+        head = physical_name(kind, *parts)[:room].rstrip(rule.separator)
+        return salt.apply(lambda s: f"{head}{rule.separator}{s}")
+
+    return unique
+
+
 @dataclass(frozen=True)
 class _Context:
     stack: StackSettings
@@ -427,20 +444,3 @@ def _budget(ctx: _Context, group: ResourceGroup) -> Budget:
             forecast_threshold=budget.forecast_threshold,
         ),
     )
-
-
-def _unique_names(
-    subscription_id: pulumi.Output[str], resource_group: str
-) -> Callable[..., pulumi.Output[str]]:
-    """Globally unique names end in a hash of subscription and resource group: stable, never random."""
-    salt = subscription_id.apply(
-        lambda sub: hashlib.sha256(f"{sub}/{resource_group}".encode()).hexdigest()[:_SUFFIX_LENGTH]
-    )
-
-    def unique(kind: str, *parts: str) -> pulumi.Output[str]:
-        rule = RULES[kind]
-        room = rule.max_length - _SUFFIX_LENGTH - len(rule.separator)
-        head = physical_name(kind, *parts)[:room].rstrip(rule.separator)
-        return salt.apply(lambda s: f"{head}{rule.separator}{s}")
-
-    return unique
