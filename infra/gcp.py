@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 
@@ -29,177 +30,45 @@ from components.gcp import (
 )
 from infra.clusters import Handoff, handoff
 from infra.gpu import gpu_pool_specs
-from infra.settings import StackSettings
+from infra.settings import Profile, StackSettings
 from infra.settings.model import GcpSettings
 from infra.settings.profiles import SYSTEM_INSTANCE_TYPES
 
 
-def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, str]) -> Handoff | None:
+@dataclass(frozen=True)
+class _Context:
+    stack: StackSettings
+    gcp: GcpSettings
+    labels: Mapping[str, str]
+    profile: Profile
+    project: str
+    region: str
+    zone: str  # the dev cluster's and the Workbench instances'
+    prefix: str
+
+
+def build_gcp(stack: StackSettings, gcp: GcpSettings, tags: Mapping[str, str]) -> Handoff | None:
     cluster_handoff: Handoff | None = None  # what the cluster stack reads, when a cluster runs
-    s = stack.settings
-    profile = s.resolved
     project, region = stack.providers.gcp_project, stack.providers.gcp_region
     assert project is not None and region is not None, "checked by the settings loader"
-    zone = settings.zone_in(region)
     prefix = f"{pulumi.get_project()}-{stack.stack}"
-    labels = gcp_labels(tags)
-
-    services = ProjectServices(f"{prefix}-services", ProjectServicesArgs(project=project))
-    agents = services.agents
-    keys = Keys(
-        f"{prefix}-keys",
-        KeysArgs(
-            project=project,
-            location=region,
-            purposes={
-                # Artifact Registry stores images in Cloud Storage and shares its key.
-                "storage": {"storage": agents["storage"], "artifactregistry": agents["artifactregistry"]},
-                "vertex": {"aiplatform": agents["aiplatform"]},
-                "gke-secrets": {"container": agents["container"]},
-                # Compute Engine encrypts every persistent disk: GKE nodes and Workbench instances, whose
-                # Notebooks agent must hold the key too (Workbench CMEK docs).
-                "disks": {"compute": agents["compute"], "notebooks": agents["notebooks"]},
-                "pubsub": {"pubsub": agents["pubsub"]},
-            },
-            labels=labels,
-            deletion_protection=profile.deletion_protection,
-        ),
-        opts=pulumi.ResourceOptions(depends_on=[services]),
+    ctx = _Context(
+        stack, gcp, gcp_labels(tags), stack.settings.resolved, project, region, gcp.zone_in(region), prefix
     )
+
+    services = _services(ctx)
+    keys = _keys(ctx, services)
     # Everything encrypted waits for the APIs and for its key grants.
     ready = pulumi.ResourceOptions(depends_on=[services, keys])
-
-    n = settings.network
-    network = Network(
-        f"{prefix}-net",
-        NetworkArgs(
-            project=project,
-            region=region,
-            network_name=physical_name("gcp-resource", prefix, "vpc"),
-            subnet_name=physical_name("gcp-resource", prefix, region),
-            subnet_cidr=str(n.subnet_cidr),
-            pods_cidr=str(n.pods_cidr),
-            services_cidr=str(n.services_cidr),
-            master_cidr=str(n.master_cidr),
-            flow_logs=n.flow_logs,
-            iap_ssh=n.iap_ssh,
-        ),
-        opts=pulumi.ResourceOptions(depends_on=[services]),
-    )
-
-    # Bucket names are global: a short hash of the project keeps two projects' stacks apart.
-    project_hash = hashlib.sha256(project.encode()).hexdigest()[:6]
-    buckets = {
-        purpose: SecureBucket(
-            f"{prefix}-{purpose}",
-            SecureBucketArgs(
-                project=project,
-                bucket_name=physical_name("gcs-bucket", prefix, purpose, project_hash),
-                location=region,
-                kms_key_name=keys.key_ids["storage"],
-                labels=labels,
-                versioning=profile.bucket_versioning,
-                force_destroy=profile.force_destroy,
-                deletion_protection=profile.deletion_protection,
-            ),
-            opts=ready,
-        )
-        for purpose in settings.buckets
-    }
-
+    network = _network(ctx, services)
+    buckets = _buckets(ctx, keys, ready)
     workspace = None
-    if settings.workspace.enabled:
-        ws = settings.workspace
-        workspace = VertexWorkspace(
-            f"{prefix}-vertex",
-            VertexWorkspaceArgs(
-                project=project,
-                region=region,
-                zone=zone,
-                name_prefix=prefix,
-                service_account_id=physical_name("gcp-service-account", prefix, "vertex"),
-                network_id=network.network_id,
-                subnet_id=network.subnet_id,
-                vertex_kms_key_name=keys.key_ids["vertex"],
-                repository_kms_key_name=keys.key_ids["storage"],
-                disk_kms_key_name=keys.key_ids["disks"],
-                labels=labels,
-                users=[WorkbenchUser(name=u.name, email=str(u.email)) for u in ws.users],
-                buckets={purpose: b.bucket_name for purpose, b in buckets.items()},
-                machine_type=ws.machine_type,
-                data_disk_size_gb=ws.data_disk_size_gb,
-                disk_type="PD_STANDARD" if profile.economy_disks else "PD_BALANCED",
-                idle_timeout_minutes=profile.idle_shutdown_minutes,
-                root_access=ws.root_access,
-                # Where outbound traffic is restricted, so is downloading data from notebooks.
-                disable_downloads=profile.workspace_outbound == "approvedOnly",
-                deletion_protection=profile.deletion_protection,
-            ),
-            opts=ready,
-        )
-
+    if gcp.workspace.enabled:
+        workspace = _workspace(ctx, network, keys, buckets, ready)
     cluster = None
-    kube = settings.kubernetes
-    if kube.enabled:
-        private = profile.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
-        authorized = {f"allow-list-{i}": str(cidr) for i, cidr in enumerate(kube.public_access_cidrs)}
-        authorized["platform-subnet"] = str(n.subnet_cidr)
-        system = kube.system_nodes
-        cluster = GkeCluster(
-            f"{prefix}-gke",
-            GkeClusterArgs(
-                project=project,
-                # Zonal in dev: one control plane inside GKE's free monthly credit; regional in prod.
-                location=zone if profile.zonal_cluster else region,
-                cluster_name=physical_name("gke-cluster", prefix),
-                node_service_account_id=physical_name("gcp-service-account", prefix, "gke-nodes"),
-                network_id=network.network_id,
-                subnet_id=network.subnet_id,
-                pods_range_name=network.pods_range_name,
-                services_range_name=network.services_range_name,
-                master_cidr=str(n.master_cidr),
-                private_endpoint=private,
-                authorized_networks=authorized,
-                secrets_kms_key_name=keys.key_ids["gke-secrets"],
-                disk_kms_key_name=keys.key_ids["disks"],
-                labels=labels,
-                deletion_protection=profile.deletion_protection,
-                release_channel=kube.release_channel,
-                kubernetes_version=s.versions.kubernetes_for("gcp"),
-                system_pool=SystemPool(
-                    machine_type=system.instance_type
-                    or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["gcp"],
-                    min_nodes=system.min_nodes,
-                    max_nodes=system.max_nodes,
-                    disk_size_gb=profile.system_node_disk_gb or SystemPool.disk_size_gb,
-                    disk_type="pd-standard" if profile.economy_disks else "pd-balanced",
-                    spot=profile.system_node_spot,
-                ),
-                gpu_pools=gpu_pool_specs("gcp", settings.gpu_pools, profile),
-                image_repository=(region, workspace.repository.name) if workspace else None,
-                member_emails=[str(m.email) for t in s.teams for m in t.members],
-            ),
-            opts=ready,
-        )
-
-    budget = Budget(
-        f"{prefix}-budget",
-        BudgetArgs(
-            project=project,
-            project_number=services.project_number,
-            billing_account=settings.billing_account,
-            display_name=f"{prefix} ({project})",
-            topic_name=physical_name("gcp-resource", prefix, "budget-alerts"),
-            amount_usd=s.budget.per_cloud.get("gcp", s.budget.monthly_usd),
-            environment=labels["environment"],
-            alert_emails=[str(e) for e in s.budget.alert_emails],
-            pubsub_kms_key_name=keys.key_ids["pubsub"],
-            labels=labels,
-            thresholds=s.budget.thresholds,
-            forecast_threshold=s.budget.forecast_threshold,
-        ),
-        opts=ready,
-    )
+    if gcp.kubernetes.enabled:
+        cluster = _cluster(ctx, network, keys, workspace, ready)
+    budget = _budget(ctx, services, keys, ready)
 
     pulumi.export("gcpNetworkName", network.network_name)
     pulumi.export("gcpSubnetName", network.subnet_name)
@@ -229,3 +98,182 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
             diskKeyId=keys.key_ids["disks"],
         )
     return cluster_handoff
+
+
+def _services(ctx: _Context) -> ProjectServices:
+    return ProjectServices(f"{ctx.prefix}-services", ProjectServicesArgs(project=ctx.project))
+
+
+def _keys(ctx: _Context, services: ProjectServices) -> Keys:
+    agents = services.agents
+    return Keys(
+        f"{ctx.prefix}-keys",
+        KeysArgs(
+            project=ctx.project,
+            location=ctx.region,
+            purposes={
+                # Artifact Registry stores images in Cloud Storage and shares its key.
+                "storage": {"storage": agents["storage"], "artifactregistry": agents["artifactregistry"]},
+                "vertex": {"aiplatform": agents["aiplatform"]},
+                "gke-secrets": {"container": agents["container"]},
+                # Compute Engine encrypts every persistent disk: GKE nodes and Workbench instances, whose
+                # Notebooks agent must hold the key too (Workbench CMEK docs).
+                "disks": {"compute": agents["compute"], "notebooks": agents["notebooks"]},
+                "pubsub": {"pubsub": agents["pubsub"]},
+            },
+            labels=ctx.labels,
+            deletion_protection=ctx.profile.deletion_protection,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[services]),
+    )
+
+
+def _network(ctx: _Context, services: ProjectServices) -> Network:
+    n = ctx.gcp.network
+    return Network(
+        f"{ctx.prefix}-net",
+        NetworkArgs(
+            project=ctx.project,
+            region=ctx.region,
+            network_name=physical_name("gcp-resource", ctx.prefix, "vpc"),
+            subnet_name=physical_name("gcp-resource", ctx.prefix, ctx.region),
+            subnet_cidr=str(n.subnet_cidr),
+            pods_cidr=str(n.pods_cidr),
+            services_cidr=str(n.services_cidr),
+            master_cidr=str(n.master_cidr),
+            flow_logs=n.flow_logs,
+            iap_ssh=n.iap_ssh,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[services]),
+    )
+
+
+def _buckets(ctx: _Context, keys: Keys, ready: pulumi.ResourceOptions) -> dict[str, SecureBucket]:
+    profile = ctx.profile
+    # Bucket names are global: a short hash of the project keeps two projects' stacks apart.
+    project_hash = hashlib.sha256(ctx.project.encode()).hexdigest()[:6]
+    return {
+        purpose: SecureBucket(
+            f"{ctx.prefix}-{purpose}",
+            SecureBucketArgs(
+                project=ctx.project,
+                bucket_name=physical_name("gcs-bucket", ctx.prefix, purpose, project_hash),
+                location=ctx.region,
+                kms_key_name=keys.key_ids["storage"],
+                labels=ctx.labels,
+                versioning=profile.bucket_versioning,
+                force_destroy=profile.force_destroy,
+                deletion_protection=profile.deletion_protection,
+            ),
+            opts=ready,
+        )
+        for purpose in ctx.gcp.buckets
+    }
+
+
+def _workspace(
+    ctx: _Context,
+    network: Network,
+    keys: Keys,
+    buckets: Mapping[str, SecureBucket],
+    ready: pulumi.ResourceOptions,
+) -> VertexWorkspace:
+    ws, profile = ctx.gcp.workspace, ctx.profile
+    return VertexWorkspace(
+        f"{ctx.prefix}-vertex",
+        VertexWorkspaceArgs(
+            project=ctx.project,
+            region=ctx.region,
+            zone=ctx.zone,
+            name_prefix=ctx.prefix,
+            service_account_id=physical_name("gcp-service-account", ctx.prefix, "vertex"),
+            network_id=network.network_id,
+            subnet_id=network.subnet_id,
+            vertex_kms_key_name=keys.key_ids["vertex"],
+            repository_kms_key_name=keys.key_ids["storage"],
+            disk_kms_key_name=keys.key_ids["disks"],
+            labels=ctx.labels,
+            users=[WorkbenchUser(name=u.name, email=str(u.email)) for u in ws.users],
+            buckets={purpose: b.bucket_name for purpose, b in buckets.items()},
+            machine_type=ws.machine_type,
+            data_disk_size_gb=ws.data_disk_size_gb,
+            disk_type="PD_STANDARD" if profile.economy_disks else "PD_BALANCED",
+            idle_timeout_minutes=profile.idle_shutdown_minutes,
+            root_access=ws.root_access,
+            # Where outbound traffic is restricted, so is downloading data from notebooks.
+            disable_downloads=profile.workspace_outbound == "approvedOnly",
+            deletion_protection=profile.deletion_protection,
+        ),
+        opts=ready,
+    )
+
+
+def _cluster(
+    ctx: _Context,
+    network: Network,
+    keys: Keys,
+    workspace: VertexWorkspace | None,
+    ready: pulumi.ResourceOptions,
+) -> GkeCluster:
+    kube, n, profile, s = ctx.gcp.kubernetes, ctx.gcp.network, ctx.profile, ctx.stack.settings
+    private = profile.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
+    authorized = {f"allow-list-{i}": str(cidr) for i, cidr in enumerate(kube.public_access_cidrs)}
+    authorized["platform-subnet"] = str(n.subnet_cidr)
+    system = kube.system_nodes
+    return GkeCluster(
+        f"{ctx.prefix}-gke",
+        GkeClusterArgs(
+            project=ctx.project,
+            # Zonal in dev: one control plane inside GKE's free monthly credit; regional in prod.
+            location=ctx.zone if profile.zonal_cluster else ctx.region,
+            cluster_name=physical_name("gke-cluster", ctx.prefix),
+            node_service_account_id=physical_name("gcp-service-account", ctx.prefix, "gke-nodes"),
+            network_id=network.network_id,
+            subnet_id=network.subnet_id,
+            pods_range_name=network.pods_range_name,
+            services_range_name=network.services_range_name,
+            master_cidr=str(n.master_cidr),
+            private_endpoint=private,
+            authorized_networks=authorized,
+            secrets_kms_key_name=keys.key_ids["gke-secrets"],
+            disk_kms_key_name=keys.key_ids["disks"],
+            labels=ctx.labels,
+            deletion_protection=profile.deletion_protection,
+            release_channel=kube.release_channel,
+            kubernetes_version=s.versions.kubernetes_for("gcp"),
+            system_pool=SystemPool(
+                machine_type=system.instance_type or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["gcp"],
+                min_nodes=system.min_nodes,
+                max_nodes=system.max_nodes,
+                disk_size_gb=profile.system_node_disk_gb or SystemPool.disk_size_gb,
+                disk_type="pd-standard" if profile.economy_disks else "pd-balanced",
+                spot=profile.system_node_spot,
+            ),
+            gpu_pools=gpu_pool_specs("gcp", ctx.gcp.gpu_pools, profile),
+            image_repository=(ctx.region, workspace.repository.name) if workspace else None,
+            member_emails=[str(m.email) for t in s.teams for m in t.members],
+        ),
+        opts=ready,
+    )
+
+
+def _budget(ctx: _Context, services: ProjectServices, keys: Keys, ready: pulumi.ResourceOptions) -> Budget:
+    budget = ctx.stack.settings.budget
+    return Budget(
+        f"{ctx.prefix}-budget",
+        BudgetArgs(
+            project=ctx.project,
+            project_number=services.project_number,
+            billing_account=ctx.gcp.billing_account,
+            display_name=f"{ctx.prefix} ({ctx.project})",
+            topic_name=physical_name("gcp-resource", ctx.prefix, "budget-alerts"),
+            amount_usd=budget.per_cloud.get("gcp", budget.monthly_usd),
+            environment=ctx.labels["environment"],
+            alert_emails=[str(e) for e in budget.alert_emails],
+            pubsub_kms_key_name=keys.key_ids["pubsub"],
+            labels=ctx.labels,
+            thresholds=budget.thresholds,
+            forecast_threshold=budget.forecast_threshold,
+        ),
+        opts=ready,
+    )

@@ -155,17 +155,52 @@ class AksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:azure:AksCluster", name, None, opts)
         _validate(name, args)
-        child = pulumi.ResourceOptions(parent=self)
-        rg, tags = args.resource_group_name, dict(args.tags)
+        self.identity = self._identity(name, args)
+        grants = self._control_plane_grants(name, args)
+        self.cluster = self._cluster(name, args, grants)
+        cluster_name = self.cluster.name
+        self.gpu_pools: dict[str, cs.AgentPool] = {
+            spec.name: self._gpu_pool(name, spec, args, cluster_name) for spec in args.gpu_pools
+        }
+        self.kubelet_object_id = self.cluster.identity_profile.apply(
+            lambda profiles: (profiles["kubeletidentity"].object_id or "") if profiles else ""
+        )
+        self._registry_pull(name, args)
+        self._audit_logs(name, args)
+        self.deployer_access = self._deployer_access(name, args)
+        self.disk_encryption_set_id: pulumi.Output[str] | None = None
+        if args.disk_encryption_key is not None:
+            self.disk_encryption_set_id = self._disk_encryption_set(name, args, args.disk_encryption_key)
+        self._members(name, args)
 
-        # A user-assigned control-plane identity can be granted access before the cluster exists (KMS needs it).
-        self.identity = azure_native.managedidentity.UserAssignedIdentity(
+        self.cluster_id = self.cluster.id
+        self.cluster_name = cluster_name
+        self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else "")
+        self.gpu_pool_names = pulumi.Output.all(*[pool.name for pool in self.gpu_pools.values()])
+        self.register_outputs(
+            {
+                "cluster_id": self.cluster_id,
+                "cluster_name": self.cluster_name,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "kubelet_object_id": self.kubelet_object_id,
+                "gpu_pool_names": self.gpu_pool_names,
+            }
+        )
+
+    def _identity(self, name: str, args: AksClusterArgs) -> azure_native.managedidentity.UserAssignedIdentity:
+        """A user-assigned control-plane identity can be granted access before the cluster exists (KMS needs it)."""
+        return azure_native.managedidentity.UserAssignedIdentity(
             f"{name}-identity",
             azure_native.managedidentity.UserAssignedIdentityArgs(
-                resource_group_name=rg, location=args.location, tags=tags
+                resource_group_name=args.resource_group_name, location=args.location, tags=dict(args.tags)
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _control_plane_grants(
+        self, name: str, args: AksClusterArgs
+    ) -> list[azure_native.authorization.RoleAssignment]:
+        """What the control-plane identity holds before the cluster is created: the VNet, and the etcd key's vault."""
         grants = [
             assign_role(
                 f"{name}-network",
@@ -176,7 +211,6 @@ class AksCluster(pulumi.ComponentResource):
                 parent=self,
             )
         ]
-        kms = None
         key = args.etcd_encryption_key
         if key is not None:
             for role, suffix in (
@@ -194,16 +228,27 @@ class AksCluster(pulumi.ComponentResource):
                         parent=self,
                     )
                 )
-            kms = cs.AzureKeyVaultKmsArgs(
-                enabled=True,
-                key_id=key.key_uri_with_version,
-                key_vault_network_access=cs.KeyVaultNetworkAccessTypes.PRIVATE,
-                key_vault_resource_id=key.vault_id,
-            )
+        return grants
 
+    @staticmethod
+    def _kms(args: AksClusterArgs) -> cs.AzureKeyVaultKmsArgs | None:
+        key = args.etcd_encryption_key
+        if key is None:
+            return None
+        return cs.AzureKeyVaultKmsArgs(
+            enabled=True,
+            key_id=key.key_uri_with_version,
+            key_vault_network_access=cs.KeyVaultNetworkAccessTypes.PRIVATE,
+            key_vault_resource_id=key.vault_id,
+        )
+
+    def _cluster(
+        self, name: str, args: AksClusterArgs, grants: Sequence[pulumi.Resource]
+    ) -> cs.ManagedCluster:
+        rg, tags = args.resource_group_name, dict(args.tags)
         service = IPv4Network(args.service_cidr)
         # Keyword arguments, not ManagedClusterArgs: azure-native's *Args path passes `resource_name` twice.
-        self.cluster = cs.ManagedCluster(
+        return cs.ManagedCluster(
             f"{name}-cluster",
             # No Azure lock: it would also block deleting a GPU pool that settings no longer list.
             opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection, depends_on=grants),
@@ -238,7 +283,7 @@ class AksCluster(pulumi.ComponentResource):
             oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
             security_profile=cs.ManagedClusterSecurityProfileArgs(
                 workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
-                azure_key_vault_kms=kms,
+                azure_key_vault_kms=self._kms(args),
                 image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(
                     enabled=True, interval_hours=168
                 ),
@@ -262,15 +307,9 @@ class AksCluster(pulumi.ComponentResource):
             agent_pool_profiles=[self._system_pool(args)],
             tags=tags,
         )
-        cluster_name = self.cluster.name
 
-        self.gpu_pools: dict[str, cs.AgentPool] = {
-            spec.name: self._gpu_pool(name, spec, args, cluster_name) for spec in args.gpu_pools
-        }
-
-        self.kubelet_object_id = self.cluster.identity_profile.apply(
-            lambda profiles: (profiles["kubeletidentity"].object_id or "") if profiles else ""
-        )
+    def _registry_pull(self, name: str, args: AksClusterArgs) -> None:
+        """Nodes pull images from the platform's registry with the kubelet identity."""
         if args.registry_id is not None:
             assign_role(
                 f"{name}-acr-pull",
@@ -280,6 +319,8 @@ class AksCluster(pulumi.ComponentResource):
                 subscription_id=args.subscription_id,
                 parent=self,
             )
+
+    def _audit_logs(self, name: str, args: AksClusterArgs) -> None:
         if args.log_analytics_workspace_id is not None:
             send_logs(
                 f"{name}-audit",
@@ -289,36 +330,21 @@ class AksCluster(pulumi.ComponentResource):
                 categories=AUDIT_LOG_CATEGORIES,
             )
 
-        # Azure RBAC decides Kubernetes rights: the cluster stack's deployer gets cluster admin, as the EKS
-        # deployer gets AmazonEKSClusterAdminPolicy. Named in settings, never the caller: a preview run by
-        # another identity would otherwise show the assignment replaced.
-        self.deployer_access: azure_native.authorization.RoleAssignment | None = None
-        if args.deployer_object_id is not None:
-            self.deployer_access = assign_role(
-                f"{name}-deployer",
-                role="Azure Kubernetes Service RBAC Cluster Admin",
-                scope=self.cluster.id,
-                principal_id=args.deployer_object_id,
-                subscription_id=args.subscription_id,
-                parent=self,
-            )
-        self.disk_encryption_set_id: pulumi.Output[str] | None = None
-        if args.disk_encryption_key is not None:
-            self.disk_encryption_set_id = self._disk_encryption_set(name, args, args.disk_encryption_key)
-        self._members(name, args)
-
-        self.cluster_id = self.cluster.id
-        self.cluster_name = cluster_name
-        self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else "")
-        self.gpu_pool_names = pulumi.Output.all(*[pool.name for pool in self.gpu_pools.values()])
-        self.register_outputs(
-            {
-                "cluster_id": self.cluster_id,
-                "cluster_name": self.cluster_name,
-                "oidc_issuer_url": self.oidc_issuer_url,
-                "kubelet_object_id": self.kubelet_object_id,
-                "gpu_pool_names": self.gpu_pool_names,
-            }
+    def _deployer_access(
+        self, name: str, args: AksClusterArgs
+    ) -> azure_native.authorization.RoleAssignment | None:
+        """Azure RBAC decides Kubernetes rights: the cluster stack's deployer gets cluster admin, as the EKS
+        deployer gets AmazonEKSClusterAdminPolicy. Named in settings, never the caller: a preview run by
+        another identity would otherwise show the assignment replaced."""
+        if args.deployer_object_id is None:
+            return None
+        return assign_role(
+            f"{name}-deployer",
+            role="Azure Kubernetes Service RBAC Cluster Admin",
+            scope=self.cluster.id,
+            principal_id=args.deployer_object_id,
+            subscription_id=args.subscription_id,
+            parent=self,
         )
 
     def _disk_encryption_set(
