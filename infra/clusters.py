@@ -40,7 +40,7 @@ CLUSTERS_DIR = "clusters"
 # The platform output a cluster stack reads (one entry per cloud that runs a cluster).
 HANDOFF_OUTPUT = "kubernetesClusters"
 SUFFIX: dict[Cloud, str] = {"aws": "eks", "gcp": "gke", "azure": "aks"}
-_CLOUD_OF_SUFFIX = {suffix: cloud for cloud, suffix in SUFFIX.items()}
+_CLOUD_OF_SUFFIX: dict[str, Cloud] = {suffix: cloud for cloud, suffix in SUFFIX.items()}
 
 
 def cluster_stack_name(platform_stack: str, cloud: Cloud) -> str:
