@@ -95,3 +95,27 @@ def render() -> str:
             read = "<br>".join(f"`{p}`" for p in entry["read"])
             out.append(f"| `{kind}`{scope} | {deploy} | {read} |")
     return "\n".join(out) + "\n"
+
+
+_READ_VERBS = ("Describe", "List", "Get", "BatchGet", "View")
+
+
+def is_read(action: str) -> bool:
+    """A metadata read (Service Authorization Reference access level List or Read, by its verb)."""
+    return action.split(":", 1)[1].startswith(_READ_VERBS)
+
+
+def aws_actions(kind: JobKind) -> list[str]:
+    """What an AWS job may call, before scoping: the table's column plus every lookup the program makes."""
+    section = table()["aws"]
+    if kind == "cluster-deployer":
+        return sorted(set(section["cluster-deployer"]))
+    out = set(_job_permissions("aws", kind))
+    for actions in section["invokes"].values():
+        out.update(actions)
+    return sorted(out)
+
+
+def aws_created_by(action: str) -> bool:
+    """An action that creates a tagged resource (its request carries `aws:RequestTag/environment`)."""
+    return any(action in e.get("create", ()) for e in entries("aws").values())
