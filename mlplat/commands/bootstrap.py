@@ -24,7 +24,9 @@ app.add_typer(bootstrap_app, name="bootstrap")
 
 @bootstrap_app.command("aws")
 def bootstrap_aws(
-    env: Annotated[str, typer.Option("--env", help="Environment (stack) this account serves: dev, prod, ...")],
+    env: Annotated[
+        str, typer.Option("--env", help="Environment (stack) this account serves: dev, prod, ...")
+    ],
     bucket: Annotated[str, typer.Option("--bucket", help="State bucket name (globally unique)")],
     region: Annotated[str, typer.Option("--region", help="AWS region of the bucket and the key")],
     github_repo: Annotated[
@@ -32,7 +34,9 @@ def bootstrap_aws(
     ],
     kms_alias: Annotated[
         str | None,
-        typer.Option("--kms-alias", help="Alias of the environment's state key (default: alias/mlplat-<env>-state)"),
+        typer.Option(
+            "--kms-alias", help="Alias of the environment's state key (default: alias/mlplat-<env>-state)"
+        ),
     ] = None,
     fix: Annotated[
         bool,
@@ -84,7 +88,13 @@ def bootstrap_aws(
     with Progress(f"Bootstrapping {env} in AWS account {account}..."):
         try:
             backend = bootstrap_state_backend(
-                clients["s3"], clients["kms"], bucket=bucket, region=region, alias=alias, fix=fix, dry_run=dry_run
+                clients["s3"],
+                clients["kms"],
+                bucket=bucket,
+                region=region,
+                alias=alias,
+                fix=fix,
+                dry_run=dry_run,
             )
             prerequisites = [ensure_autoscaling_role(clients["iam"], dry_run)]
             steps = Steps(dry_run)
@@ -101,7 +111,9 @@ def bootstrap_aws(
         from mlplat.ops import columns
 
         out = [f"Environment {env} in AWS account {account}, {region}:", ""]
-        out.append(columns((c.status, c.subject, c.detail) for c in [*backend.checks, *prerequisites, *steps.checks]))
+        out.append(
+            columns((c.status, c.subject, c.detail) for c in [*backend.checks, *prerequisites, *steps.checks])
+        )
         out += [
             "",
             f"{len(weaker)} setting(s) fall short of the baseline and were left as they are. "

@@ -24,9 +24,12 @@ from mlplat.ops import error_code
 # planned: missing, and would be created without --dry-run.
 Status = Literal["ok", "created", "fixed", "weaker", "advice", "planned"]
 
+
 def default_alias(env: str) -> str:
     """One state key per environment: a job decrypts only its own environment's stack secrets."""
     return f"alias/mlplat-{env}-state"
+
+
 NONCURRENT_VERSION_DAYS = 90  # old state versions stay restorable for a quarter
 TAGS = {"managed-by": "mlplat", "purpose": "pulumi-state"}
 _PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -125,7 +128,9 @@ def bootstrap_state_backend(
     return StateBackend(bucket, region, alias, key_arn, (*key_checks, *bucket_checks))
 
 
-def _plan(s3: BaseClient, kms: BaseClient, bucket: str, region: str, alias: str, exists: bool) -> StateBackend:
+def _plan(
+    s3: BaseClient, kms: BaseClient, bucket: str, region: str, alias: str, exists: bool
+) -> StateBackend:
     """--dry-run: what exists is read (never changed), what is missing is `planned`."""
     try:
         meta = kms.describe_key(KeyId=alias)["KeyMetadata"]

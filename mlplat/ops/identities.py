@@ -24,7 +24,7 @@ from botocore.client import BaseClient
 from mlplat.ops import error_code
 from mlplat.ops.bootstrap import Check
 from mlplat.ops.permissions import aws_actions, aws_created_by, is_read, table
-from mlplat.ops.pipeline import CLUSTER_PROJECT, PROJECT, Job, aws_role_arn, jobs, platform_stack
+from mlplat.ops.pipeline import PROJECT, Job, aws_role_arn, jobs, platform_stack
 from mlplat.ops.steps import Steps
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
@@ -35,7 +35,13 @@ MAX_SESSION_SECONDS = 10800
 POLICY_NAME = "pipeline"
 TAGS = [{"Key": "managed-by", "Value": "mlplat"}, {"Key": "purpose", "Value": "pipeline"}]
 _TAG_VERBS = ("CreateTags", "DeleteTags", "AddTags", "TagResource", "UntagResource")
-_BOUNDED = ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy")
+_BOUNDED = (
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+)
 _IAM_WRITES = [
     "iam:Add*", "iam:Attach*", "iam:Create*", "iam:Delete*", "iam:Detach*", "iam:PassRole", "iam:Put*",
     "iam:Remove*", "iam:SetDefaultPolicyVersion", "iam:Tag*", "iam:Untag*", "iam:Update*",
@@ -211,8 +217,12 @@ def _iam(t: AwsTarget, changes: list[str], section: dict[str, Any]) -> list[dict
     boundary = {"iam:PermissionsBoundary": t.boundary_arn}
     return [
         _allow("IamOwnRoles", plain, roles),
-        _allow("IamOwnRolesWithinBoundary", [a for a in bounded if a != "iam:AttachRolePolicy"], roles,
-               StringEquals=boundary),  # fmt: skip
+        _allow(
+            "IamOwnRolesWithinBoundary",
+            [a for a in bounded if a != "iam:AttachRolePolicy"],
+            roles,
+            StringEquals=boundary,
+        ),
         _allow(
             "IamAttachPlannedManagedPolicies",
             ["iam:AttachRolePolicy"],
@@ -287,7 +297,10 @@ def trust_policy(t: AwsTarget, job: Job) -> dict[str, Any]:
                 "Principal": {"Federated": t.provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {
-                    "StringEquals": {f"{GITHUB_ISSUER}:aud": AUDIENCE, f"{GITHUB_ISSUER}:sub": job.subject(t.repo)}
+                    "StringEquals": {
+                        f"{GITHUB_ISSUER}:aud": AUDIENCE,
+                        f"{GITHUB_ISSUER}:sub": job.subject(t.repo),
+                    }
                 },
             }
         ]
@@ -308,7 +321,14 @@ def _parsed(document: Any) -> Any:
 def ensure_identities(iam: BaseClient, t: AwsTarget, steps: Steps) -> dict[str, str]:
     """The OIDC provider, the boundary and one role per job; GitHub environment -> role ARN."""
     _provider(iam, t, steps)
-    _managed_policy(iam, t, boundary_name(t.env), boundary_policy(t), "permissions boundary of the deployer's roles", steps)
+    _managed_policy(
+        iam,
+        t,
+        boundary_name(t.env),
+        boundary_policy(t),
+        "permissions boundary of the deployer's roles",
+        steps,
+    )
     _managed_policy(iam, t, read_policy_name(t.env), read_policy(t), "the deployer's metadata reads", steps)
     return {job.github_environment: _role(iam, t, job, steps) for job in jobs(t.env, "aws")}
 
@@ -329,7 +349,9 @@ def _provider(iam: BaseClient, t: AwsTarget, steps: Steps) -> None:
         ),
     )
     if found:
-        audiences = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=t.provider_arn).get("ClientIDList", [])
+        audiences = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=t.provider_arn).get(
+            "ClientIDList", []
+        )
         if AUDIENCE not in audiences:
             steps.change(
                 "GitHub OIDC provider audience",
@@ -359,7 +381,10 @@ def _managed_policy(
         detail,
         lambda: _get_policy(iam, arn),
         lambda: iam.create_policy(
-            PolicyName=name, PolicyDocument=_compact(wanted), Description=f"mlplat {t.env}: {detail}", Tags=TAGS
+            PolicyName=name,
+            PolicyDocument=_compact(wanted),
+            Description=f"mlplat {t.env}: {detail}",
+            Tags=TAGS,
         )["Policy"],
     )
     if found is None or steps.checks[-1].status != "ok":
@@ -399,7 +424,9 @@ def _get_role(iam: BaseClient, name: str) -> dict[str, Any] | None:
 def _role(iam: BaseClient, t: AwsTarget, job: Job, steps: Steps) -> str:
     name, trust, inline = job.identity, trust_policy(t, job), policy(t, job)
     subject = f"role {name}"
-    managed = [t.arn("iam", f"policy/{read_policy_name(t.env)}", region=False)] if job.kind == "deployer" else []
+    managed = (
+        [t.arn("iam", f"policy/{read_policy_name(t.env)}", region=False)] if job.kind == "deployer" else []
+    )
 
     def create() -> dict[str, Any]:
         role = iam.create_role(

@@ -91,7 +91,10 @@ def render() -> str:
         if cloud == "aws":
             out.append(
                 "Lookups the program makes: "
-                + ", ".join(f"`{k.rsplit(':', 1)[1]}` ({', '.join(v) or 'no permission'})" for k, v in section["invokes"].items())
+                + ", ".join(
+                    f"`{k.rsplit(':', 1)[1]}` ({', '.join(v) or 'no permission'})"
+                    for k, v in section["invokes"].items()
+                )
                 + "."
             )
             out.append(

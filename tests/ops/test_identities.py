@@ -18,7 +18,11 @@ pytestmark = pytest.mark.usefixtures("aws")
 
 REPO = "acme/mlplat"
 ISSUER = "token.actions.githubusercontent.com"  # GitHub's OIDC issuer (GitHub Actions OIDC docs)
-ROLES = {"preview-dev": "mlplat-dev-previewer", "dev": "mlplat-dev-deployer", "dev-eks": "mlplat-dev-eks-deployer"}
+ROLES = {
+    "preview-dev": "mlplat-dev-previewer",
+    "dev": "mlplat-dev-deployer",
+    "dev-eks": "mlplat-dev-eks-deployer",
+}
 
 
 def bootstrap(*extra: str, env: str = "dev", repo: str = REPO) -> Result:
@@ -84,12 +88,16 @@ def test_the_deployer_changes_only_its_environments_names_and_tags() -> None:
     for sid, statement in held.items():
         if statement["Effect"] == "Deny" or sid == "CodeconnectionsByName":  # used, never changed
             continue
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
         scoped = all("mlplat-dev" in r or r.startswith("arn:aws:kms:") for r in resources) or (
             "Condition" in statement
         )
         assert scoped, f"{sid} is not held to dev: {statement}"
-    assert held["Ec2TaggedForEnvironment"]["Condition"] == {"StringEquals": {"aws:ResourceTag/environment": "dev"}}
+    assert held["Ec2TaggedForEnvironment"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/environment": "dev"}
+    }
     assert held["Ec2CreateTaggedForEnvironment"]["Condition"] == {
         "StringEquals": {"aws:RequestTag/environment": "dev"}
     }
@@ -106,7 +114,9 @@ def test_the_deployer_makes_roles_only_under_its_prefix_and_within_the_boundary(
     assert bounded["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/mlplat-dev-*"
     assert bounded["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary}}
     assert held["IamPassOwnRoles"]["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/mlplat-dev-*"
-    assert f"arn:aws:iam::{ACCOUNT}:role/mlplat-dev-deployer" in held["KeepPipelineRolesAndBoundary"]["Resource"]
+    assert (
+        f"arn:aws:iam::{ACCOUNT}:role/mlplat-dev-deployer" in held["KeepPipelineRolesAndBoundary"]["Resource"]
+    )
     limits = document(
         client("iam").get_policy_version(PolicyArn=boundary, VersionId="v1")["PolicyVersion"]["Document"]
     )
@@ -151,7 +161,9 @@ def test_the_printed_secrets_are_the_ones_the_workflows_read() -> None:
     printed = {line.split()[1] for line in result.stdout.splitlines() if re.match(r"\s+\S+\s+AWS_", line)}
     assert printed == read == {"AWS_ROLE_ARN", "AWS_REGION"}
     for environment, role in ROLES.items():
-        assert re.search(rf"{environment}\s+AWS_ROLE_ARN\s+arn:aws:iam::{ACCOUNT}:role/{role}\b", result.stdout)
+        assert re.search(
+            rf"{environment}\s+AWS_ROLE_ARN\s+arn:aws:iam::{ACCOUNT}:role/{role}\b", result.stdout
+        )
 
 
 def test_a_rerun_reports_ok_and_changes_nothing() -> None:
@@ -176,8 +188,13 @@ def test_dry_run_prints_the_plan_and_creates_nothing() -> None:
 
 def test_a_role_of_the_old_design_is_brought_to_the_table() -> None:
     bootstrap()
-    old = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
-    client("iam").put_role_policy(RoleName="mlplat-dev-previewer", PolicyName="pipeline", PolicyDocument=json.dumps(old))
+    old = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
+    client("iam").put_role_policy(
+        RoleName="mlplat-dev-previewer", PolicyName="pipeline", PolicyDocument=json.dumps(old)
+    )
 
     again = bootstrap()
 

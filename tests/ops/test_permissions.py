@@ -6,7 +6,15 @@ import pytest
 from ruamel.yaml import YAML
 
 from mlplat.engine.fakes.aws import CALLS as AWS_INVOKES
-from mlplat.ops.permissions import aws_actions, azure_actions, entries, gcp_permissions, is_read, render, table
+from mlplat.ops.permissions import (
+    aws_actions,
+    azure_actions,
+    entries,
+    gcp_permissions,
+    is_read,
+    render,
+    table,
+)
 from tests.conftest import ROOT
 
 # Resource types served by other layers: the in-cluster objects (the cluster deployer, through the
@@ -82,7 +90,12 @@ def test_the_aws_previewer_reads_metadata_and_never_object_contents_or_secrets()
     held = aws_actions("previewer")
 
     assert all(is_read(a) for a in held)
-    assert not set(held) & {"s3:GetObject", "secretsmanager:GetSecretValue", "kms:Decrypt", "ssm:GetParameter"}
+    assert not set(held) & {
+        "s3:GetObject",
+        "secretsmanager:GetSecretValue",
+        "kms:Decrypt",
+        "ssm:GetParameter",
+    }
 
 
 def test_docs_permissions_md_is_generated_from_the_table() -> None:
