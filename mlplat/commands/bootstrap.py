@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,8 +16,6 @@ if TYPE_CHECKING:
     from mlplat.ops.bootstrap import Check
     from mlplat.ops.gcp import GcpApis
 
-DEFAULT_ALIAS = "alias/mlplat-pulumi-state"
-
 bootstrap_app = typer.Typer(
     help="Create, or verify, what must exist before the first `pulumi up`.", no_args_is_help=True
 )
@@ -27,127 +24,118 @@ app.add_typer(bootstrap_app, name="bootstrap")
 
 @bootstrap_app.command("aws")
 def bootstrap_aws(
+    env: Annotated[
+        str, typer.Option("--env", help="Environment (stack) this account serves: dev, prod, ...")
+    ],
     bucket: Annotated[str, typer.Option("--bucket", help="State bucket name (globally unique)")],
     region: Annotated[str, typer.Option("--region", help="AWS region of the bucket and the key")],
+    github_repo: Annotated[
+        str, typer.Option("--github-repo", help="owner/name of the repository whose jobs deploy")
+    ],
     kms_alias: Annotated[
-        str, typer.Option("--kms-alias", help="Alias of the KMS key for state encryption and secrets")
-    ] = DEFAULT_ALIAS,
+        str | None,
+        typer.Option(
+            "--kms-alias", help="Alias of the environment's state key (default: alias/mlplat-<env>-state)"
+        ),
+    ] = None,
     fix: Annotated[
         bool,
         typer.Option(
             "--fix", help="Strengthen an existing bucket or key that falls short (never touches objects)"
         ),
     ] = False,
-    github_repo: Annotated[
-        str | None,
-        typer.Option(
-            "--github-repo",
-            help="owner/name: also create the pipeline's OIDC provider and per-job roles",
-        ),
-    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be created; change nothing")
+    ] = False,
     endpoint_url: Annotated[
         str | None,
         typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="AWS API endpoint (an emulator)"),
     ] = None,
 ) -> None:
-    """Create or verify the state bucket and KMS key, then print the `pulumi login` and `stack init` lines.
+    """Create, or verify, one environment's state bucket, KMS key, GitHub OIDC trust and job roles.
 
     Safe to rerun: it never deletes or weakens anything, and --fix never touches objects.
 
-    Exit status: 0 ready; 1 an existing bucket or key falls short (rerun with --fix) or an AWS call failed; 2 usage, credentials, or a bucket or key that cannot serve (taken, elsewhere, disabled).
+    Exit status: 0 ready (or --dry-run); 1 an existing bucket or key falls short (rerun with --fix) or an AWS call failed; 2 usage, credentials, or a bucket or key that cannot serve (taken, elsewhere, disabled).
     """
+    _check_common(env, github_repo)
     if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
         fail(f"--region {region!r} is not an AWS region name (e.g. us-east-1)")
-    from mlplat.ops import AwsError, CredentialsError, account_id, aws_clients, columns, describe
+    from mlplat.ops import AwsError, CredentialsError, account_id, aws_clients, describe
     from mlplat.ops.bootstrap import (
         BootstrapError,
         bootstrap_state_backend,
         check_bucket_name,
+        default_alias,
         ensure_autoscaling_role,
         normalize_alias,
     )
+    from mlplat.ops.identities import AwsTarget, ensure_identities
+    from mlplat.ops.steps import Steps
 
     try:
         check_bucket_name(bucket)
-        alias = normalize_alias(kms_alias)
+        alias = normalize_alias(kms_alias or default_alias(env))
     except ValueError as error:
         fail(str(error))
-    if github_repo is not None and not re.fullmatch(
-        r"[A-Za-z0-9_.-]{1,39}/[A-Za-z0-9_.-]{1,100}", github_repo
-    ):
-        fail(f"--github-repo {github_repo!r} is not owner/name")
     clients = aws_clients(("sts", "s3", "kms", "iam"), region=region, endpoint_url=endpoint_url)
     try:
         account = account_id(clients["sts"])
+        partition = clients["sts"].get_caller_identity()["Arn"].split(":")[1]
     except CredentialsError as error:
         fail(str(error))
 
-    with Progress(f"Bootstrapping s3://{bucket} in {region}..."):
+    with Progress(f"Bootstrapping {env} in AWS account {account}..."):
         try:
             backend = bootstrap_state_backend(
-                clients["s3"], clients["kms"], bucket=bucket, region=region, alias=alias, fix=fix
+                clients["s3"],
+                clients["kms"],
+                bucket=bucket,
+                region=region,
+                alias=alias,
+                fix=fix,
+                dry_run=dry_run,
             )
-            prerequisites = [ensure_autoscaling_role(clients["iam"])]
+            prerequisites = [ensure_autoscaling_role(clients["iam"], dry_run)]
+            steps = Steps(dry_run)
+            target = AwsTarget(env, github_repo, bucket, backend.key_arn, account, region, partition)
+            roles = ensure_identities(clients["iam"], target, steps)
         except BootstrapError as error:
             fail(str(error))
         except AwsError as error:
             fail(f"an AWS call failed: {describe(error)}", EXIT_FAILED)
-    pipeline = None
-    if github_repo is not None:
-        from mlplat.ops.identities import ensure_identities
+    if endpoint_url:
+        err.print(f"note: ran against {endpoint_url}; the lines below address AWS itself.", highlight=False)
+    weaker = [c for c in backend.checks if c.status == "weaker"]
+    if weaker and not dry_run:
+        from mlplat.ops import columns
 
-        with Progress("Creating the pipeline's identities..."):
-            try:
-                pipeline = ensure_identities(
-                    clients["iam"],
-                    repo=github_repo,
-                    bucket=bucket,
-                    key_arn=backend.key_arn,
-                    account=account,
-                    fix=fix,
-                )
-            except AwsError as error:
-                fail(f"an AWS call failed: {describe(error)}", EXIT_FAILED)
-
-    checks = [*backend.checks, *prerequisites, *(pipeline.checks if pipeline else ())]
-    weaker = [c for c in checks if c.status == "weaker"]
-    out = [f"State backend in AWS account {account}, {region}:", ""]
-    out.append(columns((c.status, c.subject, c.detail) for c in checks))
-    out.append("")
-    if weaker:
+        out = [f"Environment {env} in AWS account {account}, {region}:", ""]
         out.append(
-            f"{len(weaker)} setting(s) fall short of the baseline and were left as they are. "
-            "Rerun with --fix to strengthen them (no object is read, changed or deleted)."
+            columns((c.status, c.subject, c.detail) for c in [*backend.checks, *prerequisites, *steps.checks])
         )
+        out += [
+            "",
+            f"{len(weaker)} setting(s) fall short of the baseline and were left as they are. "
+            "Rerun with --fix to strengthen them (no object is read, changed or deleted).",
+        ]
         sys.stdout.write("\n".join(out) + "\n")
         raise typer.Exit(EXIT_FAILED)
-    changed = len([c for c in checks if c.status in ("created", "fixed")])
-    out.append(f"{changed} change(s) made." if changed else "Nothing to change.")
-    out += ["", "Next, from the project directory:", ""]
-    out += [f"  {line}" for line in backend.pulumi_commands(_stacks(Path.cwd()))]
-    if pipeline is not None and github_repo is not None:
-        out += ["", "GitHub secrets (README: One-time setup):", ""]
-        out += [f"  {secret}: {arn}" for secret, arn in pipeline.secrets.items()]
-        out += [f"  PULUMI_BACKEND_URL (repository secret): {backend.backend_url}", ""]
-        out.append(
-            "GCP and Azure: `mlplat bootstrap gcp` and `mlplat bootstrap azure`, once per environment."
-        )
-    sys.stdout.write("\n".join(out) + "\n")
-    if endpoint_url:
-        err.print(f"note: ran against {endpoint_url}; the lines above address AWS itself.", highlight=False)
-    raise typer.Exit(EXIT_OK)
+    secrets = [(environment, "AWS_ROLE_ARN", arn) for environment, arn in roles.items()]
+    secrets += [(environment, "AWS_REGION", region) for environment in roles]
+    _report(
+        f"Environment {env} in AWS account {account}, {region}:",
+        [*backend.checks, *prerequisites, *steps.checks],
+        dry_run=dry_run,
+        backend_url=backend.backend_url,
+        secrets_provider=backend.secrets_provider,
+        env=env,
+        cloud="aws",
+        secrets=sorted(secrets),
+    )
 
 
-def _stacks(start: Path) -> list[str]:
-    """The project's stacks (Pulumi.<stack>.yaml), or `dev` outside a project."""
-    for directory in (start, *start.parents):
-        if (directory / "Pulumi.yaml").is_file():
-            stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
-            return stacks or ["dev"]
-    return ["dev"]
-
-
-# --- GCP and Azure: one environment per run (one project or subscription per environment recommended) ---
+# --- every cloud: one environment per run (one account, project or subscription per environment recommended) ---
 
 
 def _report(

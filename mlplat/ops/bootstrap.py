@@ -24,7 +24,12 @@ from mlplat.ops import error_code
 # planned: missing, and would be created without --dry-run.
 Status = Literal["ok", "created", "fixed", "weaker", "advice", "planned"]
 
-DEFAULT_ALIAS = "alias/mlplat-pulumi-state"
+
+def default_alias(env: str) -> str:
+    """One state key per environment: a job decrypts only its own environment's stack secrets."""
+    return f"alias/mlplat-{env}-state"
+
+
 NONCURRENT_VERSION_DAYS = 90  # old state versions stay restorable for a quarter
 TAGS = {"managed-by": "mlplat", "purpose": "pulumi-state"}
 _PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -96,10 +101,19 @@ def check_bucket_name(name: str) -> None:
 
 
 def bootstrap_state_backend(
-    s3: BaseClient, kms: BaseClient, *, bucket: str, region: str, alias: str, fix: bool = False
+    s3: BaseClient,
+    kms: BaseClient,
+    *,
+    bucket: str,
+    region: str,
+    alias: str,
+    fix: bool = False,
+    dry_run: bool = False,
 ) -> StateBackend:
     """Make `bucket` (in `region`) and the key behind `alias` ready for Pulumi, or say what falls short."""
     exists = _bucket_exists(s3, bucket, region)  # before creating a key for a bucket we cannot use
+    if dry_run:
+        return _plan(s3, kms, bucket, region, alias, exists)
     key_arn, key_checks = _ensure_key(kms, alias, fix)
     target = _Target(bucket, region, alias, key_arn)
     if exists:
@@ -112,6 +126,28 @@ def bootstrap_state_backend(
             rule.apply(s3, target, None)
             bucket_checks.append(Check(rule.subject, "created", rule.read(s3, target).detail))
     return StateBackend(bucket, region, alias, key_arn, (*key_checks, *bucket_checks))
+
+
+def _plan(
+    s3: BaseClient, kms: BaseClient, bucket: str, region: str, alias: str, exists: bool
+) -> StateBackend:
+    """--dry-run: what exists is read (never changed), what is missing is `planned`."""
+    try:
+        meta = kms.describe_key(KeyId=alias)["KeyMetadata"]
+        key_arn, checks = meta["Arn"], [Check("KMS key", "ok", f"{alias} -> {meta['Arn']}")]
+    except ClientError as error:
+        if error_code(error) != "NotFoundException":
+            raise
+        key_arn = f"arn:aws:kms:{region}:(account):key/(new)"
+        checks = [Check("KMS key", "planned", f"{alias}, automatic rotation on")]
+    if exists:
+        target = _Target(bucket, region, alias, key_arn)
+        checks += [Check("bucket", "ok", f"{bucket} in {region}")]
+        checks += [_settle(rule, s3, target, False) for rule in RULES]
+    else:
+        checks += [Check("bucket", "planned", f"{bucket} in {region}")]
+        checks += [Check(rule.subject, "planned", rule.wanted) for rule in RULES]
+    return StateBackend(bucket, region, alias, key_arn, tuple(checks))
 
 
 # --- the key ---------------------------------------------------------------------------------------
@@ -503,7 +539,7 @@ RULES: tuple[_Rule, ...] = (
 AUTOSCALING_ROLE = "AWSServiceRoleForAutoScaling"
 
 
-def ensure_autoscaling_role(iam: BaseClient) -> Check:
+def ensure_autoscaling_role(iam: BaseClient, dry_run: bool = False) -> Check:
     """EKS node groups launch Auto Scaling groups, which need this service-linked role; a first preview
     already reads it, and IAM creates it only on request (IAM docs, "Using service-linked roles")."""
     try:
@@ -512,5 +548,7 @@ def ensure_autoscaling_role(iam: BaseClient) -> Check:
     except ClientError as error:
         if error_code(error) != "NoSuchEntity":
             raise
+    if dry_run:
+        return Check("Auto Scaling service-linked role", "planned", AUTOSCALING_ROLE)
     iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
     return Check("Auto Scaling service-linked role", "created", AUTOSCALING_ROLE)

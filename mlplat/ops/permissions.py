@@ -76,11 +76,11 @@ def render() -> str:
     out.append(
         "The same names on every cloud, with `eks`/`gke`/`aks` for the cluster deployer; `dev` stands for any environment."
     )
-    for cloud in ("gcp", "azure"):
+    for cloud in ("aws", "gcp", "azure"):
         section = table()[cloud]
         out += [
             "",
-            f"## {cloud.upper() if cloud == 'gcp' else 'Azure'}",
+            f"## {cloud.upper() if cloud != 'azure' else 'Azure'}",
             "",
             f"Source: {section['source']}",
             "",
@@ -88,6 +88,20 @@ def render() -> str:
         out.append(f"Every deployer also: {', '.join(f'`{p}`' for p in section['common']['deploy'])}.")
         out.append(f"Every previewer also: {', '.join(f'`{p}`' for p in section['common']['read'])}.")
         out.append(f"Cluster deployer: {', '.join(f'`{p}`' for p in section['cluster-deployer'])}.")
+        if cloud == "aws":
+            out.append(
+                "Lookups the program makes: "
+                + ", ".join(
+                    f"`{k.rsplit(':', 1)[1]}` ({', '.join(v) or 'no permission'})"
+                    for k, v in section["invokes"].items()
+                )
+                + "."
+            )
+            out.append(
+                "The deployer's changes are held to its environment by name (`mlplat-<env>-...`) or by the "
+                "`environment` tag; roles only under `mlplat-<env>-*` with the boundary `mlplat-<env>-boundary` "
+                "(mlplat/ops/identities.py)."
+            )
         out += ["", "| resource type | deployer | previewer |", "|---|---|---|"]
         for kind, entry in sorted(section["types"].items()):
             scope = f" (on the {entry['scope']})" if entry.get("scope") else ""
@@ -95,3 +109,27 @@ def render() -> str:
             read = "<br>".join(f"`{p}`" for p in entry["read"])
             out.append(f"| `{kind}`{scope} | {deploy} | {read} |")
     return "\n".join(out) + "\n"
+
+
+_READ_VERBS = ("Describe", "List", "Get", "BatchGet", "View")
+
+
+def is_read(action: str) -> bool:
+    """A metadata read (Service Authorization Reference access level List or Read, by its verb)."""
+    return action.split(":", 1)[1].startswith(_READ_VERBS)
+
+
+def aws_actions(kind: JobKind) -> list[str]:
+    """What an AWS job may call, before scoping: the table's column plus every lookup the program makes."""
+    section = table()["aws"]
+    if kind == "cluster-deployer":
+        return sorted(set(section["cluster-deployer"]))
+    out = set(_job_permissions("aws", kind))
+    for actions in section["invokes"].values():
+        out.update(actions)
+    return sorted(out)
+
+
+def aws_created_by(action: str) -> bool:
+    """An action that creates a tagged resource (its request carries `aws:RequestTag/environment`)."""
+    return any(action in e.get("create", ()) for e in entries("aws").values())

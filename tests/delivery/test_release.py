@@ -21,7 +21,7 @@ from mlplat.delivery.release import (
     stacks,
 )
 from mlplat.engine.stackfile import load_stack_config
-from mlplat.ops.bootstrap import DEFAULT_ALIAS
+from mlplat.ops.bootstrap import default_alias
 from tests.conftest import ROOT, mlplat
 
 A, B, C, X = "a" * 40, "b" * 40, "c" * 40, "f" * 40  # main: A <- B <- C; X is on another branch
@@ -168,7 +168,7 @@ def test_both_stacks_name_the_secrets_provider_the_bootstrap_creates(stack: str)
     document = YAML(typ="safe").load((ROOT / f"Pulumi.{stack}.yaml").read_text())
     region = document["config"]["aws:region"]
     # Pulumi's awskms provider URL: awskms://<key id, ARN or alias>?region=<region>.
-    assert document["secretsprovider"] == f"awskms://{DEFAULT_ALIAS}?region={region}"
+    assert document["secretsprovider"] == f"awskms://{default_alias(stack)}?region={region}"
 
 
 def git(repo: Path, *args: str) -> str:

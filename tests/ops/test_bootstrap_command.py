@@ -22,21 +22,38 @@ def test_bootstrap_exits_0_and_prints_the_pulumi_lines_to_run(
     write_project(tmp_path, [T4])
     monkeypatch.chdir(tmp_path)
 
-    result = invoke("bootstrap", "aws", "--bucket", "acme-pulumi-state", "--region", "us-east-1")
+    result = invoke(
+        "bootstrap",
+        "aws",
+        "--env",
+        "dev",
+        "--github-repo",
+        "acme/mlplat",
+        "--bucket",
+        "acme-pulumi-state",
+        "--region",
+        "us-east-1",
+    )
 
     assert result.exit_code == EXIT_OK, result.output
     assert "pulumi login 's3://acme-pulumi-state?region=us-east-1&awssdk=v2'" in result.stdout
     assert (
-        "pulumi stack init dev --secrets-provider 'awskms://alias/mlplat-pulumi-state?region=us-east-1'"
+        "pulumi stack init dev --secrets-provider 'awskms://alias/mlplat-dev-state?region=us-east-1'"
         in result.stdout
     )
-    assert "10 change(s) made." in result.stdout  # 9 for the backend, the Auto Scaling role
+    assert (
+        "16 change(s) made." in result.stdout
+    )  # 9 backend, Auto Scaling role, OIDC provider, 2 policies, 3 roles
 
 
 def test_bootstrap_rerun_reports_nothing_to_change() -> None:
     args = (
         "bootstrap",
         "aws",
+        "--env",
+        "dev",
+        "--github-repo",
+        "acme/mlplat",
         "--bucket",
         "acme-pulumi-state",
         "--region",
@@ -55,7 +72,18 @@ def test_bootstrap_rerun_reports_nothing_to_change() -> None:
 
 def test_bootstrap_exits_1_on_a_weaker_existing_bucket_and_0_once_fixed() -> None:
     client("s3").create_bucket(Bucket="acme-pulumi-state")  # no encryption, versioning, blocks or policy
-    args = ("bootstrap", "aws", "--bucket", "acme-pulumi-state", "--region", "us-east-1")
+    args = (
+        "bootstrap",
+        "aws",
+        "--env",
+        "dev",
+        "--github-repo",
+        "acme/mlplat",
+        "--bucket",
+        "acme-pulumi-state",
+        "--region",
+        "us-east-1",
+    )
 
     weaker = invoke(*args)
     fixed = invoke(*args, "--fix")
@@ -76,7 +104,7 @@ def test_bootstrap_exits_1_on_a_weaker_existing_bucket_and_0_once_fixed() -> Non
     ],
 )
 def test_bootstrap_usage_mistakes_exit_2_with_one_line(args: tuple[str, ...], message: str) -> None:
-    result = invoke("bootstrap", "aws", *args)
+    result = invoke("bootstrap", "aws", "--env", "dev", "--github-repo", "acme/mlplat", *args)
 
     assert result.exit_code == EXIT_USAGE
     assert message in one_line_error(result)
@@ -87,7 +115,18 @@ def test_bootstrap_refuses_a_bucket_in_another_region_with_exit_2() -> None:
         Bucket="acme-pulumi-state", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
 
-    result = invoke("bootstrap", "aws", "--bucket", "acme-pulumi-state", "--region", "us-east-1")
+    result = invoke(
+        "bootstrap",
+        "aws",
+        "--env",
+        "dev",
+        "--github-repo",
+        "acme/mlplat",
+        "--bucket",
+        "acme-pulumi-state",
+        "--region",
+        "us-east-1",
+    )
 
     assert result.exit_code == EXIT_USAGE
     assert "pass --region eu-west-1" in one_line_error(result)
@@ -117,7 +156,18 @@ def test_readme_first_time_setup_shows_exactly_the_lines_the_bootstrap_prints(
 
 
 def test_bootstrap_creates_the_auto_scaling_service_linked_role_once() -> None:
-    args = ("bootstrap", "aws", "--bucket", "acme-pulumi-state", "--region", "us-east-1")
+    args = (
+        "bootstrap",
+        "aws",
+        "--env",
+        "dev",
+        "--github-repo",
+        "acme/mlplat",
+        "--bucket",
+        "acme-pulumi-state",
+        "--region",
+        "us-east-1",
+    )
 
     first = invoke(*args)
     again = invoke(*args)

@@ -79,15 +79,27 @@ def test_new_account_gets_a_state_backend_and_a_preflight_through_the_command_li
 ) -> None:
     project = write_project(tmp_path, [{"name": "t4", "accelerator": "nvidia-t4", "maxNodes": 2}])
     env = _environment(tmp_path)
-    bootstrap = ("bootstrap", "aws", "--bucket", "acme-pulumi-state", "--region", REGION)
+    bootstrap = (
+        "bootstrap",
+        "aws",
+        "--env",
+        "dev",
+        "--github-repo",
+        "acme/mlplat",
+        "--bucket",
+        "acme-pulumi-state",
+        "--region",
+        REGION,
+    )
 
     first = mlplat(*bootstrap, "--endpoint-url", moto_server, cwd=project, env=env)
     assert first.returncode == 0, first.stderr
-    assert "10 change(s) made." in first.stdout  # the backend and the Auto Scaling service-linked role
-    assert "pulumi login 's3://acme-pulumi-state?region=us-east-1&awssdk=v2'" in first.stdout
     assert (
-        "pulumi stack init dev --secrets-provider 'awskms://alias/mlplat-pulumi-state?region=us-east-1'"
-        in (first.stdout)
+        "16 change(s) made." in first.stdout
+    )  # the backend, the Auto Scaling role, the trust and identities
+    assert "pulumi login 's3://acme-pulumi-state?region=us-east-1&awssdk=v2'" in first.stdout
+    assert "pulumi stack init dev --secrets-provider 'awskms://alias/mlplat-dev-state?region=us-east-1'" in (
+        first.stdout
     )
 
     again = mlplat(*bootstrap, cwd=project, env=env | {"AWS_ENDPOINT_URL": moto_server})
