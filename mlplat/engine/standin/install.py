@@ -1,0 +1,36 @@
+"""Launchers for the stand-in plugins, generated where a test needs them (never committed binaries)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shlex
+import sys
+from pathlib import Path
+
+# The engine's package name -> the Python SDK distribution whose version the program asks for.
+PACKAGES = {"aws": "pulumi-aws", "gcp": "pulumi-gcp", "azure-native": "pulumi-azure-native"}
+
+
+def plugin_version(package: str) -> str:
+    """The plugin version the program requests: the installed SDK's (pinned in pyproject.toml)."""
+    return importlib.metadata.version(PACKAGES[package])
+
+
+def write_launchers(bin_dir: Path, *, project_root: Path, python: str = sys.executable) -> dict[str, Path]:
+    """Write `pulumi-resource-<package>` one-line launchers into `bin_dir`; package -> launcher path.
+
+    Each execs `python -m mlplat.engine.standin <package>` with the engine's arguments, importing
+    mlplat from `project_root`, so the engine's kill reaches the server itself.
+    """
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    launchers: dict[str, Path] = {}
+    for package in PACKAGES:
+        path = bin_dir / f"pulumi-resource-{package}"
+        path.write_text(
+            "#!/bin/sh\n"
+            f"PYTHONPATH={shlex.quote(str(project_root))} "
+            f'exec {shlex.quote(python)} -m mlplat.engine.standin {package} "$@"\n'
+        )
+        path.chmod(0o755)
+        launchers[package] = path
+    return launchers
