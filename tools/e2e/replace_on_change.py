@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SITE = Path(importlib.metadata.distribution("pulumi-aws").locate_file(""))
+SITE = Path(str(importlib.metadata.distribution("pulumi-aws").locate_file("")))
 PACKAGES = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native"}
 DISTRIBUTIONS = {"aws": "pulumi-aws", "gcp": "pulumi-gcp", "azure-native": "pulumi-azure-native"}
 
@@ -110,12 +110,12 @@ def args_docstrings(path: Path, class_name: str) -> dict[str, str]:
             for item in node.body:
                 if not isinstance(item, ast.FunctionDef) or item.name == "__init__":
                     continue
-                name = None
+                name: str | None = None
                 for deco in item.decorator_list:
                     if isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "getter":
                         for kw in deco.keywords:
                             if kw.arg == "name" and isinstance(kw.value, ast.Constant):
-                                name = kw.value.value
+                                name = str(kw.value.value)
                         name = name or item.name
                     elif isinstance(deco, ast.Attribute) and deco.attr == "getter":
                         name = item.name

@@ -203,9 +203,9 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
                 grpc.StatusCode.UNIMPLEMENTED,
                 f"the stand-in {self.package} provider has no answer for {request.tok}",
             )
-        return provider_pb2.InvokeResponse(
-            **{"return": to_struct(handler(reveal(to_python(request.args)), self.ctx))}
-        )
+        response = provider_pb2.InvokeResponse()
+        getattr(response, "return").CopyFrom(to_struct(handler(reveal(to_python(request.args)), self.ctx)))
+        return response
 
 
 def _watch_engine(address: str, server: grpc.Server) -> None:
