@@ -1,13 +1,19 @@
 """The real Pulumi engine (CLI v3.274.0 built from its Go module by `make e2e-bin`) on a throwaway home.
 
+The Python language host is a STAND-IN (mlplat/engine/standin/language.py): the Go module proxy refuses
+the real host's module, `github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3`, at every
+version (403 "This module version is not available"), and the CLI runs no Python program without a
+`pulumi-language-python` plugin. The stand-in runs the program in the project's virtualenv as the real
+host's executor does; what it does not reproduce is listed in the README.
+
 Each harness gets a temp directory with:
 - `home/`: PULUMI_HOME, holding the plugin cache; the stand-in aws/gcp/azure-native plugins and the
   real Kubernetes provider are installed into it at the versions the program asks for
   (`pulumi plugin install resource <pkg> <version> --file <launcher>`);
 - `state/`: a `file://` backend (`pulumi login file://...`), secrets by passphrase;
-- `bin/`: the only PATH entries for Pulumi: the CLI, the Python language host, and
-  `pulumi-analyzer-policy-python`, the one-line launcher of `python -m pulumi.policy` the CLI
-  distribution ships, pointing at the project's .venv python;
+- `bin/`: the only PATH entries for Pulumi: the CLI, the stand-in Python language host's launcher
+  `pulumi-language-python`, and `pulumi-analyzer-policy-python`, the one-line launcher of
+  `python -m pulumi.policy` the CLI distribution ships, pointing at the project's .venv python;
 - `project/`: a COPY of the project tree. The repo's stack files name an `awskms://` secrets provider,
   which cannot work here: in the copy their `secretsprovider`/`encryptedkey` lines are dropped and the
   stacks are created with `pulumi stack init --secrets-provider passphrase`; nothing else changes.
@@ -30,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from mlplat.engine.standin import PACKAGES, plugin_version, write_launchers
+from mlplat.engine.standin import PACKAGES, plugin_version, write_language_host, write_launchers
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("MLPLAT_E2E_CACHE") or Path.home() / ".cache" / "mlplat-e2e")
@@ -135,28 +141,16 @@ def _install_plugin(pulumi: Path, env: dict[str, str], package: str, version: st
 def start(tmp: Path) -> Engine:
     """A fresh home, backend, plugin set and project copy; skips (with the build command) without the CLI."""
     pulumi = find_program("pulumi", PULUMI_VERSION)
-    language = find_program("pulumi-language-python", PULUMI_VERSION)
     kubernetes = find_program("pulumi-resource-kubernetes")
-    missing = [
-        n
-        for n, p in [
-            ("pulumi", pulumi),
-            ("pulumi-language-python", language),
-            ("pulumi-resource-kubernetes", kubernetes),
-        ]
-        if p is None
-    ]
+    missing = [n for n, p in [("pulumi", pulumi), ("pulumi-resource-kubernetes", kubernetes)] if p is None]
     if missing:
-        # tools/e2e/versions.env (branch e2e-go) records that the Go proxy refuses the language host's
-        # module; without it no Python program runs under the real CLI, and this skip says so.
         pytest.skip(f"{', '.join(missing)} not built in {CACHE}: run {BUILD}")
-    assert pulumi and language and kubernetes
+    assert pulumi and kubernetes
     venv_python = (ROOT / ".venv" / "bin" / "python").absolute()
 
     bin_dir = tmp / "bin"
     bin_dir.mkdir(parents=True)
     (bin_dir / "pulumi").symlink_to(pulumi)
-    (bin_dir / "pulumi-language-python").symlink_to(language)
     analyzer = bin_dir / "pulumi-analyzer-policy-python"
     analyzer.write_text(f'#!/bin/sh\nexec {venv_python} -u -m pulumi.policy "$@"\n')
     analyzer.chmod(0o755)
@@ -182,6 +176,7 @@ def start(tmp: Path) -> Engine:
         "PYTHONPATH": str(project),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    write_language_host(bin_dir, project_root=project, python=str(venv_python))
     launchers = write_launchers(tmp / "standin", project_root=project, python=str(venv_python))
     for package in PACKAGES:
         _install_plugin(pulumi, env, package, plugin_version(package), launchers[package])

@@ -34,3 +34,20 @@ def write_launchers(bin_dir: Path, *, project_root: Path, python: str = sys.exec
         path.chmod(0o755)
         launchers[package] = path
     return launchers
+
+
+def write_language_host(bin_dir: Path, *, project_root: Path, python: str = sys.executable) -> Path:
+    """Write `pulumi-language-python`, the launcher of the stand-in language host, into `bin_dir`.
+
+    The real host cannot be built (the Go module proxy refuses its module; see standin/language.py);
+    the engine finds this one on PATH and starts it as it starts any language plugin.
+    """
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    path = bin_dir / "pulumi-language-python"
+    path.write_text(
+        "#!/bin/sh\n"
+        f"PYTHONPATH={shlex.quote(str(project_root))} "
+        f'exec {shlex.quote(python)} -m mlplat.engine.standin.language "$@"\n'
+    )
+    path.chmod(0o755)
+    return path
