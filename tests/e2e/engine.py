@@ -13,7 +13,10 @@ Each harness gets a temp directory with:
 - `state/`: a `file://` backend (`pulumi login file://...`), secrets by passphrase;
 - `bin/`: the only PATH entries for Pulumi: the CLI, the stand-in Python language host's launcher
   `pulumi-language-python`, and `pulumi-analyzer-policy-python`, the one-line launcher of
-  `python -m pulumi.policy` the CLI distribution ships, pointing at the project's .venv python;
+  `python -m pulumi.policy` the CLI distribution ships, pointing at the project's .venv python. The
+  v3.274 engine uses that launcher only when it finds no `python` language plugin
+  (sdk/go/common/resource/plugin/analyzer_plugin.go `NewPolicyAnalyzer`); with one, it asks the language
+  host's RunPlugin to start the pack, which the stand-in does;
 - `project/`: a COPY of the project tree. The repo's stack files name an `awskms://` secrets provider,
   which cannot work here: in the copy their `secretsprovider`/`encryptedkey` lines are dropped and the
   stacks are created with `pulumi stack init --secrets-provider passphrase`; nothing else changes.

@@ -17,6 +17,7 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import (
+    analyzer_pb2_grpc,
     engine_pb2,
     engine_pb2_grpc,
     language_pb2,
@@ -26,6 +27,7 @@ from pulumi.runtime.proto import (
 )
 
 from mlplat.engine.standin.language import package_dependency, plugin_version
+from policies.pack import PACK_NAME
 from tests.conftest import ROOT
 
 
@@ -92,11 +94,18 @@ def engine() -> Iterator[tuple[str, Monitor, Engine]]:
     server.stop(0)
 
 
-def info(root: Path, options: dict[str, Any]) -> language_pb2.ProgramInfo:
+def struct_from(value: dict[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
-    struct.update(options)
+    struct.update(value)
+    return struct
+
+
+def info(root: Path, options: dict[str, Any]) -> language_pb2.ProgramInfo:
     return language_pb2.ProgramInfo(
-        root_directory=str(root), program_directory=str(root / "prog"), entry_point=".", options=struct
+        root_directory=str(root),
+        program_directory=str(root / "prog"),
+        entry_point=".",
+        options=struct_from(options),
     )
 
 
@@ -208,3 +217,33 @@ def test_missing_virtualenv_is_the_real_hosts_error(host, engine, tmp_path: Path
             )
         )
     assert "The 'virtualenv' option in Pulumi.yaml is set to 'venv-missing'" in str(refused.value.details())
+
+
+def test_run_plugin_starts_the_policy_pack_as_an_analyzer(host, engine) -> None:
+    """`--policy-pack policies`: the engine asks the language host to run the pack; it prints its port."""
+    address, _, _ = engine
+    policies = ROOT / "policies"
+    stream = host.RunPlugin(
+        language_pb2.RunPluginRequest(
+            pwd=str(ROOT),
+            args=[address],
+            kind="analyzer",
+            info=language_pb2.ProgramInfo(
+                root_directory=str(policies),
+                program_directory=str(policies),
+                entry_point=".",
+                options=struct_from({"virtualenv": "../.venv"}),
+            ),
+        )
+    )
+    out = b""
+    for message in stream:
+        out += message.stdout
+        if b"\n" in out:
+            break
+    port = int(out.split(b"\n", 1)[0])
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty())
+    assert info.name == PACK_NAME and info.policies
+    channel.close()
+    stream.cancel()

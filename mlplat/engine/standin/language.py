@@ -30,10 +30,14 @@ mirror) and `sdk/python/toolchain/pip.go`, and re-written here:
   exit -> "program exited with non-zero exit code: N" (main.go `Run`, `constructArguments`,
   `constructConfig`, `constructConfigSecretKeys`; toolchain/pip.go `Command`, `ValidateVenv`,
   toolchain.go `ActivateVirtualEnv`).
+- RunPlugin: runs the policy pack (`--policy-pack policies`): since the engine finds a `python` language
+  plugin, it no longer starts `pulumi-analyzer-policy-python` but asks the language host to run the pack
+  (sdk/go/common/resource/plugin/analyzer_plugin.go `NewPolicyAnalyzer`, plugin.go `newPlugin`); as the
+  real host does, `python -u -m pulumi.policy <engine> <pack dir>` in the pack's virtualenv (main.go `RunPlugin`).
 - Cancel: interrupts a running program (SIGINT), as the real host's command cancel does.
 - GetProgramDependencies, About, InstallDependencies, RuntimeOptionsPrompts: minimal but valid; the
   stand-in installs nothing (the virtualenv is the project's `.venv`, set up by `make setup`).
-Everything else (codegen, Pack, Link, RunPlugin, Template) answers UNIMPLEMENTED.
+Everything else (codegen, Pack, Link, Template) answers UNIMPLEMENTED.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import base64
 import importlib.metadata
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -283,6 +288,62 @@ class StandInLanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         ]
         argv = [part for key, value in flags if value for part in (f"--{key}", value)]
         return [*argv, program.entry_point, *request.args]
+
+    def RunPlugin(self, request, context):
+        """Run a plugin written in Python, streaming its output (main.go `RunPlugin`, bare-directory mode).
+
+        A policy pack (kind `analyzer`) runs as `python -u -m pulumi.policy <args> <pack dir>` in the pack's
+        directory; any other plugin as `python <plugin dir> <args>` in the request's pwd. Its stdout
+        (whose first line is the port the engine dials) and stderr are sent as they come; a non-zero exit
+        is sent as `exitcode`, a zero exit just ends the stream.
+        NOT reproduced: the real host starts a policy pack behind a proxy that learns the stack's
+        organization/project/stack/dry-run/config from the engine and passes them to the pack as
+        PULUMI_* variables; mlplat's pack reads none of them (it receives stack tags by ConfigureStack).
+        Nor the `pulumi.run.plugin` mode for packaged plugins.
+        """
+        program = self._program(request.info, context)
+        directory = request.info.program_directory
+        if request.kind == "analyzer":
+            argv = [program.python, "-u", "-m", "pulumi.policy", *request.args, directory]
+            cwd = directory
+        else:
+            argv = [program.python, directory, *request.args]
+            cwd = request.pwd or directory
+        extra = dict(item.split("=", 1) for item in request.env if "=" in item)
+        try:
+            child = subprocess.Popen(
+                argv, cwd=cwd, env=program.env(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as error:
+            context.abort(
+                grpc.StatusCode.UNKNOWN,
+                f"problem executing plugin program (could not run language executor): {error}",
+            )
+            return
+        def stop() -> None:  # the engine ended the call (it kills plugins by cancelling it)
+            if child.poll() is None:
+                child.terminate()
+
+        context.add_callback(stop)
+        chunks: queue.Queue[language_pb2.RunPluginResponse | None] = queue.Queue()
+
+        def pump(stream, field: str) -> None:
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                chunks.put(language_pb2.RunPluginResponse(**{field: chunk}))
+            chunks.put(None)
+
+        for stream, field in ((child.stdout, "stdout"), (child.stderr, "stderr")):
+            threading.Thread(target=pump, args=(stream, field), daemon=True).start()
+        open_streams = 2
+        while open_streams:
+            item = chunks.get()
+            if item is None:
+                open_streams -= 1
+            else:
+                yield item
+        code = child.wait()
+        if code != 0:
+            yield language_pb2.RunPluginResponse(exitcode=code)
 
     def Cancel(self, request, context):
         with self.lock:
