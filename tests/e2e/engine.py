@@ -175,6 +175,9 @@ def start(tmp: Path) -> Engine:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+        # `--event-log` exists only when debug commands are on (pkg/v3 cmd/pulumi/operations/preview.go:
+        # `if env.DebugCommands.Value()`); without it v3.274 says "error: unknown flag: --event-log".
+        "PULUMI_DEBUG_COMMANDS": "true",
         # The copy's own sources, not the editable install's checkout.
         "PYTHONPATH": str(project),
         "PYTHONDONTWRITEBYTECODE": "1",

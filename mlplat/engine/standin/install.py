@@ -29,7 +29,7 @@ def write_launchers(bin_dir: Path, *, project_root: Path, python: str = sys.exec
         path.write_text(
             "#!/bin/sh\n"
             f"PYTHONPATH={shlex.quote(str(project_root))} "
-            f'exec {shlex.quote(python)} -m mlplat.engine.standin {package} "$@"\n'
+            f'exec {shlex.quote(python)} -P -m mlplat.engine.standin {package} "$@"\n'
         )
         path.chmod(0o755)
         launchers[package] = path
@@ -40,14 +40,17 @@ def write_language_host(bin_dir: Path, *, project_root: Path, python: str = sys.
     """Write `pulumi-language-python`, the launcher of the stand-in language host, into `bin_dir`.
 
     The real host cannot be built (the Go module proxy refuses its module; see standin/language.py);
-    the engine finds this one on PATH and starts it as it starts any language plugin.
+    the engine finds this one on PATH and starts it as it starts any language plugin. `-P`: the engine
+    starts it in the program's directory, and `python -m` would put that first on sys.path, where
+    `infra/platform.py` shadows the standard library's `platform` (imported by `uuid` while `pulumi`
+    loads: "AttributeError: partially initialized module 'pulumi' has no attribute 'ResourceOptions'").
     """
     bin_dir.mkdir(parents=True, exist_ok=True)
     path = bin_dir / "pulumi-language-python"
     path.write_text(
         "#!/bin/sh\n"
         f"PYTHONPATH={shlex.quote(str(project_root))} "
-        f'exec {shlex.quote(python)} -m mlplat.engine.standin.language "$@"\n'
+        f'exec {shlex.quote(python)} -P -m mlplat.engine.standin.language "$@"\n'
     )
     path.chmod(0o755)
     return path

@@ -320,6 +320,7 @@ class StandInLanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
                 f"problem executing plugin program (could not run language executor): {error}",
             )
             return
+
         def stop() -> None:  # the engine ended the call (it kills plugins by cancelling it)
             if child.poll() is None:
                 child.terminate()
@@ -415,6 +416,9 @@ def serve(argv: list[str]) -> None:
     print(port, flush=True)
     if engine:
         threading.Thread(target=_watch_engine, args=(engine, server), daemon=True).start()
+    # The engine interrupts its plugins when it is done; the real host then stops serving quietly
+    # (main.go main: `signal.NotifyContext(ctx, os.Interrupt)` cancels the server).
+    signal.signal(signal.SIGINT, lambda *_: server.stop(0))
     server.wait_for_termination()
     sys.exit(0)
 

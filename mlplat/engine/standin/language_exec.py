@@ -28,6 +28,10 @@ import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
+# Run by path, this file's directory is sys.path[0]; the program must not see the stand-in's modules.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
 try:
     import pulumi
     import pulumi.runtime

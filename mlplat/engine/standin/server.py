@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sys
 import threading
@@ -234,5 +235,6 @@ def serve(package: str, argv: list[str]) -> None:
     print(port, flush=True)
     if positional:
         threading.Thread(target=_watch_engine, args=(positional[-1], server), daemon=True).start()
+    signal.signal(signal.SIGINT, lambda *_: server.stop(0))  # the engine's "done": stop quietly
     server.wait_for_termination()
     sys.exit(0)
