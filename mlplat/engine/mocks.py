@@ -146,6 +146,20 @@ def default_provider_name(version: str, download_url: str = "") -> str:
     return name
 
 
+def _set_provider_internals(inputs: struct_pb2.Struct, version: str, download_url: str) -> None:
+    """The engine's own keys in a provider's inputs (pulumi/pulumi pkg/resource/deploy/providers/registry.go).
+
+    `SetProviderVersion`: a top-level `version` AND an (empty) `__internal` object, "so later checks for
+    name etc see __internal"; `SetProviderURL`: `pluginDownloadURL` inside `__internal`, not top-level.
+    Seen in the real v3.274 preview: a default provider's inputs are `{"__internal": {}, ..., "version": ...}`.
+    """
+    if version:
+        inputs.get_or_create_struct("__internal")
+        inputs["version"] = version
+    if download_url:
+        inputs.get_or_create_struct("__internal")["pluginDownloadURL"] = download_url
+
+
 class DuplicateUrnError(RuntimeError):
     """Two resources were registered with the same type, name and parent."""
 
@@ -173,7 +187,8 @@ class RecordingMonitor(MockMonitor):
 
         Follows pulumi/pulumi `pkg/resource/deploy/source_eval.go` (`newRegisterDefaultProviderEvent`:
         type `pulumi:providers:<package>`, no parent, inputs the stack's `<package>:*` config with the
-        namespace dropped, each value a string and secret when the config is, plus `version`) and
+        namespace dropped, each value a string and secret when the config is, plus `version` and
+        `__internal`: `_set_provider_internals`) and
         `pkg/resource/deploy/target.go` (`GetPackageConfig`). Its outputs are its inputs, as the provider
         registry's Create answers; its id is unknown in a preview and a fresh UUID otherwise.
         """
@@ -186,12 +201,9 @@ class RecordingMonitor(MockMonitor):
             namespace, _, name = full.partition(":")
             if namespace == package:
                 inputs[name] = {**_SECRET_SIG, "value": value} if full in self._secret_keys else value
-        if version:
-            inputs["version"] = version
-        if download_url:
-            inputs["pluginDownloadURL"] = download_url
         struct = struct_pb2.Struct()
         struct.update(inputs)
+        _set_provider_internals(struct, version, download_url)
         type_ = PROVIDER_TYPE_PREFIX + package
         urn = self.make_urn("", type_, default_provider_name(version, download_url))
         self._urns.add(urn)
@@ -248,6 +260,13 @@ class RecordingMonitor(MockMonitor):
         self._urns.add(urn)
         custom = bool(request.custom) and not request.type.startswith(PROVIDER_TYPE_PREFIX)
         provider = self._provider_of(request, request.type) if custom else request.provider
+        inputs = request.object
+        if request.type.startswith(PROVIDER_TYPE_PREFIX):
+            # An explicit provider's inputs as the engine records them (source_eval.go RegisterResource:
+            # `providers.SetProviderVersion`/`SetProviderURL` from the request's version and download URL).
+            inputs = struct_pb2.Struct()
+            inputs.CopyFrom(request.object)
+            _set_provider_internals(inputs, request.version, request.pluginDownloadURL)
         response = super().RegisterResource(request)
         self.recorded.append(
             RecordedResource(
@@ -259,7 +278,7 @@ class RecordingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 provider=provider,
-                inputs=request.object,
+                inputs=inputs,
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 outputs=response.object,
