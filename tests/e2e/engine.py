@@ -89,8 +89,16 @@ class Engine:
     env: dict[str, str]
     pulumi: Path
 
-    def run(self, *args: str, stack: str | None = None, events: bool = False, timeout: float = 1800) -> Run:
-        argv = [*args, "--cwd", str(self.project), "--non-interactive"]
+    def run(
+        self,
+        *args: str,
+        stack: str | None = None,
+        events: bool = False,
+        timeout: float = 1800,
+        project: str = ".",
+    ) -> Run:
+        """`pulumi <args> --cwd <copy>/<project> --non-interactive [--stack S] [--event-log F]`."""
+        argv = [*args, "--cwd", str(self.project / project), "--non-interactive"]
         if stack:
             argv += ["--stack", stack]
         log = self.root / f"events-{time.monotonic_ns()}.jsonl"
@@ -110,8 +118,8 @@ class Engine:
             run.events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
         return run
 
-    def init_stack(self, stack: str) -> Run:
-        return self.run("stack", "init", stack, "--secrets-provider", "passphrase")
+    def init_stack(self, stack: str, project: str = ".") -> Run:
+        return self.run("stack", "init", stack, "--secrets-provider", "passphrase", project=project)
 
     def policy_config(self, stack: str) -> Path:
         """The policy config `mlplat plan --policy-config-out` writes for the stack (what CI passes)."""
@@ -161,7 +169,7 @@ def start(tmp: Path) -> Engine:
     project = tmp / "project"
     shutil.copytree(ROOT, project, ignore=_COPY_IGNORE, symlinks=True)
     (project / ".venv").symlink_to((ROOT / ".venv").resolve())
-    for stack_file in project.glob("Pulumi.*.yaml"):
+    for stack_file in [*project.glob("Pulumi.*.yaml"), *project.glob("*/Pulumi.*.yaml")]:
         lines = stack_file.read_text().splitlines(keepends=True)
         stack_file.write_text(
             "".join(line for line in lines if not line.startswith(("secretsprovider:", "encryptedkey:")))

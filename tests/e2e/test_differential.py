@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.engine import ROOT, Engine, start
-from tests.e2e.lifecycle import POLICY
+from tests.e2e.lifecycle import policy_args
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -64,9 +64,7 @@ def offline(engine: Engine, stack: str) -> dict[str, Any]:
 
 
 def real(engine: Engine, stack: str) -> dict[str, Any]:
-    run = engine.run(
-        "preview", *POLICY, "--policy-pack-config", str(engine.policy_config(stack)), stack=stack, events=True
-    )
+    run = engine.run("preview", *policy_args(engine, stack), stack=stack, events=True)
     resources: dict[str, Any] = {}
     verdicts = set()
     for event in run.events:
