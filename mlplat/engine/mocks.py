@@ -22,6 +22,7 @@ from typing import Any
 import pulumi
 import semver
 from google.protobuf import struct_pb2
+from google.protobuf.json_format import MessageToDict
 from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import UNKNOWN
@@ -146,6 +147,19 @@ def default_provider_name(version: str, download_url: str = "") -> str:
     return name
 
 
+def _holds_unknown(struct: struct_pb2.Struct) -> bool:
+    """Whether a registration's (wire-form) properties hold the engine's unknown sentinel anywhere."""
+
+    def walk(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(k != "__internal" and walk(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(walk(v) for v in value)
+        return value == UNKNOWN
+
+    return walk(MessageToDict(struct))
+
+
 def _set_provider_internals(inputs: struct_pb2.Struct, version: str, download_url: str) -> None:
     """The engine's own keys in a provider's inputs (pulumi/pulumi pkg/resource/deploy/providers/registry.go).
 
@@ -177,6 +191,7 @@ class RecordingMonitor(MockMonitor):
         self._secret_keys: frozenset[str] = frozenset()
         self._preview = bool(getattr(mocks, "preview", False))
         self._default_providers: dict[tuple[str, str, str], str] = {}  # request -> provider reference
+        self._unconfigured: set[str] = set()  # providers whose config holds unknowns in this preview
 
     def use_stack(self, config: Mapping[str, str], secret_keys: frozenset[str], *, preview: bool) -> None:
         """The stack's config and mode, which the engine gives the default providers it registers."""
@@ -267,7 +282,16 @@ class RecordingMonitor(MockMonitor):
             inputs = struct_pb2.Struct()
             inputs.CopyFrom(request.object)
             _set_provider_internals(inputs, request.version, request.pluginDownloadURL)
+            if self._preview and _holds_unknown(inputs):
+                self._unconfigured.add(self.make_urn(request.parent, request.type, request.name))
         response = super().RegisterResource(request)
+        if custom and provider.rpartition("::")[0] in self._unconfigured:
+            # A provider whose configuration is not known in a preview is not configured, and the engine
+            # answers a create with NO properties, so every output is unknown, even one the program set
+            # (sdk/go/common/resource/plugin/provider_plugin.go Create: `if !pcfg.known { return
+            # CreateResponse{}, nil }`). Seen in the real v3.274 preview: a Namespace's `metadata.name`
+            # is unknown while the cluster's kubeconfig is.
+            response.object.Clear()
         self.recorded.append(
             RecordedResource(
                 urn=response.urn,

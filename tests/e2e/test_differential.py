@@ -4,8 +4,8 @@ Compared per stack: the set of URNs, and per resource its type, parent, provider
 policy verdicts (policy, URN, enforcement level). Normalised, and only these:
 - a provider reference compares by its URN: its `::<id>` part is a UUID the engine draws (unknown in a
   preview);
-- an unknown value is the engine's wire sentinel in the event log and `[unknown]` in the report, and a
-  secret is `[secret]` in both (the event log masks secrets as the report does).
+- an unknown value is the engine's wire sentinel in the event log and `[unknown]` in the report; a
+  secret is `[secret]` in the report and `{<secret sig>, "ciphertext": "[secret]"}` in the v3.274 event log.
 Every difference is written to `differential-<stack>.json` next to the run, and printed.
 """
 
@@ -21,11 +21,14 @@ from tests.e2e.engine import ROOT, Engine, start
 from tests.e2e.lifecycle import policy_args
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 
 def _norm(value: Any) -> Any:
     if value == UNKNOWN:
         return "[unknown]"
+    if isinstance(value, dict) and SECRET_SIG_KEY in value:
+        return "[secret]"  # the event log's secret: `{<sig>: <secret sig>, "ciphertext": "[secret]"}`
     if isinstance(value, dict):
         return {k: _norm(v) for k, v in value.items()}
     if isinstance(value, list):
