@@ -81,7 +81,7 @@ e2e: setup e2e-bin
 
 # The real programs the end-to-end suite runs (Pulumi CLI, Kubernetes provider, etcd, kube-apiserver,
 # kube-scheduler, Kueue and its CRDs), built with Go from the modules pinned in tools/e2e/versions.env into
-# $${MLPLAT_E2E_CACHE:-~/.cache/mlplat-e2e}, once per version (a cold build takes tens of minutes on 2 cores).
+# $MLPLAT_E2E_CACHE (default ~/.cache/mlplat-e2e), once per version (a cold build takes tens of minutes on 2 cores).
 # `tools/e2e/build.sh --print-env` prints where they are. Not part of `make test`, which needs no Go.
 e2e-bin:
 	tools/e2e/build.sh

@@ -23,13 +23,12 @@ from components.aws import (
     SecureBucketArgs,
     SystemNodes,
 )
-from components.aws.cluster import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT, node_taints
 from components.aws.deploy_runner import DeployRunner, DeployRunnerArgs, deploy_runner_project
 from components.common.gpu import GpuPoolSpec
 from components.common.naming import physical_name
-from components.kubernetes import ClusterAutoscalerSpec, StorageClassSpec
+from infra.clusters import Handoff, handoff
 from infra.gpu import gpu_pool_specs
-from infra.kubernetes import build_gpu_stack, member_namespaces
+from infra.kubernetes import member_namespaces
 from infra.settings import Profile, SettingsError, StackSettings
 from infra.settings.errors import Problem
 from infra.settings.model import AwsSettings
@@ -48,7 +47,8 @@ class _Context:
     gpu_pools: Sequence[GpuPoolSpec]  # each with the zones that offer its instance type
 
 
-def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -> None:
+def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -> Handoff | None:
+    cluster_handoff: Handoff | None = None  # what the cluster stack reads, when a cluster runs
     region = stack.providers.aws_region
     assert region is not None, "checked by the settings loader"
     profile = stack.settings.resolved
@@ -81,29 +81,13 @@ def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -
         pulumi.export("awsClusterEndpoint", cluster.endpoint)
         pulumi.export("awsKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
         pulumi.export("awsGpuPools", cluster.gpu_node_group_names)
-        if ctx.gpu_pools:
-            build_gpu_stack(
-                stack,
-                "aws",
-                kubeconfig=cluster.kubeconfig,
-                pools=pools,
-                tags=tags,
-                depends_on=[cluster],
-                taints=node_taints,
-                # EKS 1.30+ has no default class; gp3 on the platform's volume key.
-                storage_class=StorageClassSpec(
-                    "ebs.csi.aws.com",
-                    {"type": "gp3", "encrypted": "true", "kmsKeyId": keys["eks-volumes"].arn},
-                ),
-                cluster_autoscaler=ClusterAutoscalerSpec(
-                    cluster_name=cluster.cluster_name,
-                    region=region,
-                    namespace=AUTOSCALER_NAMESPACE,
-                    service_account=AUTOSCALER_SERVICE_ACCOUNT,
-                    # The autoscaler's minor release is the cluster's (cluster-autoscaler README, "Releases").
-                    image_tag=f"v{stack.settings.versions.kubernetes_for('aws')}.0",
-                ),
-            )
+        cluster_handoff = handoff(
+            "aws",
+            cluster_name=cluster.cluster_name,
+            endpoint=cluster.endpoint,
+            certificateAuthority=cluster.certificate_authority,
+            volumeKeyArn=keys["eks-volumes"].arn,
+        )
 
     # Budgets publish to an SNS topic encrypted with this key, so its policy lets them use it.
     keys["alerts"] = _key(ctx, "alerts", services=("budgets.amazonaws.com",))
@@ -116,6 +100,7 @@ def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -
     pulumi.export("awsKmsKeys", {purpose: k.arn for purpose, k in keys.items()})
     pulumi.export("awsBudgetName", budget.budget_name)
     pulumi.export("awsBudgetAlertsTopicArn", budget.topic_arn)
+    return cluster_handoff
 
 
 def _refuse(stack: StackSettings, path: str, message: str) -> pulumi.RunError:
@@ -322,6 +307,7 @@ def _cluster(
             public_access_cidrs=[] if private else [str(c) for c in kube.public_access_cidrs],
             log_retention_days=ctx.profile.log_retention_days,
             admin_principal_arns=list(kube.admin_principal_arns),
+            deployer_principal_arn=kube.deployer_role_arn or _cluster_deployer_role(ctx),
             api_client_security_group_ids=[runner.security_group_id] if runner else [],
             namespace_editors=member_namespaces(ctx.stack, lambda m: m.aws_principal_arn),
             system_nodes=SystemNodes(
@@ -336,6 +322,16 @@ def _cluster(
             deletion_protection=ctx.profile.deletion_protection,
         ),
     )
+
+
+def _cluster_deployer_role(ctx: _Context) -> pulumi.Output[str]:
+    """The cluster stack's deployer, as `mlplat bootstrap aws` names it, in the stack's account.
+
+    The account is the same whoever runs the program, so every preview shows the same principal.
+    """
+    account = aws_sdk.get_caller_identity_output().account_id
+    partition = aws_sdk.get_partition_output().partition
+    return pulumi.Output.concat("arn:", partition, ":iam::", account, ":role/", ctx.prefix, "-eks-deployer")
 
 
 def _budget(ctx: _Context, key: KmsKey) -> MonthlyBudget:

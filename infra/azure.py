@@ -39,13 +39,12 @@ from components.azure import (
     StorageAccountArgs,
     SystemPool,
 )
-from components.azure.cluster import node_taints
 from components.azure.deploy_runner import runner_network_settings
 from components.azure.private_link import PRIVATE_DNS_ZONES
 from components.common.naming import RULES, physical_name
-from components.kubernetes import StorageClassSpec
+from infra.clusters import Handoff, handoff
 from infra.gpu import gpu_pool_specs
-from infra.kubernetes import build_gpu_stack, member_namespaces
+from infra.kubernetes import member_namespaces
 from infra.settings import StackSettings
 from infra.settings.model import AzureSettings
 from infra.settings.profiles import SYSTEM_INSTANCE_TYPES
@@ -78,7 +77,8 @@ def _unique_names(
     return unique
 
 
-def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, str]) -> None:
+def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, str]) -> Handoff | None:
+    cluster_handoff: Handoff | None = None  # what the cluster stack reads, when a cluster runs
     s = stack.settings
     profile = s.resolved
     location = stack.providers.azure_location
@@ -271,6 +271,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                     )
                 ),
                 admin_group_object_ids=[str(g) for g in kube.admin_group_object_ids],
+                deployer_object_id=str(kube.deployer_object_id) if kube.deployer_object_id else None,
                 # AKS system pools cannot run on spot (learn.microsoft.com/azure/aks/spot-node-pool).
                 system_pool=SystemPool(
                     vm_size=nodes.instance_type or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["azure"],
@@ -318,7 +319,6 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
         pulumi.export("azureWorkspaceName", workspace.workspace_name)
     if cluster is not None:
         pulumi.export("azureClusterName", cluster.cluster_name)
-        pulumi.export("azureKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
         pulumi.export("azureGpuPools", cluster.gpu_pool_names)
         if runner is not None:
             # The deploy job for this cluster runs here (README "Where each deploy runs").
@@ -335,23 +335,10 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             pulumi.export(
                 "azureDeployRunnerGitHubId", settings.tags.apply(lambda t: (t or {}).get("GitHubId", ""))
             )
-        pools = gpu_pool_specs("azure", azure.gpu_pools, profile)
-        if pools:
-            # In-cluster objects need the deployer's Kubernetes rights, granted with the cluster.
-            build_gpu_stack(
-                stack,
-                "azure",
-                kubeconfig=cluster.kubeconfig,
-                pools=pools,
-                tags=tags,
-                depends_on=[cluster, cluster.deployer_access],
-                taints=node_taints,
-                # AKS's own default (managed-csi) uses platform-managed keys; the newest default class wins.
-                storage_class=StorageClassSpec(
-                    "disk.csi.azure.com",
-                    {
-                        "skuName": "StandardSSD_LRS",
-                        "diskEncryptionSetID": cluster.disk_encryption_set_id or "",
-                    },
-                ),
-            )
+        cluster_handoff = handoff(
+            "azure",
+            cluster_name=cluster.cluster_name,
+            resourceGroup=rg,
+            diskEncryptionSetId=cluster.disk_encryption_set_id or "",
+        )
+    return cluster_handoff

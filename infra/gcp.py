@@ -27,16 +27,15 @@ from components.gcp import (
     VertexWorkspaceArgs,
     WorkbenchUser,
 )
-from components.gcp.cluster import node_taints
-from components.kubernetes import StorageClassSpec
+from infra.clusters import Handoff, handoff
 from infra.gpu import gpu_pool_specs
-from infra.kubernetes import build_gpu_stack
 from infra.settings import StackSettings
 from infra.settings.model import GcpSettings
 from infra.settings.profiles import SYSTEM_INSTANCE_TYPES
 
 
-def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, str]) -> None:
+def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, str]) -> Handoff | None:
+    cluster_handoff: Handoff | None = None  # what the cluster stack reads, when a cluster runs
     s = stack.settings
     profile = s.resolved
     project, region = stack.providers.gcp_project, stack.providers.gcp_region
@@ -223,19 +222,10 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
         pulumi.export("gcpClusterEndpoint", cluster.endpoint)
         pulumi.export("gcpKubeconfig", pulumi.Output.secret(cluster.kubeconfig))
         pulumi.export("gcpGpuPools", cluster.gpu_pool_names)
-        pools = gpu_pool_specs("gcp", settings.gpu_pools, profile)
-        if pools:
-            build_gpu_stack(
-                stack,
-                "gcp",
-                kubeconfig=cluster.kubeconfig,
-                pools=pools,
-                tags=tags,
-                depends_on=[cluster],
-                taints=node_taints,
-                # GKE's own default (standard-rwo) uses Google's keys; the newest default class wins.
-                storage_class=StorageClassSpec(
-                    "pd.csi.storage.gke.io",
-                    {"type": "pd-balanced", "disk-encryption-kms-key": keys.key_ids["disks"]},
-                ),
-            )
+        cluster_handoff = handoff(
+            "gcp",
+            cluster_name=cluster.cluster_name,
+            dnsEndpoint=cluster.dns_endpoint,
+            diskKeyId=keys.key_ids["disks"],
+        )
+    return cluster_handoff

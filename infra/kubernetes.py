@@ -42,7 +42,6 @@ def build_gpu_stack(
     kubeconfig: pulumi.Input[str],
     pools: Sequence[GpuPoolSpec],
     tags: Mapping[str, str],
-    depends_on: Sequence[pulumi.Resource],
     taints: Callable[[GpuPoolSpec], Sequence[NodeTaint]],
     storage_class: StorageClassSpec,
     cluster_autoscaler: ClusterAutoscalerSpec | None = None,
@@ -53,7 +52,8 @@ def build_gpu_stack(
     # grant namespaces through their own IAM (the cluster components).
     rbac_users = (lambda t: [str(m.email) for m in t.members]) if cloud == "gcp" else (lambda t: [])
     return GpuStack(
-        f"{pulumi.get_project()}-{stack.stack}-{cloud}-gpu-stack",
+        # The platform's prefix, whichever project registers it (the cluster stack's since the split).
+        f"mlplat-{stack.stack}-{cloud}-gpu-stack",
         GpuStackArgs(
             cloud=cloud,
             kubeconfig=kubeconfig,
@@ -71,6 +71,4 @@ def build_gpu_stack(
             storage_class=storage_class,
             cluster_autoscaler=cluster_autoscaler,
         ),
-        # Installing into a cluster needs its nodes: wait for the cluster and its pools.
-        opts=pulumi.ResourceOptions(depends_on=list(depends_on)),
     )

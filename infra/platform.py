@@ -7,6 +7,7 @@ import pulumi
 from components.common.tags import platform_tags
 from infra.aws import build_aws
 from infra.azure import build_azure
+from infra.clusters import HANDOFF_OUTPUT, Handoff
 from infra.gcp import build_gcp
 from infra.settings import StackSettings
 
@@ -18,9 +19,14 @@ def build_platform(stack: StackSettings) -> None:
     )
     pulumi.export("environment", s.environment)
     pulumi.export("profile", s.profile_name)
+    handoffs: dict[str, Handoff | None] = {}
     if s.aws is not None:
-        build_aws(stack, s.aws, tags)
+        handoffs["aws"] = build_aws(stack, s.aws, tags)
     if s.gcp is not None:
-        build_gcp(stack, s.gcp, tags)
+        handoffs["gcp"] = build_gcp(stack, s.gcp, tags)
     if s.azure is not None:
-        build_azure(stack, s.azure, tags)
+        handoffs["azure"] = build_azure(stack, s.azure, tags)
+    # The cluster stacks (project mlplat-clusters) read their cluster from here through a StackReference.
+    clusters = {cloud: values for cloud, values in handoffs.items() if values is not None}
+    if clusters:
+        pulumi.export(HANDOFF_OUTPUT, clusters)

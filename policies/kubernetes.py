@@ -361,6 +361,15 @@ def _eks_autoscaler(cluster: Any, args: StackValidationArgs) -> str | None:
         for r in every_release
         if prop(r.props, "chart").rsplit("/", 1)[-1] in ("cluster-autoscaler", "karpenter")
     ]
+    if not of_type(args.resources, [RELEASE]):
+        # A platform stack: the in-cluster layer is a stack of its own (README "Where each deploy runs"),
+        # so what this stack must provide is the autoscaler's AWS identity on this cluster.
+        if is_unknown(cluster) or any(
+            prop(a.props, "clusterName") in (cluster, UNKNOWN) and prop(a.props, "namespace") == "kube-system"
+            for a in of_type(args.resources, [POD_IDENTITY])
+        ):
+            return None
+        return "no Pod Identity association in kube-system gives a cluster autoscaler (or Karpenter) AWS credentials"
     if not releases:
         return "no cluster autoscaler (or Karpenter) is installed"
     for r in releases:

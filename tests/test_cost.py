@@ -432,7 +432,7 @@ def test_plan_json_names_each_cost_items_price_sources_and_read_dates(reports: d
 
 def test_raising_a_prod_gpu_pool_minimum_past_the_budget_blocks_the_plan(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    for folder in ("infra", "policies"):
+    for folder in ("infra", "policies", "clusters"):
         (tmp_path / folder).symlink_to(ROOT / folder)
     prod = stack_document("prod")
     pools = prod["config"]["mlplat:aws"]["gpuPools"]
@@ -454,7 +454,7 @@ def test_the_budget_rule_fires_in_a_real_preview_given_the_config_mlplat_plan_wr
     from mlplat.engine.stackfile import load_stack_config
 
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    for folder in ("infra", "policies"):
+    for folder in ("infra", "policies", "clusters"):
         (tmp_path / folder).symlink_to(ROOT / folder)
     budget = {**stack_document("prod")["config"]["mlplat:budget"], "monthlyUsd": 100}
     budget.pop("perCloud", None)

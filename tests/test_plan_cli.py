@@ -124,8 +124,8 @@ def test_mandatory_violation_exits_1(tmp_path: Path) -> None:
     """A VPC without flow logs breaks a mandatory rule in prod: the plan must fail the build."""
     for name in ("Pulumi.yaml",):
         (tmp_path / name).write_text((ROOT / name).read_text())
-    (tmp_path / "infra").symlink_to(ROOT / "infra")
-    (tmp_path / "policies").symlink_to(ROOT / "policies")
+    for folder in ("infra", "policies", "clusters"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
     write_stack(
         tmp_path,
         "prod",

@@ -69,7 +69,9 @@ class EksClusterArgs:
     api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     # IAM principal ARN -> the namespaces it may edit (team members, through access entries).
     namespace_editors: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    grant_deployer_admin: bool = True  # the identity running `pulumi up` manages what runs in the cluster
+    # The identity that deploys the in-cluster layer (the cluster stack's deployer role), made cluster admin.
+    # Named, never read from the caller: a preview by another identity would otherwise show it replaced.
+    deployer_principal_arn: pulumi.Input[str] | None = None
     system_nodes: SystemNodes = SystemNodes()
     gpu_pools: Sequence[GpuPoolSpec] = field(default_factory=tuple)
     deletion_protection: bool = False
@@ -323,13 +325,8 @@ class EksCluster(pulumi.ComponentResource):
         self, name: str, args: EksClusterArgs, cluster_name: pulumi.Output[str], account: pulumi.Output[str]
     ) -> None:
         admins: list[tuple[str, pulumi.Input[str]]] = []
-        if args.grant_deployer_admin:
-            caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-            # An assumed-role session ARN is not a principal EKS accepts; its issuing role is.
-            deployer = aws.iam.get_session_context_output(
-                arn=caller.arn, opts=pulumi.InvokeOutputOptions(parent=self)
-            ).issuer_arn
-            admins.append(("deployer", deployer))
+        if args.deployer_principal_arn is not None:
+            admins.append(("deployer", args.deployer_principal_arn))
         admins.extend((f"admin-{i}", arn) for i, arn in enumerate(args.admin_principal_arns))
         cluster_wide = aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")
         for suffix, principal in admins:

@@ -71,6 +71,7 @@ class AksClusterArgs:
     api_server_subnet_id: pulumi.Input[str] | None = None
     authorized_ip_ranges: Sequence[pulumi.Input[str]] = ()  # required when the API is public
     admin_group_object_ids: Sequence[str] = ()
+    deployer_object_id: str | None = None  # the cluster stack's deployer (service principal object id)
     system_pool: SystemPool = field(default_factory=SystemPool)
     gpu_pools: Sequence[GpuPoolSpec] = ()
     pod_cidr: str = "10.244.0.0/16"
@@ -122,14 +123,32 @@ def _validate(name: str, args: AksClusterArgs) -> None:
         raise ValueError(f"{name}: etcd encryption with a private Key Vault needs api_server_subnet_id")
 
 
+def user_kubeconfig(
+    resource_group_name: pulumi.Input[str],
+    cluster_name: pulumi.Input[str],
+    opts: pulumi.InvokeOutputOptions | None = None,
+) -> pulumi.Output[str]:
+    """The cluster's user kubeconfig (Entra ID sign-in through kubelogin, non-interactive), as a secret.
+
+    `listClusterUserCredential` needs the Azure Kubernetes Service Cluster User Role, more than Reader:
+    only the cluster stack, deployed by an identity that holds it, asks for it.
+    """
+    credentials = cs.list_managed_cluster_user_credentials_output(
+        resource_group_name=resource_group_name, resource_name=cluster_name, format="exec", opts=opts
+    )
+    return pulumi.Output.secret(
+        credentials.kubeconfigs.apply(
+            lambda configs: non_interactive_kubeconfig(base64.b64decode(configs[0].value).decode())
+        )
+    )
+
+
 class AksCluster(pulumi.ComponentResource):
     cluster_id: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
     kubelet_object_id: pulumi.Output[str]
     gpu_pool_names: pulumi.Output[list[str]]
-    kubeconfig: pulumi.Output[str]
-    deployer_access: azure_native.authorization.RoleAssignment  # in-cluster resources wait for it
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:azure:AksCluster", name, None, opts)
@@ -268,36 +287,24 @@ class AksCluster(pulumi.ComponentResource):
                 categories=AUDIT_LOG_CATEGORIES,
             )
 
-        # Azure RBAC decides Kubernetes rights: the identity running `pulumi up` gets cluster admin, as the
-        # EKS deployer gets AmazonEKSClusterAdminPolicy, so the in-cluster layer needs no hand-made grant.
-        deployer = azure_native.authorization.get_client_config_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        )
-        self.deployer_access = assign_role(
-            f"{name}-deployer",
-            role="Azure Kubernetes Service RBAC Cluster Admin",
-            scope=self.cluster.id,
-            principal_id=deployer.object_id,
-            subscription_id=args.subscription_id,
-            parent=self,
-        )
+        # Azure RBAC decides Kubernetes rights: the cluster stack's deployer gets cluster admin, as the EKS
+        # deployer gets AmazonEKSClusterAdminPolicy. Named in settings, never the caller: a preview run by
+        # another identity would otherwise show the assignment replaced.
+        self.deployer_access: azure_native.authorization.RoleAssignment | None = None
+        if args.deployer_object_id is not None:
+            self.deployer_access = assign_role(
+                f"{name}-deployer",
+                role="Azure Kubernetes Service RBAC Cluster Admin",
+                scope=self.cluster.id,
+                principal_id=args.deployer_object_id,
+                subscription_id=args.subscription_id,
+                parent=self,
+            )
         self.disk_encryption_set_id: pulumi.Output[str] | None = None
         if args.disk_encryption_key is not None:
             self.disk_encryption_set_id = self._disk_encryption_set(name, args, args.disk_encryption_key)
         self._members(name, args)
 
-        # Local accounts are off, so this is a user kubeconfig that signs in with Entra ID (kubelogin).
-        credentials = cs.list_managed_cluster_user_credentials_output(
-            resource_group_name=rg,
-            resource_name=cluster_name,
-            format="exec",
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-        self.kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(
-                lambda configs: non_interactive_kubeconfig(base64.b64decode(configs[0].value).decode())
-            )
-        )
         self.cluster_id = self.cluster.id
         self.cluster_name = cluster_name
         self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else "")
@@ -309,7 +316,6 @@ class AksCluster(pulumi.ComponentResource):
                 "oidc_issuer_url": self.oidc_issuer_url,
                 "kubelet_object_id": self.kubelet_object_id,
                 "gpu_pool_names": self.gpu_pool_names,
-                "kubeconfig": self.kubeconfig,
             }
         )
 

@@ -139,9 +139,11 @@ class AwsDeployRunner(Model):
 
 
 class AwsKubernetes(Kubernetes):
-    # IAM roles/users that get cluster-admin through EKS access entries (the deployer always does).
+    # IAM roles/users that get cluster-admin through EKS access entries (the cluster deployer always does).
     admin_principal_arns: list[IamPrincipalArn] = Field(default_factory=list)
     deploy_runner: AwsDeployRunner | None = None
+    # The role that deploys the cluster stack; default: role mlplat-<stack>-eks-deployer in the stack's account.
+    deployer_role_arn: IamPrincipalArn | None = None
 
 
 class AwsSettings(Model):
@@ -210,6 +212,9 @@ class AzureDeployRunner(Model):
 class AzureKubernetes(Kubernetes):
     admin_group_object_ids: list[UUID] = Field(default_factory=list)
     deploy_runner: AzureDeployRunner | None = None
+    # The service principal that deploys the cluster stack (mlplat-<stack>-aks-deployer): made cluster admin.
+    # Without it the deployer must be a member of one of admin_group_object_ids.
+    deployer_object_id: UUID | None = None
 
 
 AzureVmSize = Annotated[str, StringConstraints(pattern=r"^Standard_[A-Za-z0-9_]+$")]

@@ -97,6 +97,16 @@ class PolicyReport:
                 return remediation.after
         return resource.inputs
 
+    def merged(self, other: PolicyReport) -> PolicyReport:
+        """This report and another stack's, judged by the same pack and config (one environment's stacks)."""
+        return PolicyReport(
+            self.pack,
+            self.version,
+            self.violations + other.violations,
+            self.policies,
+            self.remediations + other.remediations,
+        )
+
 
 @dataclass(frozen=True)
 class _Manifest:
@@ -204,8 +214,15 @@ class PackSession:
         *,
         config_file: Path | None,
         plan_config: Mapping[str, Mapping[str, Any]] | None = None,
+        stack: str | None = None,
+        project: str | None = None,
     ) -> PolicyReport:
-        """Judge `resources`; see `run_policy_pack`. A failed pack is stopped and cannot be reused."""
+        """Judge `resources`; see `run_policy_pack`. A failed pack is stopped and cannot be reused.
+
+        `stack` and `project` judge another stack of the same environment (a cluster stack) with this
+        process: ConfigureStack names it, as the engine's does; only the process environment, which the
+        engine would set for that stack's own pack process, still names the first.
+        """
         file_config = _load_config_file(config_file) if config_file is not None else {}
         for name, properties in (plan_config or {}).items():
             given = file_config.get(name, _PolicyConfig(None))
@@ -219,8 +236,8 @@ class PackSession:
                     manifest=self.manifest,
                     file_config=file_config,
                     config_source=str(config_file) if config_file is not None else "policy config",
-                    stack=self.stack,
-                    project=self.project,
+                    stack=stack or self.stack,
+                    project=project or self.project,
                     organization=self.organization,
                     dry_run=self.dry_run,
                 )

@@ -96,10 +96,25 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
+        if args.typ == STACK_REFERENCE_TYPE:
+            return self._stack_reference(str(inputs.get("name") or args.name))
         if self.preview and args.custom:
             # An empty id is an unknown id during preview; so is every output that is not an input.
             return "", preview_outputs(args.typ, args.name, inputs, self.ctx)
         return computed_outputs(args.typ, args.name, inputs, self.ctx)
+
+    def _stack_reference(self, name: str) -> tuple[str, dict[str, Any]]:
+        """A StackReference is read in previews too, so its outputs are the referenced stack's, known.
+
+        Unknown (a stack not planned here) fails as the engine's read does: `unknown stack "<name>"`.
+        """
+        outputs = self.ctx.stack_outputs.get(name)
+        if outputs is None:
+            raise pulumi.RunError(f'unknown stack "{name}"')
+        secrets = sorted(
+            k for k, v in outputs.items() if isinstance(v, dict) and _SECRET_SIG.items() <= v.items()
+        )
+        return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": secrets}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         fakes = _BY_PACKAGE.get(args.token.split(":")[0])
@@ -119,6 +134,7 @@ def _seconds(duration: str) -> float:
 
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 # The wire form of a secret value (pulumi/pulumi `sdk/go/common/resource/plugin/rpc.go`).
 _SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 _BUILTIN_PACKAGE = "pulumi"  # the engine's own resources and invokes (stack, providers, getResource)

@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infra.settings import StackSettings, load_settings
+from google.protobuf import json_format
+
+from infra.clusters import CLUSTERS_DIR, CLUSTERS_PROJECT, cluster_stacks
+from infra.settings import Problem, StackSettings, load_settings, stack_file
 from infra.settings.errors import SettingsError
 from mlplat.engine.analyzer import shared_pack
 from mlplat.engine.constraints import RULES, check_run
 from mlplat.engine.cost import estimate
-from mlplat.engine.program import PROJECT, run_program
+from mlplat.engine.program import PROJECT, ProgramRun, run_cluster_program, run_program
 from mlplat.engine.report import build_report, struct_to_dict
 from mlplat.engine.stackfile import StackConfig, load_stack_config
 
@@ -85,14 +88,16 @@ def plan_stack(
     # Started first, the pack loads on the other core while the program runs.
     pack = shared_pack(pack_dir, stack=config.stack, project=PROJECT) if run_policies else None
     run = run_program(project_dir, config, preview=preview)
-    findings = check_run(run)
+    clusters = _cluster_runs(project_dir, config, settings, run, preview=preview)
+    findings = check_run(run) + [f for _, cluster in clusters for f in check_run(cluster)]
+    resources = run.resources + [r for _, cluster in clusters for r in cluster.resources]
     providers = settings.providers
     regions = {
         "aws": providers.aws_region or "",
         "gcp": providers.gcp_region or "",
         "azure": providers.azure_location or "",
     }
-    cost = estimate(run.resources, regions, gke_credit=holds_gke_credit(project_dir, settings))
+    cost = estimate(resources, regions, gke_credit=holds_gke_credit(project_dir, settings))
     policy = None
     if pack is not None:
         idle, peak = cost.total()
@@ -107,17 +112,78 @@ def plan_stack(
         if policy_config_out is not None:
             merged = preview_policy_config(config_file, estimate_config)
             policy_config_out.write_text(json.dumps(merged, indent=2) + "\n")
-        policy = pack.analyze(
-            run.resources, config_file=config_file, plan_config=dict.fromkeys(COST_POLICIES, estimate_config)
-        )
+        plan_config = dict.fromkeys(COST_POLICIES, estimate_config)
+        policy = pack.analyze(run.resources, config_file=config_file, plan_config=plan_config)
+        # Each cluster stack is judged on its own, with the environment's policy config (README).
+        for cluster_config, cluster in clusters:
+            judged = pack.analyze(
+                cluster.resources,
+                config_file=config_file,
+                plan_config=plan_config,
+                stack=cluster_config.stack,
+                project=CLUSTERS_PROJECT,
+            )
+            policy = policy.merged(judged)
     outputs = struct_to_dict(run.stack_outputs) if run.stack_outputs is not None else {}
     return build_report(
         project=PROJECT,
         stack=config.stack,
-        resources=run.resources,
+        resources=resources,
         policy=policy,
         cost=cost,
         outputs=outputs,
-        warnings=run.warnings,
+        warnings=run.warnings + [w for _, cluster in clusters for w in cluster.warnings],
         constraints=(len(RULES), findings),
     )
+
+
+def cluster_stack_config(project_dir: Path, name: str, platform: str) -> StackConfig:
+    """`clusters/Pulumi.<name>.yaml` as the engine reads it; a stack not yet created follows `platform`."""
+    directory = project_dir / CLUSTERS_DIR
+    path = directory / stack_file(name)
+    if not path.is_file():
+        return StackConfig(name, path, {f"{CLUSTERS_PROJECT}:platform": platform}, frozenset())
+    config = load_stack_config(directory, name)
+    named = config.config.get(f"{CLUSTERS_PROJECT}:platform", platform)
+    if named != platform:
+        raise SettingsError(
+            f"{CLUSTERS_DIR}/{path.name}",
+            [
+                Problem(
+                    f"{CLUSTERS_PROJECT}:platform",
+                    f"must be {platform!r} (the stack is named after it), got {named!r}",
+                )
+            ],
+        )
+    return config
+
+
+def _cluster_runs(
+    project_dir: Path, config: StackConfig, settings: StackSettings, platform: ProgramRun, *, preview: bool
+) -> list[tuple[StackConfig, ProgramRun]]:
+    """Each cluster stack of this environment, run against the platform run's outputs."""
+    outputs = json_format.MessageToDict(platform.stack_outputs) if platform.stack_outputs is not None else {}
+    program = project_dir / CLUSTERS_DIR / "__main__.py"
+    stacks = cluster_stacks(settings)
+    if stacks and not program.is_file():
+        raise SettingsError(
+            f"{CLUSTERS_DIR}/__main__.py",
+            [
+                Problem(
+                    "program",
+                    f"not found in {project_dir}: the cluster stacks {', '.join(n for n, _ in stacks)} need it",
+                )
+            ],
+        )
+    runs = []
+    for name, _ in stacks:
+        cluster_config = cluster_stack_config(project_dir, name, config.stack)
+        runs.append(
+            (
+                cluster_config,
+                run_cluster_program(
+                    project_dir, cluster_config, platform=config, platform_outputs=outputs, preview=preview
+                ),
+            )
+        )
+    return runs

@@ -16,6 +16,8 @@ from pulumi.runtime.settings import ROOT, configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.clusters import CLUSTERS_DIR, CLUSTERS_PROJECT, PLATFORM_PROJECT
+from infra.clusters import run_cluster_program as run_clusters
 from mlplat.engine.fakes import MockContext
 from mlplat.engine.mocks import PlatformMocks, RecordingMonitor
 from mlplat.engine.recording import RecordedResource
@@ -51,6 +53,8 @@ def run_in_mock_engine(
     secret_keys: frozenset[str] | set[str] = frozenset(),
     preview: bool = False,
     monitor: RecordingMonitor | None = None,
+    project: str = PROJECT,
+    context: MockContext | None = None,
 ) -> ProgramRun:
     """Run `body` inside a fresh root Stack against the recording mocks, as the language host runs a program.
 
@@ -58,7 +62,7 @@ def run_in_mock_engine(
     runs as `pulumi preview` of a new stack does: computed outputs are unknown.
     """
     monitor = monitor or RecordingMonitor(
-        PlatformMocks(MockContext.from_config(dict(config)), preview=preview)
+        PlatformMocks(context or MockContext.from_config(dict(config)), preview=preview)
     )
     monitor.use_stack(config, frozenset(secret_keys), preview=preview)
     collect = _Collect()
@@ -71,7 +75,7 @@ def run_in_mock_engine(
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
             engine=MockEngine(logger),
-            project=PROJECT,
+            project=project,
             stack=stack,
             dry_run=preview,
             organization=ORGANIZATION,
@@ -112,6 +116,40 @@ def run_program(
             secret_keys=stack.secret_keys,
             preview=preview,
             monitor=monitor,
+        )
+    finally:
+        os.chdir(previous)
+
+
+def run_cluster_program(
+    project_dir: Path,
+    stack: StackConfig,
+    *,
+    platform: StackConfig,
+    platform_outputs: Mapping[str, object],
+    preview: bool = False,
+) -> ProgramRun:
+    """Run the `mlplat-clusters` program for one cluster stack, cwd at `clusters/`, as the language host does.
+
+    Its StackReference to the platform stack reads `platform_outputs` (wire form); the mocks answer for
+    the platform's region and project, which the cluster stack follows. The program is called with the
+    platform's config (`clusters/__main__.py` would read the same from the platform's stack file), so a
+    plan of a stack file that is not on disk judges that file.
+    """
+    program_dir = project_dir / CLUSTERS_DIR
+    reference = f"{ORGANIZATION}/{PLATFORM_PROJECT}/{platform.stack}"
+    context = MockContext.from_config(dict(platform.config), {reference: platform_outputs})
+    previous = Path.cwd()
+    os.chdir(program_dir)
+    try:
+        return run_in_mock_engine(
+            lambda: run_clusters(project_dir, platform),
+            stack=stack.stack,
+            config=stack.config,
+            secret_keys=stack.secret_keys,
+            preview=preview,
+            project=CLUSTERS_PROJECT,
+            context=context,
         )
     finally:
         os.chdir(previous)

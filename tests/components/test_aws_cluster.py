@@ -67,6 +67,7 @@ PROD = EksClusterArgs(
     private_endpoint=True,
     log_retention_days=365,
     admin_principal_arns=["arn:aws:iam::123456789012:role/ml-platform-admins"],
+    deployer_principal_arn="arn:aws:iam::123456789012:role/mlplat-prod-eks-deployer",
     gpu_pools=[
         pool("a10g", spot=False, labels={"team": "research"}),
         pool("a100", spot=False, gpus=8, instance="p4d.24xlarge", zones=["us-east-1b"]),
@@ -202,9 +203,9 @@ def test_access_is_by_api_access_entries_with_no_hidden_creator_admin(prod: Plan
 
 def test_deployer_and_listed_admins_get_cluster_admin_through_access_entries(prod: Plan) -> None:
     entries = {e.inputs["principalArn"] for e in prod.of_type("aws:eks/accessEntry:AccessEntry")}
-    # The mock caller is an IAM user; an assumed-role session would resolve to its role.
+    # The named cluster-stack deployer, not the caller running the program (the mocks answer a user).
     assert entries == {
-        "arn:aws:iam::123456789012:user/mlplat-plan",
+        "arn:aws:iam::123456789012:role/mlplat-prod-eks-deployer",
         "arn:aws:iam::123456789012:role/ml-platform-admins",
     }
     associations = prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")

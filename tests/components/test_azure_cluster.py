@@ -11,7 +11,7 @@ from google.protobuf import json_format
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from components.azure import AksCluster, AksClusterArgs, CustomerManagedKey, SystemPool
-from components.azure.cluster import gpu_agent_pool_name, non_interactive_kubeconfig
+from components.azure.cluster import gpu_agent_pool_name, non_interactive_kubeconfig, user_kubeconfig
 from components.common.gpu import ACCELERATOR_LABEL, POOL_LABEL, GpuPoolSpec
 from components.common.naming import validate_physical_name
 from tests.components.provider_facts import AZURE_BUILT_IN_ROLES as ROLES
@@ -24,6 +24,7 @@ TAGS = {"environment": "prod", "owner": "ml", "cost-center": "cc", "managed-by":
 CONFIG = {"azure-native:location": "eastus"}
 TENANT = "7d2c1f0e-3b4a-4c5d-8e6f-0a1b2c3d4e5f"
 ADMINS = "9f3a7c52-1e84-4b6d-b0c9-5d2e8f1a4b67"
+DEPLOYER = "5f0c6d1e-2b3a-4c8d-9e7f-1a2b3c4d5e6f"  # the mlplat-prod-aks-deployer service principal
 VAULT_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
 KEY = CustomerManagedKey(
     vault_id=VAULT_ID,
@@ -66,6 +67,7 @@ BASE = AksClusterArgs(
     node_subnet_id="/subnets/snet-aks",
     tags=TAGS,
     admin_group_object_ids=[ADMINS],
+    deployer_object_id=DEPLOYER,
     registry_id="/registries/cr",
     log_analytics_workspace_id="/workspaces/log",
 )
@@ -97,8 +99,10 @@ def prod() -> tuple[Plan, list[str]]:
 
     def body() -> None:
         cluster = AksCluster("aks", PROD)
-        cluster.kubeconfig.apply(kubeconfigs.append)
-        pulumi.export("kubeconfig", cluster.kubeconfig)
+        # The cluster stack reads the credentials (infra/clusters.py); the platform never does.
+        kubeconfig = user_kubeconfig("rg-ml", cluster.cluster_name)
+        kubeconfig.apply(kubeconfigs.append)
+        pulumi.export("kubeconfig", kubeconfig)
 
     return record(body, stack="prod", config=CONFIG), kubeconfigs
 
@@ -324,7 +328,9 @@ def test_kubeconfig_is_a_secret_user_config_that_signs_in_with_entra_id(prod: tu
     assert exported[SPECIAL_SIG_KEY] == SPECIAL_SECRET_SIG
 
 
-def test_the_deploying_identity_is_cluster_admin_through_azure_rbac(prod: tuple[Plan, list[str]]) -> None:
+def test_the_cluster_stacks_deployer_is_cluster_admin_through_azure_rbac(
+    prod: tuple[Plan, list[str]],
+) -> None:
     # Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (Azure built-in roles reference).
     admin = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
     plan = prod[0]
@@ -335,7 +341,8 @@ def test_the_deploying_identity_is_cluster_admin_through_azure_rbac(prod: tuple[
     ]
     assert len(grants) == 1
     assert grants[0].property_dependencies["scope"] == [cluster_of(prod).urn]
-    assert grants[0].inputs["principalId"] == "00000000-0000-4000-8000-0000000000bb"  # getClientConfig
+    # The principal named in the arguments, never the caller (getClientConfig answers another id).
+    assert grants[0].inputs["principalId"] == DEPLOYER
 
 
 def test_non_interactive_kubeconfig_refuses_a_kubelogin_user_without_a_server_id() -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import pulumi
 import pytest
 from google.protobuf import json_format
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from components.common.naming import validate_physical_name
 from components.common.tags import platform_tags
@@ -41,7 +40,14 @@ def build(stack: str, document: dict[str, Any] | None = None) -> tuple[Plan, dic
     assert s.azure is not None
     tags = platform_tags(environment=s.environment, owner=s.owner, cost_center=s.cost_center, stack=stack)
     azure = s.azure
-    plan = Plan(run_in_mock_engine(lambda: build_azure(loaded, azure, tags), stack=stack, config=config))
+
+    def program() -> None:
+        # As infra/platform.py does: the cluster stack's handoff is exported under kubernetesClusters.
+        handoff = build_azure(loaded, azure, tags)
+        if handoff is not None:
+            pulumi.export("kubernetesClusters", {"azure": handoff})
+
+    plan = Plan(run_in_mock_engine(program, stack=stack, config=config))
     outputs = json_format.MessageToDict(plan.run.stack_outputs) if plan.run.stack_outputs else {}
     return plan, outputs
 
@@ -69,12 +75,16 @@ def test_stack_exports_what_operators_and_later_stacks_need(
         "azureKeyVault",
         "azureWorkspaceName",
         "azureClusterName",
-        "azureKubeconfig",
         "azureGpuPools",
+        "kubernetesClusters",
     } <= set(outputs)
     assert outputs["azureResourceGroup"] == f"rg-mlplat-{stack}"
     assert {"aks", "compute", "endpoints"} <= set(outputs["azureSubnetIds"])
-    assert outputs["azureKubeconfig"][SPECIAL_SIG_KEY] == SPECIAL_SECRET_SIG
+    # The cluster stack finds its cluster here; reading its credentials needs more than the previewer's
+    # Reader (listClusterUserCredential), so the platform exports no kubeconfig.
+    assert "azureKubeconfig" not in outputs
+    handoff = outputs["kubernetesClusters"]["azure"]
+    assert (handoff["clusterName"], handoff["resourceGroup"]) == (f"aks-mlplat-{stack}", f"rg-mlplat-{stack}")
 
 
 def test_gpu_pool_outputs_follow_the_stack_files(

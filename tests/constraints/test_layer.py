@@ -156,7 +156,7 @@ def test_a_constraint_violation_names_resource_rule_and_source_and_the_plan_exit
     from tests.conftest import mlplat, set_path, stack_document, write_stack
 
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    for folder in ("infra", "policies"):
+    for folder in ("infra", "policies", "clusters"):
         (tmp_path / folder).symlink_to(ROOT / folder)
     # Consumption API: a budget created now cannot start in a month already past.
     write_stack(tmp_path, "dev", set_path(stack_document("dev"), "mlplat:budget.startDate", "2026-11-01"))

@@ -14,7 +14,7 @@ def project(tmp_path: Path) -> Path:
     """A project whose stack files are scratch copies; the code is the repository's."""
     for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
         (tmp_path / name).write_text((ROOT / name).read_text())
-    for folder in ("infra", "policies"):
+    for folder in ("infra", "policies", "clusters"):
         (tmp_path / folder).symlink_to(ROOT / folder)
     return tmp_path
 

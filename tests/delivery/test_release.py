@@ -83,7 +83,7 @@ def git(repo: Path, *args: str) -> str:
 def test_promote_copies_the_versions_dev_runs_not_the_working_tree(tmp_path: Path) -> None:
     for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
         (tmp_path / name).write_text((ROOT / name).read_text())
-    for folder in ("infra", "policies"):
+    for folder in ("infra", "policies", "clusters"):
         (tmp_path / folder).symlink_to(ROOT / folder)
     git(tmp_path, "init", "-q")
     git(

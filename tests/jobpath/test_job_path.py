@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from mlplat.engine.program import run_program
-from mlplat.engine.report import struct_to_dict
+from infra.settings import load_settings
+from mlplat.engine.plan import plan_stack
 from mlplat.engine.stackfile import load_stack_config
 from tests.conftest import ROOT, stack_document, write_stack
 from tests.jobpath import access, path, pods
@@ -148,13 +148,14 @@ def operator_dev(tmp_path_factory: pytest.TempPathFactory) -> dict[Any, Cluster]
         for pool in document["config"][f"mlplat:{cloud}"]["gpuPools"]:
             pool["driverStrategy"] = "gpu-operator"
     directory = tmp_path_factory.mktemp("operator")
+    # A project of its own: the cluster stacks read the platform's settings from the project's stack file.
+    (directory / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    for folder in ("infra", "policies", "clusters"):
+        (directory / folder).symlink_to(ROOT / folder)
     write_stack(directory, "dev", document)
-    run = run_program(ROOT, load_stack_config(directory, "dev"))
-    resources = [
-        {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": struct_to_dict(r.inputs)}
-        for r in run.resources
-    ]
-    return clusters({"stack": "dev", "resources": resources})
+    config = load_stack_config(directory, "dev")
+    settings = load_settings("dev", config.config, config.secret_keys)
+    return clusters(plan_stack(directory, config, settings, run_policies=False))
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)

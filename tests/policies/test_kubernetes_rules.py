@@ -363,7 +363,9 @@ def test_eks_gpu_group_from_zero_with_an_autoscaler_and_its_role_passes() -> Non
 
 
 def test_eks_gpu_group_from_zero_without_an_autoscaler_is_violation() -> None:
-    (report,) = check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler=None))
+    # A stack that installs charts but not the autoscaler: the in-cluster layer forgot it.
+    plugin = stack_resource(k8s.RELEASE, "device-plugin", {"chart": "nvidia-device-plugin"})
+    (report,) = check_stack(k8s.gpu_pools_have_scale_up_path, [*_eks(autoscaler=None), plugin])
     assert "no cluster autoscaler (or Karpenter) is installed" in report[0]
 
 
@@ -373,6 +375,17 @@ def test_eks_release_without_a_known_chart_cannot_be_judged() -> None:
     assert check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler={})) == []
     unknown_chart = changed(AUTOSCALER, ("chart",), ENGINE_UNKNOWN)
     assert check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler=unknown_chart)) == []
+
+
+def test_a_platform_stack_gives_the_autoscaler_its_aws_identity_for_the_cluster_stack_to_use() -> None:
+    # Since the split the platform stack holds no chart (README "Stacks"): its part of the scale-up path is
+    # the Pod Identity association the autoscaler in the cluster stack signs in with.
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler=None)) == []
+
+
+def test_a_platform_stack_without_the_autoscalers_identity_is_violation() -> None:
+    (report,) = check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler=None, association=False))
+    assert "no Pod Identity association in kube-system gives a cluster autoscaler" in report[0]
 
 
 def test_eks_autoscaler_without_an_iam_role_is_violation() -> None:
@@ -686,7 +699,12 @@ def _scale_up(pool_type: str, props: dict[str, Any]) -> list[tuple[str, str | No
 # Minimum sizes as each API names them: EKS scalingConfig.minSize; AKS minCount, else count (a fixed pool);
 # GKE nodeCount when autoscaling is off. Only a GPU pool that can be at zero nodes needs a scale-up path.
 MIN_SIZES: list[tuple[str, str, dict[str, Any], str | None]] = [
-    ("eks-min-0", k8s.EKS_NODE_GROUP, EKS_GPU_GROUP, "no cluster autoscaler (or Karpenter) is installed"),
+    (
+        "eks-min-0",
+        k8s.EKS_NODE_GROUP,
+        EKS_GPU_GROUP,
+        "no Pod Identity association in kube-system gives a cluster autoscaler (or Karpenter) AWS credentials",
+    ),
     ("eks-min-1", k8s.EKS_NODE_GROUP, changed(EKS_GPU_GROUP, ("scalingConfig", "minSize"), 1), None),
     (
         "eks-cpu-group-min-0",

@@ -96,7 +96,7 @@ go_build() {
 		rm -rf "$tmp"
 		fail "$prog" "$log" "go build $pkg@$ver"
 	fi
-	rm -rf "$out" && mv "$tmp" "$out" && touch "$out/.built"
+	chmod 755 "$tmp" && rm -rf "$out" && mv "$tmp" "$out" && touch "$out/.built"
 	echo "$prog $ver: built in $((SECONDS - t0))s ($out/$prog)"
 }
 
@@ -187,6 +187,6 @@ else
 	} >"$log" 2>&1 || { rm -rf "$tmp"; fail kueue-crds "$log" "controller-gen crd on sigs.k8s.io/kueue@$KUEUE_VERSION/apis"; }
 	n=$(find "$tmp" -name '*.yaml' | wc -l)
 	[[ $n -gt 0 ]] || { rm -rf "$tmp"; fail kueue-crds "$log" "controller-gen wrote no CRD"; }
-	rm -rf "$dir_crds" && mv "$tmp" "$dir_crds" && touch "$dir_crds/.built"
+	chmod 755 "$tmp" && rm -rf "$dir_crds" && mv "$tmp" "$dir_crds" && touch "$dir_crds/.built"
 	echo "kueue-crds $KUEUE_VERSION: generated $n CRDs in $((SECONDS - t0))s ($dir_crds)"
 fi

@@ -7,8 +7,8 @@ optionally with an "id") and `CALLS` (invoke token -> function(args, ctx) -> res
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 Outputs = dict[str, Any]
@@ -23,11 +23,18 @@ class MockContext:
     gcp_region: str = "us-central1"
     azure_location: str = "eastus"
     azure_subscription: str = "00000000-0000-4000-8000-000000000000"
+    # Who runs the program (a previewer, a deployer): what the clouds' "who am I" reads answer.
+    caller: str = "mlplat-plan"
+    # Fully qualified stack name -> its outputs in wire form, for StackReference reads.
+    stack_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
-    def from_config(cls, config: dict[str, str]) -> MockContext:
+    def from_config(
+        cls, config: dict[str, str], stack_outputs: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> MockContext:
         defaults = cls()
         return cls(
+            stack_outputs=dict(stack_outputs or {}),
             aws_region=config.get("aws:region") or defaults.aws_region,
             gcp_project=config.get("gcp:project") or defaults.gcp_project,
             gcp_region=config.get("gcp:region") or defaults.gcp_region,

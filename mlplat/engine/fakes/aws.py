@@ -261,11 +261,11 @@ def fallback(token: str, name: str, inputs: Outputs, ctx: MockContext) -> Output
     return {"arn": arn(service, ctx, name)}
 
 
-def _caller_identity(_args: dict[str, Any], _ctx: MockContext) -> dict[str, Any]:
+def _caller_identity(_args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
     return {
         "accountId": ACCOUNT_ID,
-        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mlplat-plan",
-        "userId": "AIDAMLPLATPLAN",
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/{ctx.caller}",
+        "userId": "AIDA" + ctx.caller.upper().replace("-", ""),
         "id": ACCOUNT_ID,
     }
 

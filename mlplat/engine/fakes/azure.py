@@ -294,9 +294,10 @@ def fallback(token: str, name: str, inputs: Outputs, ctx: MockContext) -> Output
 
 
 def _client_config(_args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
+    default = ctx.caller == MockContext.caller
     return {
-        "clientId": uuid_from("mlplat-plan-client"),
-        "objectId": CLIENT_OBJECT_ID,
+        "clientId": uuid_from(f"{ctx.caller}-client"),
+        "objectId": CLIENT_OBJECT_ID if default else uuid_from(f"{ctx.caller}-object"),
         "subscriptionId": ctx.azure_subscription,
         "tenantId": TENANT_ID,
     }
