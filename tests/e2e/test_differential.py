@@ -53,6 +53,11 @@ def offline(engine: Engine, stack: str) -> dict[str, Any]:
     )
     assert done.returncode in (0, 1), done.stderr
     report = json.loads(done.stdout)
+    # Since the split `mlplat plan <env>` also plans the environment's cluster stacks (project
+    # mlplat-clusters); the real preview here is the platform stack's, so only its resources compare.
+    # A cluster stack's real preview stops at its first Helm release (no network: the chart is fetched from
+    # its OCI registry during the preview), so the cluster stacks are not compared here.
+    platform = f"urn:pulumi:{stack}::mlplat::"
     resources = {
         r["urn"]: {
             "type": r["type"],
@@ -61,8 +66,13 @@ def offline(engine: Engine, stack: str) -> dict[str, Any]:
             "inputs": _norm(r["inputs"]),
         }
         for r in report["resources"]
+        if r["urn"].startswith(platform)
     }
-    verdicts = {(v["policy"], v["urn"] or None, v["level"]) for v in report["policy"]["violations"]}
+    verdicts = {
+        (v["policy"], v["urn"] or None, v["level"])
+        for v in report["policy"]["violations"]
+        if not v["urn"] or v["urn"].startswith(platform)
+    }
     return {"resources": resources, "verdicts": verdicts}
 
 
