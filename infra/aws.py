@@ -45,6 +45,9 @@ class _Context:
     prefix: str
     zones: Sequence[str]  # the VPC's
     gpu_pools: Sequence[GpuPoolSpec]  # each with the zones that offer its instance type
+    # Every role the platform creates carries it: `mlplat bootstrap aws` lets the deployer create roles only
+    # with this boundary, so no role it makes can change IAM or read state (mlplat/ops/identities.py).
+    boundary: pulumi.Output[str]
 
 
 def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -> Handoff | None:
@@ -56,7 +59,7 @@ def build_aws(stack: StackSettings, aws: AwsSettings, tags: Mapping[str, str]) -
     zones = _network_zones(stack, aws, profile.az_count)
     pools = _placed_pools(stack, gpu_pool_specs("aws", aws.gpu_pools, profile), zones)
     prefix = f"{pulumi.get_project()}-{stack.stack}"
-    ctx = _Context(stack, aws, tags, profile, region, prefix, zones, pools)
+    ctx = _Context(stack, aws, tags, profile, region, prefix, zones, pools, _arn(f"policy/{prefix}-boundary"))
 
     logs_key = _key(ctx, "logs", cloudwatch_logs=True)
     # S3 server access log delivery writes into a KMS-encrypted target bucket with this key.
@@ -193,6 +196,7 @@ def _network(ctx: _Context, logs_key: KmsKey) -> Network:
     return Network(
         f"{ctx.prefix}-net",
         NetworkArgs(
+            permissions_boundary=ctx.boundary,
             cidr=str(net.cidr),
             availability_zones=list(ctx.zones),
             nat_strategy=ctx.profile.nat_strategy,
@@ -238,6 +242,7 @@ def _workspace(
     return SageMakerWorkspace(
         f"{ctx.prefix}-sagemaker",
         SageMakerWorkspaceArgs(
+            permissions_boundary=ctx.boundary,
             domain_name=physical_name("aws-sagemaker-domain", ctx.prefix),
             vpc_id=network.vpc_id,
             vpc_cidr=str(ctx.aws.network.cidr),
@@ -267,6 +272,7 @@ def _deploy_runner(ctx: _Context, network: Network, logs_key: KmsKey) -> DeployR
     built = DeployRunner(
         f"{ctx.prefix}-deploy-runner",
         DeployRunnerArgs(
+            permissions_boundary=ctx.boundary,
             project_name=deploy_runner_project(pulumi.get_project(), ctx.stack.stack),
             repository_url=runner.repository,
             connection_arn=runner.connection_arn,
@@ -295,6 +301,7 @@ def _cluster(
     return EksCluster(
         f"{ctx.prefix}-eks",
         EksClusterArgs(
+            permissions_boundary=ctx.boundary,
             cluster_name=physical_name("aws-eks-cluster", ctx.prefix),
             kubernetes_version=ctx.stack.settings.versions.kubernetes_for("aws"),
             subnet_ids_by_zone=network.private_subnet_ids_by_zone,
@@ -324,14 +331,16 @@ def _cluster(
     )
 
 
-def _cluster_deployer_role(ctx: _Context) -> pulumi.Output[str]:
-    """The cluster stack's deployer, as `mlplat bootstrap aws` names it, in the stack's account.
-
-    The account is the same whoever runs the program, so every preview shows the same principal.
-    """
+def _arn(resource: str) -> pulumi.Output[str]:
+    """An IAM ARN in the stack's account: the same whoever runs the program, so previews agree."""
     account = aws_sdk.get_caller_identity_output().account_id
     partition = aws_sdk.get_partition_output().partition
-    return pulumi.Output.concat("arn:", partition, ":iam::", account, ":role/", ctx.prefix, "-eks-deployer")
+    return pulumi.Output.concat("arn:", partition, ":iam::", account, ":", resource)
+
+
+def _cluster_deployer_role(ctx: _Context) -> pulumi.Output[str]:
+    """The cluster stack's deployer, as `mlplat bootstrap aws` names it."""
+    return _arn(f"role/{ctx.prefix}-eks-deployer")
 
 
 def _budget(ctx: _Context, key: KmsKey) -> MonthlyBudget:

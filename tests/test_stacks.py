@@ -127,3 +127,25 @@ def test_a_cluster_stack_named_otherwise_is_refused_in_one_line_naming_its_file(
         f"clusters/Pulumi.{name}.yaml: stack: a cluster stack is named <platform stack>-eks, -gke or -aks, "
         f"got {name!r}"
     ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_principals_the_platform_names_are_the_ones_bootstrap_creates(stack: str) -> None:
+    """The program and `mlplat bootstrap aws` agree on names without sharing a constant (each owns its side)."""
+    from mlplat.ops.identities import boundary_name
+    from mlplat.ops.pipeline import aws_role_arn, cluster_deployer
+
+    resources = _report(stack)["resources"]
+    account = "123456789012"  # the offline engine's account (getCallerIdentity)
+    (entry,) = [
+        r
+        for r in resources
+        if r["type"] == "aws:eks/accessEntry:AccessEntry" and r["name"].endswith("-eks-deployer")
+    ]
+    assert entry["inputs"]["principalArn"] == aws_role_arn(account, cluster_deployer(stack, "aws"))
+    # The deployer may create roles only with the boundary bootstrap made, so every role carries it.
+    roles = [r for r in resources if r["type"] == "aws:iam/role:Role"]
+    boundary = f"arn:aws:iam::{account}:policy/{boundary_name(stack)}"
+    assert roles and {r["name"]: r["inputs"].get("permissionsBoundary") for r in roles} == {
+        r["name"]: boundary for r in roles
+    }

@@ -75,6 +75,8 @@ class EksClusterArgs:
     system_nodes: SystemNodes = SystemNodes()
     gpu_pools: Sequence[GpuPoolSpec] = field(default_factory=tuple)
     deletion_protection: bool = False
+    # Every role the component creates carries it (the deployer may create roles only with it).
+    permissions_boundary: pulumi.Input[str] | None = None
 
 
 def check_endpoint(private_endpoint: bool, public_access_cidrs: Sequence[str]) -> None:
@@ -132,6 +134,7 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         check_endpoint(args.private_endpoint, args.public_access_cidrs)
         super().__init__("mlplat:aws:EksCluster", name, None, opts)
+        self._boundary = args.permissions_boundary
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
@@ -151,6 +154,7 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_role = aws.iam.Role(
             f"{name}-cluster",
             aws.iam.RoleArgs(
+                permissions_boundary=self._boundary,
                 assume_role_policy=iam.document(
                     {
                         "Effect": "Allow",
@@ -402,7 +406,9 @@ class EksCluster(pulumi.ComponentResource):
         trust = self._pod_identity_trust(account, AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT)
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            f"{name}-cluster-autoscaler", aws.iam.RoleArgs(assume_role_policy=trust, tags=tags), opts=child
+            f"{name}-cluster-autoscaler",
+            aws.iam.RoleArgs(permissions_boundary=self._boundary, assume_role_policy=trust, tags=tags),
+            opts=child,
         )
         policy = iam.document(
             iam.statement(
@@ -479,7 +485,11 @@ class EksCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-node",
-            aws.iam.RoleArgs(assume_role_policy=iam.assume_role_policy("ec2.amazonaws.com"), tags=tags),
+            aws.iam.RoleArgs(
+                permissions_boundary=self._boundary,
+                assume_role_policy=iam.assume_role_policy("ec2.amazonaws.com"),
+                tags=tags,
+            ),
             opts=child,
         )
         grants: list[pulumi.Resource] = [
@@ -502,7 +512,11 @@ class EksCluster(pulumi.ComponentResource):
         inline: pulumi.Input[str] | None = None,
     ) -> _Role:
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(name, aws.iam.RoleArgs(assume_role_policy=trust, tags=tags), opts=child)
+        role = aws.iam.Role(
+            name,
+            aws.iam.RoleArgs(permissions_boundary=self._boundary, assume_role_policy=trust, tags=tags),
+            opts=child,
+        )
         grants: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 name,

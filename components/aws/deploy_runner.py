@@ -47,6 +47,8 @@ class DeployRunnerArgs:
     tags: Mapping[str, str]
     log_retention_days: int = 365
     compute_type: str = "BUILD_GENERAL1_SMALL"  # 2 vCPU / 3 GB; a deploy is network-bound
+    # Every role the component creates carries it (the deployer may create roles only with it).
+    permissions_boundary: pulumi.Input[str] | None = None
 
 
 class DeployRunner(pulumi.ComponentResource):
@@ -55,6 +57,7 @@ class DeployRunner(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DeployRunnerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:aws:DeployRunner", name, None, opts)
+        self._boundary = args.permissions_boundary
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
@@ -88,6 +91,7 @@ class DeployRunner(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             aws.iam.RoleArgs(
+                permissions_boundary=self._boundary,
                 assume_role_policy=iam.assume_role_policy("codebuild.amazonaws.com", source_account=account),
                 tags=tags,
             ),

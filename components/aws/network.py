@@ -28,6 +28,8 @@ class NetworkArgs:
     flow_log_kms_key_arn: pulumi.Input[str] | None = None
     # Interface endpoints (names as in INTERFACE_ENDPOINT_NAMES), with private DNS, in the private subnets.
     interface_endpoints: Sequence[str] = ()
+    # Every role the component creates carries it (the deployer may create roles only with it).
+    permissions_boundary: pulumi.Input[str] | None = None
 
 
 def subnet_layout(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -48,6 +50,7 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:aws:Network", name, None, opts)
+        self._boundary = args.permissions_boundary
         child = pulumi.ResourceOptions(parent=self)
         zones = list(args.availability_zones)
 
@@ -253,6 +256,7 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-flow-logs",
             aws.iam.RoleArgs(
+                permissions_boundary=self._boundary,
                 assume_role_policy=iam.assume_role_policy(
                     "vpc-flow-logs.amazonaws.com", source_account=account
                 ),

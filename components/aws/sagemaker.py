@@ -54,6 +54,8 @@ class SageMakerWorkspaceArgs:
     docker_access: bool = False
     retain_home_storage: bool = True  # keep the home EFS when the domain is deleted
     deletion_protection: bool = False
+    # Every role the component creates carries it (the deployer may create roles only with it).
+    permissions_boundary: pulumi.Input[str] | None = None
 
 
 class SageMakerWorkspace(pulumi.ComponentResource):
@@ -72,6 +74,7 @@ class SageMakerWorkspace(pulumi.ComponentResource):
         if args.outbound == "approvedOnly" and args.s3_prefix_list_id is None:
             raise ValueError("approvedOnly outbound needs the S3 gateway endpoint's prefix list")
         super().__init__("mlplat:aws:SageMakerWorkspace", name, None, opts)
+        self._boundary = args.permissions_boundary
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
@@ -292,6 +295,7 @@ class SageMakerWorkspace(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-execution",
             aws.iam.RoleArgs(
+                permissions_boundary=self._boundary,
                 description="SageMaker Studio execution role (mlplat, least privilege)",
                 assume_role_policy=trust,
                 tags=tags,

@@ -160,14 +160,19 @@ def check_plan(
     settings_ = s.settings
     resources = report["resources"]
     by_type = Counter(r["type"] for r in resources)
-    assert by_type["pulumi:pulumi:Stack"] == 1
-    # Only the stack and the engine's default providers have no parent; every custom resource names a
+    # One root stack for the platform and one per cluster stack (README "Stacks"), each with its own URN.
+    clouds_with_clusters = [c for c in settings_.clouds if getattr(settings_, c).kubernetes.enabled]
+    assert by_type["pulumi:pulumi:Stack"] == 1 + len(clouds_with_clusters)
+    stacks = {r["urn"].split("::")[0].removeprefix("urn:pulumi:") for r in resources}
+    suffix = {"aws": "eks", "gcp": "gke", "azure": "aks"}
+    assert stacks == {file.stack, *(f"{file.stack}-{suffix[c]}" for c in clouds_with_clusters)}
+    # Only the stacks and the engine's default providers have no parent; every custom resource names a
     # provider the plan registered (the package's default provider when the program names none).
     urns = {r["urn"] for r in resources}
     orphans = [r for r in resources if not r["parent"]]
     assert [r["type"] for r in orphans if not r["type"].startswith("pulumi:providers:")] == [
         "pulumi:pulumi:Stack"
-    ]
+    ] * (1 + len(clouds_with_clusters))
     assert all(r["name"].startswith("default_") for r in orphans if r["type"].startswith("pulumi:providers:"))
     customs = [r for r in resources if r["custom"] and not r["type"].startswith("pulumi:providers:")]
     assert customs and all(r["provider"].rpartition("::")[0] in urns for r in customs)
@@ -212,8 +217,11 @@ def check_plan(
         section = getattr(settings_, cloud)
         if not section.kubernetes.enabled:
             assert f"{cloud}Kubeconfig" not in report["outputs"]
+            assert cloud not in report["outputs"].get("kubernetesClusters", {})
             continue
-        assert f"{cloud}Kubeconfig" in report["outputs"]
+        # The cluster stack finds its cluster in the platform's handoff (AKS: no kubeconfig, README "Stacks").
+        assert cloud in report["outputs"]["kubernetesClusters"]
+        assert (f"{cloud}Kubeconfig" in report["outputs"]) == (cloud != "azure")
         pools = [r for r in resources if r["type"] == GPU_POOL_TYPES[cloud] and _is_gpu_pool(r)]
         assert sorted(_scaling(r) for r in pools) == sorted(
             (p.min_nodes, p.max_nodes) for p in section.gpu_pools
