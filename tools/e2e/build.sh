@@ -31,6 +31,7 @@ dir_pk="$CACHE/pulumi-resource-kubernetes-$PULUMI_KUBERNETES_PROVIDER_VERSION"
 dir_etcd="$CACHE/etcd-$ETCD_VERSION"
 dir_apiserver="$CACHE/kube-apiserver-$KUBERNETES_VERSION"
 dir_scheduler="$CACHE/kube-scheduler-$KUBERNETES_VERSION"
+dir_kcm="$CACHE/kube-controller-manager-$KUBERNETES_VERSION"
 dir_kueue="$CACHE/kueue-$KUEUE_VERSION"
 dir_cg="$CACHE/controller-gen-$CONTROLLER_TOOLS_VERSION"
 dir_crds="$CACHE/kueue-crds-$KUEUE_VERSION-controller-gen-$CONTROLLER_TOOLS_VERSION"
@@ -42,6 +43,7 @@ print_env() {
 	echo "ETCD=$dir_etcd/etcd"
 	echo "KUBE_APISERVER=$dir_apiserver/kube-apiserver"
 	echo "KUBE_SCHEDULER=$dir_scheduler/kube-scheduler"
+	echo "KUBE_CONTROLLER_MANAGER=$dir_kcm/kube-controller-manager"
 	echo "KUEUE=$dir_kueue/kueue"
 	echo "CONTROLLER_GEN=$dir_cg/controller-gen"
 	echo "KUEUE_CRDS_DIR=$dir_crds"
@@ -145,7 +147,7 @@ fi
 check_pin etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
 go_build etcd "$ETCD_VERSION" "$dir_etcd" "$GOWRAP/etcd" go.etcd.io/etcd/server/v3
 
-# --- kube-apiserver, kube-scheduler -------------------------------------------
+# --- kube-apiserver, kube-scheduler, kube-controller-manager ----------------
 check_pin kubernetes k8s.io/kubernetes "$KUBERNETES_VERSION"
 for m in k8s.io/api k8s.io/apimachinery k8s.io/apiserver k8s.io/client-go k8s.io/component-base; do
 	check_pin kubernetes "$m" "$KUBERNETES_STAGING_VERSION"
@@ -160,6 +162,9 @@ go_build kube-apiserver "$KUBERNETES_VERSION" "$dir_apiserver" "$GOWRAP/kubernet
 	k8s.io/kubernetes/cmd/kube-apiserver "$k8s_ldflags"
 go_build kube-scheduler "$KUBERNETES_VERSION" "$dir_scheduler" "$GOWRAP/kubernetes" \
 	k8s.io/kubernetes/cmd/kube-scheduler "$k8s_ldflags"
+# The Job, namespace and quota controllers the e2e job path needs (tests/e2e/cluster.py).
+go_build kube-controller-manager "$KUBERNETES_VERSION" "$dir_kcm" "$GOWRAP/kubernetes" \
+	k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_ldflags"
 
 # --- Kueue controller manager -------------------------------------------------
 check_pin kueue sigs.k8s.io/kueue "$KUEUE_VERSION"
