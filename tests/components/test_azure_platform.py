@@ -42,7 +42,7 @@ def build(stack: str, document: dict[str, Any] | None = None) -> tuple[Plan, dic
     azure = s.azure
 
     def program() -> None:
-        # As infra/platform.py does: the cluster stack's handoff is exported under kubernetesClusters.
+        # As infra/platform_stack.py does: the cluster stack's handoff is exported under kubernetesClusters.
         handoff = build_azure(loaded, azure, tags)
         if handoff is not None:
             pulumi.export("kubernetesClusters", {"azure": handoff})

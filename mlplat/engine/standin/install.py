@@ -41,9 +41,10 @@ def write_language_host(bin_dir: Path, *, project_root: Path, python: str = sys.
 
     The real host cannot be built (the Go module proxy refuses its module; see standin/language.py);
     the engine finds this one on PATH and starts it as it starts any language plugin. `-P`: the engine
-    starts it in the program's directory, and `python -m` would put that first on sys.path, where
-    `infra/platform.py` shadows the standard library's `platform` (imported by `uuid` while `pulumi`
-    loads: "AttributeError: partially initialized module 'pulumi' has no attribute 'ResourceOptions'").
+    starts it in the program's directory, and `python -m` would put that first on sys.path, where a module
+    named like the standard library's would shadow it (the program's `platform.py` did, until it was renamed
+    `platform_stack.py`: "AttributeError: partially initialized module 'pulumi' has no attribute
+    'ResourceOptions'").
     """
     bin_dir.mkdir(parents=True, exist_ok=True)
     path = bin_dir / "pulumi-language-python"
