@@ -56,6 +56,9 @@ def test_the_clusters_project_runs_in_the_projects_virtualenv() -> None:
     project = _yaml(ROOT / "clusters" / "Pulumi.yaml")
     assert project["name"] == "mlplat-clusters"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../.venv"}}
+    # One backend for both projects: `--cwd clusters` reads only this file, and the StackReference finds
+    # the platform's state only in the backend the platform uses (without a pin the CLI would try Pulumi Cloud).
+    assert project["backend"] == _yaml(ROOT / "Pulumi.yaml")["backend"]
     assert (ROOT / "clusters" / "__main__.py").is_file()
 
 

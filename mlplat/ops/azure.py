@@ -25,7 +25,7 @@ from typing import Any
 
 from mlplat.ops.bootstrap import Check
 from mlplat.ops.permissions import azure_actions, azure_namespaces
-from mlplat.ops.pipeline import GITHUB_ISSUER, Job, jobs
+from mlplat.ops.pipeline import GITHUB_ISSUER, LOCK_ORGANIZATION, Job, jobs
 from mlplat.ops.steps import Steps
 
 AUDIENCE = "api://AzureADTokenExchange"  # Entra docs: workload identity federation with GitHub Actions
@@ -409,7 +409,7 @@ def state_paths(job: Job) -> list[str]:
     """Blob name prefixes a job writes: its stacks' checkpoints, history, backups; locks for a previewer."""
     out = []
     for stack in job.stacks:
-        out.append(f".pulumi/locks/{stack}/")
+        out.append(f".pulumi/locks/{LOCK_ORGANIZATION}/{stack}/")
         if job.kind != "previewer":
             out += [f".pulumi/stacks/{stack}.json", f".pulumi/history/{stack}/", f".pulumi/backups/{stack}/"]
     return out

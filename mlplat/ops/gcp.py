@@ -25,7 +25,7 @@ from typing import Any
 
 from mlplat.ops.bootstrap import Check
 from mlplat.ops.permissions import gcp_apis, gcp_permissions
-from mlplat.ops.pipeline import GITHUB_ISSUER, Job, gcp_service_account_email, jobs
+from mlplat.ops.pipeline import GITHUB_ISSUER, LOCK_ORGANIZATION, Job, gcp_service_account_email, jobs
 from mlplat.ops.steps import Steps
 
 POOL = "github"
@@ -607,7 +607,7 @@ def state_prefixes(bucket: str, job: Job) -> list[str]:
     objects = f"projects/_/buckets/{bucket}/objects/.pulumi"
     out = []
     for stack in job.stacks:
-        out.append(f"{objects}/locks/{stack}/")
+        out.append(f"{objects}/locks/{LOCK_ORGANIZATION}/{stack}/")
         if job.kind != "previewer":
             out += [
                 f"{objects}/stacks/{stack}.json",

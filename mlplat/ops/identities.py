@@ -24,7 +24,7 @@ from botocore.client import BaseClient
 from mlplat.ops import error_code
 from mlplat.ops.bootstrap import Check
 from mlplat.ops.permissions import aws_actions, aws_created_by, is_read, table
-from mlplat.ops.pipeline import PROJECT, Job, aws_role_arn, jobs, platform_stack
+from mlplat.ops.pipeline import LOCK_ORGANIZATION, PROJECT, Job, aws_role_arn, jobs, platform_stack
 from mlplat.ops.steps import Steps
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
@@ -114,7 +114,7 @@ def _state(t: AwsTarget, job: Job) -> list[dict[str, Any]]:
         _allow(
             "OwnLocks",
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-            [f"{objects}/locks/{s}/*" for s in own],
+            [f"{objects}/locks/{LOCK_ORGANIZATION}/{s}/*" for s in own],
         ),
     ]
     if job.kind != "previewer":

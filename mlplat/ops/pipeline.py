@@ -25,6 +25,10 @@ JobKind = Literal["previewer", "deployer", "cluster-deployer"]
 
 PROJECT = "mlplat"  # the platform's Pulumi project (repo root)
 CLUSTER_PROJECT = "mlplat-clusters"  # the in-cluster objects' Pulumi project (clusters/)
+# A self-managed backend locks a stack under its fully qualified name, organization/<project>/<stack>, whose
+# organization is always "organization" (pulumi pkg/backend/diy/lock.go lockPath, diyBackendReference
+# FullyQualifiedName); checkpoints, history and backups use <project>/<stack>.
+LOCK_ORGANIZATION = "organization"
 ENVIRONMENTS = ("dev", "prod")
 CLUSTER_KIND: dict[Cloud, str] = {"aws": "eks", "gcp": "gke", "azure": "aks"}
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"

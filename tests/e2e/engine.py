@@ -175,8 +175,13 @@ def start(tmp: Path) -> Engine:
             "".join(line for line in lines if not line.startswith(("secretsprovider:", "encryptedkey:")))
         )
 
+    state = tmp / "state"
+    state.mkdir()
     env = {
         "HOME": str(tmp),
+        # The project files pin the team's state bucket (`backend.url`); the CLI takes this variable before
+        # them (pkg/workspace/creds.go GetCurrentCloudURLWithSource: env, then project, then stored login).
+        "PULUMI_BACKEND_URL": f"file://{state}",
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "PULUMI_HOME": str(tmp / "home"),
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
@@ -196,9 +201,11 @@ def start(tmp: Path) -> Engine:
         _install_plugin(pulumi, env, package, plugin_version(package), launchers[package])
     _install_plugin(pulumi, env, "kubernetes", importlib.metadata.version("pulumi-kubernetes"), kubernetes)
 
-    state = tmp / "state"
-    state.mkdir()
     engine = Engine(tmp, project, env, pulumi)
     login = engine.run("login", f"file://{state}")
     assert login.returncode == 0, login.describe()
+    # Every stack of both projects lands in the temporary backend, never the pinned bucket.
+    for folder in (".", "clusters"):
+        whoami = engine.run("whoami", "--verbose", project=folder)
+        assert whoami.returncode == 0 and f"file://{state}" in whoami.stdout, whoami.describe()
     return engine

@@ -139,7 +139,7 @@ def test_the_previewer_reads_metadata_and_writes_only_its_lock_files(arm: FakeAr
     assert all(a.endswith("/read") for a in azure_actions("previewer"))
     previewer = principal(arm, "mlplat-dev-previewer")
     (blobs,) = [a for a in assignments(arm, previewer) if a["scope"].endswith("/containers/state")]
-    assert "StringStartsWith '.pulumi/locks/mlplat/dev/'" in blobs["condition"]
+    assert "StringStartsWith '.pulumi/locks/organization/mlplat/dev/'" in blobs["condition"]
     assert ".pulumi/stacks/" not in blobs["condition"]
 
 

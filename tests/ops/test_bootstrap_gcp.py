@@ -114,7 +114,7 @@ def test_the_previewer_writes_only_lock_files_in_the_state_bucket(fake: FakeGcp)
     ]  # fmt: skip
     assert policy["version"] == 3
     assert writes["condition"]["expression"] == (
-        f'resource.name.startsWith("projects/_/buckets/{PROJECT}-pulumi-state/objects/.pulumi/locks/mlplat/dev/")'
+        f'resource.name.startsWith("projects/_/buckets/{PROJECT}-pulumi-state/objects/.pulumi/locks/organization/mlplat/dev/")'
     )
 
 

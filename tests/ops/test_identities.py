@@ -77,7 +77,8 @@ def test_the_previewer_reads_metadata_and_decrypts_only_its_environments_key() -
     key = client("kms").describe_key(KeyId="alias/mlplat-dev-state")["KeyMetadata"]["Arn"]
     assert held["StackSecrets"]["Resource"] == key
     assert all(r.startswith("arn:aws:s3:::acme-pulumi-state/.pulumi/") for r in held["ReadState"]["Resource"])
-    assert held["OwnLocks"]["Resource"] == ["arn:aws:s3:::acme-pulumi-state/.pulumi/locks/mlplat/dev/*"]
+    # A self-managed backend locks organization/<project>/<stack> (pulumi pkg/backend/diy/lock.go).
+    assert held["OwnLocks"]["Resource"] == ["arn:aws:s3:::acme-pulumi-state/.pulumi/locks/organization/mlplat/dev/*"]
     assert "WriteOwnState" not in held
 
 
