@@ -142,7 +142,7 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
     kube = settings.kubernetes
     if kube.enabled:
         private = profile.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
-        authorized = {f"allow-list-{i}": str(cidr) for i, cidr in enumerate(kube.public_access_cidrs)}
+        authorized = {f"allow-list-{cidr}": str(cidr) for cidr in kube.public_access_cidrs}
         authorized["platform-subnet"] = str(n.subnet_cidr)
         system = kube.system_nodes
         cluster = GkeCluster(

@@ -17,7 +17,7 @@ from components.azure.diagnostics import send_logs
 from components.azure.keyvault import CustomerManagedKey
 from components.azure.roles import assign_role
 from components.common.gpu import GPU_TAINT, GpuPoolSpec, NodeTaint
-from components.common.naming import physical_name
+from components.common.naming import physical_name, positional_alias, principal_key
 
 cs = azure_native.containerservice
 
@@ -361,27 +361,36 @@ class AksCluster(pulumi.ComponentResource):
         return des.id
 
     def _members(self, name: str, args: AksClusterArgs) -> None:
-        """Team members: the cluster user role to fetch a kubeconfig, RBAC Writer in their namespaces."""
+        """Team members: the cluster user role to fetch a kubeconfig, RBAC Writer in their namespaces.
+
+        Named by the member's object id (hashed) and the namespace, never by position: Azure refuses a
+        second assignment of one role to one principal at one scope (409 RoleAssignmentExists), which a
+        rename (create the new, then delete the old) would attempt. Aliases keep the positional names of
+        stacks deployed before.
+        """
         user = azure_native.authorization.PrincipalType.USER
         for i, (object_id, namespaces) in enumerate(sorted(args.namespace_writers.items())):
+            member = f"{name}-member-{principal_key(object_id)}"
             assign_role(
-                f"{name}-member-{i}",
+                member,
                 role="Azure Kubernetes Service Cluster User Role",
                 scope=self.cluster.id,
                 principal_id=object_id,
                 subscription_id=args.subscription_id,
                 parent=self,
                 principal_type=user,
+                aliases=positional_alias(member, f"{name}-member-{i}"),
             )
-            for namespace in sorted(namespaces):
+            for namespace in sorted(set(namespaces)):
                 assign_role(
-                    f"{name}-member-{i}-{namespace}",
+                    f"{member}-{namespace}",
                     role="Azure Kubernetes Service RBAC Writer",
                     scope=pulumi.Output.concat(self.cluster.id, "/namespaces/", namespace),
                     principal_id=object_id,
                     subscription_id=args.subscription_id,
                     parent=self,
                     principal_type=user,
+                    aliases=positional_alias(f"{member}-{namespace}", f"{name}-member-{i}-{namespace}"),
                 )
 
     @staticmethod
