@@ -313,7 +313,7 @@ def _cluster(
             system_nodes=SystemNodes(
                 instance_type=system.instance_type
                 or SYSTEM_INSTANCE_TYPES[ctx.profile.system_node_class]["aws"],
-                min_nodes=system.min_nodes,
+                min_nodes=system.min_nodes_for(ctx.profile),
                 max_nodes=system.max_nodes,
                 disk_size_gb=ctx.profile.system_node_disk_gb or SystemNodes.disk_size_gb,
                 spot=ctx.profile.system_node_spot,

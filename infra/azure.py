@@ -275,7 +275,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
                 # AKS system pools cannot run on spot (learn.microsoft.com/azure/aks/spot-node-pool).
                 system_pool=SystemPool(
                     vm_size=nodes.instance_type or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["azure"],
-                    min_nodes=nodes.min_nodes,
+                    min_nodes=nodes.min_nodes_for(profile),
                     max_nodes=nodes.max_nodes,
                     os_disk_size_gb=profile.system_node_disk_gb,
                     zones=[str(z) for z in range(1, profile.az_count + 1)],

@@ -169,7 +169,7 @@ def build_gcp(stack: StackSettings, settings: GcpSettings, tags: Mapping[str, st
                 system_pool=SystemPool(
                     machine_type=system.instance_type
                     or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["gcp"],
-                    min_nodes=system.min_nodes,
+                    min_nodes=system.min_nodes_for(profile),
                     max_nodes=system.max_nodes,
                     disk_size_gb=profile.system_node_disk_gb or SystemPool.disk_size_gb,
                     disk_type="pd-standard" if profile.economy_disks else "pd-balanced",

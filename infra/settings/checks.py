@@ -85,10 +85,11 @@ def _pools(s: Settings) -> Iterator[Problem]:
             yield Problem(
                 f"mlplat:{cloud}.kubernetes.enabled", "GPU pools need the cluster; set enabled: true"
             )
-        if kube.system_nodes.max_nodes < kube.system_nodes.min_nodes:
+        floor = kube.system_nodes.min_nodes_for(s.resolved)
+        if kube.system_nodes.max_nodes < floor:
             yield Problem(
                 f"mlplat:{cloud}.kubernetes.systemNodes.maxNodes",
-                f"must be >= minNodes ({kube.system_nodes.min_nodes}), got {kube.system_nodes.max_nodes}",
+                f"must be >= minNodes ({floor}), got {kube.system_nodes.max_nodes}",
             )
 
 

@@ -62,8 +62,11 @@ class NodeGroup(Model):
     """The small CPU pool that runs system workloads."""
 
     instance_type: str | None = None  # None: the cloud's default for system nodes
-    min_nodes: int = Field(default=1, ge=1, le=100)
+    min_nodes: int | None = Field(default=None, ge=1, le=100)  # None: the profile's systemNodeMinNodes
     max_nodes: int = Field(default=3, ge=1, le=100)
+
+    def min_nodes_for(self, profile: Profile) -> int:
+        return profile.system_node_min_nodes if self.min_nodes is None else self.min_nodes
 
 
 class Kubernetes(Model):
