@@ -77,6 +77,11 @@ def _unique_names(
     return unique
 
 
+def _generation(azure: AzureSettings) -> str:
+    """The name part that lets a destroyed stack come back before Azure releases its reserved names."""
+    return f"g{azure.name_generation}" if azure.name_generation else ""
+
+
 def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, str]) -> Handoff | None:
     cluster_handoff: Handoff | None = None  # what the cluster stack reads, when a cluster runs
     s = stack.settings
@@ -158,7 +163,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
         KeyVaultArgs(
             resource_group_name=rg,
             location=location,
-            vault_name=unique("azure-key-vault", "kv", prefix),
+            vault_name=unique("azure-key-vault", "kv", prefix, _generation(azure)),
             tenant_id=tenant,
             tags=tags,
             keys=("storage", *(("disks",) if kube.enabled else ()), *(("etcd",) if etcd_encryption else ())),
@@ -167,6 +172,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             private_link=link,
             log_analytics_workspace_id=logs,
             deletion_protection=protect,
+            soft_delete_retention_days=profile.vault_soft_delete_days,
         ),
     )
     storage = StorageAccount(
@@ -210,7 +216,7 @@ def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, s
             MlWorkspaceArgs(
                 resource_group_name=rg,
                 location=location,
-                workspace_name=physical_name("azure-ml-workspace", "mlw", prefix),
+                workspace_name=physical_name("azure-ml-workspace", "mlw", prefix, _generation(azure)),
                 tenant_id=tenant,
                 tags=tags,
                 storage_account_id=storage.account_id,

@@ -59,7 +59,12 @@ class KeyVault(pulumi.ComponentResource):
     def __init__(self, name: str, args: KeyVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:azure:KeyVault", name, None, opts)
         keep = pulumi.ResourceOptions(
-            parent=self, protect=args.deletion_protection, retain_on_delete=args.deletion_protection
+            parent=self,
+            protect=args.deletion_protection,
+            retain_on_delete=args.deletion_protection,
+            # Set at creation only ("can't be changed afterwards", Key Vault soft-delete overview): a vault
+            # made with another retention keeps it rather than fail the update.
+            ignore_changes=["properties.softDeleteRetentionInDays"],
         )
         self.vault = azure_native.keyvault.Vault(
             f"{name}-vault",

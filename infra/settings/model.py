@@ -233,6 +233,11 @@ class AzureWorkspace(Workspace):
 
 class AzureSettings(Model):
     tenant_id: UUID
+    # Names Azure keeps reserved after a delete carry "g<n>" when n > 0: a soft-deleted Key Vault keeps its
+    # name for its retention period (purge protection forbids purging it), a soft-deleted Azure ML workspace
+    # for 14 days. Raise it to deploy a destroyed stack again before then (README "Day two"); raising it on
+    # a live stack replaces the vault, its keys and the workspace.
+    name_generation: int = Field(default=0, ge=0, le=99)
     network: AzureNetwork = AzureNetwork()
     workspace: AzureWorkspace = AzureWorkspace()
     kubernetes: AzureKubernetes = AzureKubernetes()
