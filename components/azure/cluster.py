@@ -42,6 +42,13 @@ def _taint_text(t: NodeTaint) -> str:
 AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
 
 
+# The cluster autoscaler owns an autoscaled pool's node count: `count` is only the size a pool starts at.
+# Sent again on update it would ask AKS to resize the pool to it (learn.microsoft.com/azure/aks/
+# cluster-autoscaler: with the autoscaler on, don't scale the pool by hand), so updates leave it out.
+_AUTOSCALED = ["count"]
+_AUTOSCALED_SYSTEM = ["agentPoolProfiles[0].count"]  # the system pool: the cluster's only inline pool
+
+
 @dataclass(frozen=True)
 class SystemPool:
     vm_size: str = "Standard_D4ds_v5"
@@ -204,7 +211,12 @@ class AksCluster(pulumi.ComponentResource):
         self.cluster = cs.ManagedCluster(
             f"{name}-cluster",
             # No Azure lock: it would also block deleting a GPU pool that settings no longer list.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection, depends_on=grants),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.deletion_protection,
+                depends_on=grants,
+                ignore_changes=_AUTOSCALED_SYSTEM,
+            ),
             resource_group_name=rg,
             location=args.location,
             resource_name_=args.cluster_name,
@@ -424,7 +436,7 @@ class AksCluster(pulumi.ComponentResource):
         # Keyword arguments, not AgentPoolArgs: azure-native's *Args path passes `resource_name` twice.
         return cs.AgentPool(
             f"{name}-gpu-{spec.name}",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=_AUTOSCALED),
             resource_group_name=args.resource_group_name,
             resource_name_=cluster_name,
             agent_pool_name=gpu_agent_pool_name(spec.name),
