@@ -346,11 +346,20 @@ def _min_size(pool: PolicyResource) -> Any:
 def _eks_autoscaler(cluster: Any, args: StackValidationArgs) -> str | None:
     """Why no cluster autoscaler can scale this EKS cluster's groups (None: one can). It must discover the
     cluster's groups and have AWS credentials (github.com/kubernetes/autoscaler, cluster-autoscaler AWS README)."""
+    every_release = of_type(args.resources, [RELEASE])
+    if any(
+        not isinstance(prop(r.props, "chart"), str) or is_unknown(prop(r.props, "chart"))
+        for r in every_release
+    ):
+        # A release whose chart is not known cannot be judged: in a preview where the Kubernetes provider's
+        # kubeconfig is still unknown, the engine gives its resources NO properties (pulumi/pulumi
+        # sdk/go/common/resource/plugin/provider_plugin.go Create: `if !pcfg.known { return
+        # CreateResponse{}, nil }`), and a stack policy sees the autoscaler's release without a chart.
+        return None
     releases = [
         r
-        for r in of_type(args.resources, [RELEASE])
-        if isinstance(prop(r.props, "chart"), str)
-        and prop(r.props, "chart").rsplit("/", 1)[-1] in ("cluster-autoscaler", "karpenter")
+        for r in every_release
+        if prop(r.props, "chart").rsplit("/", 1)[-1] in ("cluster-autoscaler", "karpenter")
     ]
     if not of_type(args.resources, [RELEASE]):
         # A platform stack: the in-cluster layer is a stack of its own (README "Where each deploy runs"),

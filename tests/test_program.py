@@ -144,7 +144,11 @@ def _default_provider_program() -> None:
 def test_a_resource_without_a_provider_gets_the_packages_default_provider_as_in_the_engine(
     preview: bool,
 ) -> None:
-    """pulumi/pulumi `source_eval.go` newRegisterDefaultProviderEvent, `target.go` GetPackageConfig."""
+    """pulumi/pulumi `source_eval.go` newRegisterDefaultProviderEvent, `target.go` GetPackageConfig.
+
+    `__internal: {}` beside `version`: providers/registry.go SetProviderVersion, and what the real v3.274
+    preview shows (tests/e2e/test_differential.py found it missing here).
+    """
     from importlib.metadata import version
 
     from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
@@ -177,6 +181,7 @@ def test_a_resource_without_a_provider_gets_the_packages_default_provider_as_in_
         "defaultTags": tags,
         "secretKey": {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": "s3cr3t"},
         "version": installed,
+        "__internal": {},
     }
     by_name = {r.name: r for r in run.resources}
     default_urn_part, _, default_id = by_name["data"].provider.rpartition("::")

@@ -22,6 +22,7 @@ from typing import Any
 import pulumi
 import semver
 from google.protobuf import struct_pb2
+from google.protobuf.json_format import MessageToDict
 from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import UNKNOWN
@@ -162,6 +163,33 @@ def default_provider_name(version: str, download_url: str = "") -> str:
     return name
 
 
+def _holds_unknown(struct: struct_pb2.Struct) -> bool:
+    """Whether a registration's (wire-form) properties hold the engine's unknown sentinel anywhere."""
+
+    def walk(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(k != "__internal" and walk(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(walk(v) for v in value)
+        return value == UNKNOWN
+
+    return walk(MessageToDict(struct))
+
+
+def _set_provider_internals(inputs: struct_pb2.Struct, version: str, download_url: str) -> None:
+    """The engine's own keys in a provider's inputs (pulumi/pulumi pkg/resource/deploy/providers/registry.go).
+
+    `SetProviderVersion`: a top-level `version` AND an (empty) `__internal` object, "so later checks for
+    name etc see __internal"; `SetProviderURL`: `pluginDownloadURL` inside `__internal`, not top-level.
+    Seen in the real v3.274 preview: a default provider's inputs are `{"__internal": {}, ..., "version": ...}`.
+    """
+    if version:
+        inputs.get_or_create_struct("__internal")
+        inputs["version"] = version
+    if download_url:
+        inputs.get_or_create_struct("__internal")["pluginDownloadURL"] = download_url
+
+
 class DuplicateUrnError(RuntimeError):
     """Two resources were registered with the same type, name and parent."""
 
@@ -179,6 +207,7 @@ class RecordingMonitor(MockMonitor):
         self._secret_keys: frozenset[str] = frozenset()
         self._preview = bool(getattr(mocks, "preview", False))
         self._default_providers: dict[tuple[str, str, str], str] = {}  # request -> provider reference
+        self._unconfigured: set[str] = set()  # providers whose config holds unknowns in this preview
 
     def use_stack(self, config: Mapping[str, str], secret_keys: frozenset[str], *, preview: bool) -> None:
         """The stack's config and mode, which the engine gives the default providers it registers."""
@@ -189,7 +218,8 @@ class RecordingMonitor(MockMonitor):
 
         Follows pulumi/pulumi `pkg/resource/deploy/source_eval.go` (`newRegisterDefaultProviderEvent`:
         type `pulumi:providers:<package>`, no parent, inputs the stack's `<package>:*` config with the
-        namespace dropped, each value a string and secret when the config is, plus `version`) and
+        namespace dropped, each value a string and secret when the config is, plus `version` and
+        `__internal`: `_set_provider_internals`) and
         `pkg/resource/deploy/target.go` (`GetPackageConfig`). Its outputs are its inputs, as the provider
         registry's Create answers; its id is unknown in a preview and a fresh UUID otherwise.
         """
@@ -202,12 +232,9 @@ class RecordingMonitor(MockMonitor):
             namespace, _, name = full.partition(":")
             if namespace == package:
                 inputs[name] = {**_SECRET_SIG, "value": value} if full in self._secret_keys else value
-        if version:
-            inputs["version"] = version
-        if download_url:
-            inputs["pluginDownloadURL"] = download_url
         struct = struct_pb2.Struct()
         struct.update(inputs)
+        _set_provider_internals(struct, version, download_url)
         type_ = PROVIDER_TYPE_PREFIX + package
         urn = self.make_urn("", type_, default_provider_name(version, download_url))
         self._urns.add(urn)
@@ -264,7 +291,23 @@ class RecordingMonitor(MockMonitor):
         self._urns.add(urn)
         custom = bool(request.custom) and not request.type.startswith(PROVIDER_TYPE_PREFIX)
         provider = self._provider_of(request, request.type) if custom else request.provider
+        inputs = request.object
+        if request.type.startswith(PROVIDER_TYPE_PREFIX):
+            # An explicit provider's inputs as the engine records them (source_eval.go RegisterResource:
+            # `providers.SetProviderVersion`/`SetProviderURL` from the request's version and download URL).
+            inputs = struct_pb2.Struct()
+            inputs.CopyFrom(request.object)
+            _set_provider_internals(inputs, request.version, request.pluginDownloadURL)
+            if self._preview and _holds_unknown(inputs):
+                self._unconfigured.add(self.make_urn(request.parent, request.type, request.name))
         response = super().RegisterResource(request)
+        if custom and provider.rpartition("::")[0] in self._unconfigured:
+            # A provider whose configuration is not known in a preview is not configured, and the engine
+            # answers a create with NO properties, so every output is unknown, even one the program set
+            # (sdk/go/common/resource/plugin/provider_plugin.go Create: `if !pcfg.known { return
+            # CreateResponse{}, nil }`). Seen in the real v3.274 preview: a Namespace's `metadata.name`
+            # is unknown while the cluster's kubeconfig is.
+            response.object.Clear()
         self.recorded.append(
             RecordedResource(
                 urn=response.urn,
@@ -275,7 +318,7 @@ class RecordingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 provider=provider,
-                inputs=request.object,
+                inputs=inputs,
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 outputs=response.object,

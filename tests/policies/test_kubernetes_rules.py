@@ -369,6 +369,14 @@ def test_eks_gpu_group_from_zero_without_an_autoscaler_is_violation() -> None:
     assert "no cluster autoscaler (or Karpenter) is installed" in report[0]
 
 
+def test_eks_release_without_a_known_chart_cannot_be_judged() -> None:
+    """The real v3.274 preview of dev: the Kubernetes provider's kubeconfig is unknown, so the engine gives the
+    autoscaler's release no properties; the rule reported "no cluster autoscaler is installed" (mandatory)."""
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler={})) == []
+    unknown_chart = changed(AUTOSCALER, ("chart",), ENGINE_UNKNOWN)
+    assert check_stack(k8s.gpu_pools_have_scale_up_path, _eks(autoscaler=unknown_chart)) == []
+
+
 def test_a_platform_stack_gives_the_autoscaler_its_aws_identity_for_the_cluster_stack_to_use() -> None:
     # Since the split the platform stack holds no chart (README "Stacks"): its part of the scale-up path is
     # the Pod Identity association the autoscaler in the cluster stack signs in with.

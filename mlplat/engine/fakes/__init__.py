@@ -46,5 +46,25 @@ OutputFn = Callable[[str, Outputs, MockContext], Outputs]
 CallFn = Callable[[dict[str, Any], MockContext], dict[str, Any]]
 
 
+# The cluster CA every fake cluster answers with: a real self-signed X.509 certificate (made once with
+# `openssl req -x509 -newkey ec`; its key was discarded), because the real Kubernetes provider parses the
+# kubeconfig's CA before it dials the server (tests/e2e: "failed to initialize discovery client: unable
+# to load root certificates: unable to parse bytes as PEM block" with a made-up one).
+FAKE_CLUSTER_CA_PEM = """\
+-----BEGIN CERTIFICATE-----
+MIIBtzCCAV2gAwIBAgIUc0M/d8cgNyQRyDqEwpK51mUhh+owCgYIKoZIzj0EAwIw
+MDEuMCwGA1UEAwwlbWxwbGF0IG9mZmxpbmUgZW5naW5lIGZha2UgY2x1c3RlciBD
+QTAgFw0yNjEyMDcyMjMyNTJaGA8yMTI2MTExMzIyMzI1MlowMDEuMCwGA1UEAwwl
+bWxwbGF0IG9mZmxpbmUgZW5naW5lIGZha2UgY2x1c3RlciBDQTBZMBMGByqGSM49
+AgEGCCqGSM49AwEHA0IABOUPZ6jLcTAzcVMbjDKDL7WMwvjDd65hiKyJ9BJa6SvC
+kYaQvvKE7ZyvSC1rEirhw+TTF3W14ZTfrl8YYCuv3LKjUzBRMB0GA1UdDgQWBBRE
+7b+t+w7T/+N5x6GKnFlZiU3P6DAfBgNVHSMEGDAWgBRE7b+t+w7T/+N5x6GKnFlZ
+iU3P6DAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCmY5+IwQeH
+qi2gPhki7WEytVXafnly5iH9AE4qVZ+zWQIgdU+KTo9auT+alKsLl2gdZHSE2ir9
+wzBJ09xoDaXS9Ts=
+-----END CERTIFICATE-----
+"""
+
+
 def short_hash(text: str, n: int = 8) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from mlplat.engine.fakes import CallFn, MockContext, OutputFn, Outputs, short_hash
+from mlplat.engine.fakes import FAKE_CLUSTER_CA_PEM, CallFn, MockContext, OutputFn, Outputs, short_hash
 
 ACCOUNT_ID = "123456789012"
 
@@ -120,9 +120,7 @@ def _launch_template(name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
 def _eks_cluster(name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
     cluster = inputs.get("name") or f"{name}-{short_hash(name, 7)}"
     h = short_hash(name, 32).upper()
-    ca = base64.b64encode(
-        f"-----BEGIN CERTIFICATE-----\nmlplat-plan-{h}\n-----END CERTIFICATE-----\n".encode()
-    )
+    ca = base64.b64encode(FAKE_CLUSTER_CA_PEM.encode())
     return {
         "id": cluster,
         "name": cluster,

@@ -10,7 +10,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from mlplat.engine.fakes import CallFn, MockContext, OutputFn, Outputs, short_hash
+from mlplat.engine.fakes import FAKE_CLUSTER_CA_PEM, CallFn, MockContext, OutputFn, Outputs, short_hash
 
 TENANT_ID = "00000000-0000-4000-8000-0000000000aa"
 CLIENT_OBJECT_ID = "00000000-0000-4000-8000-0000000000bb"
@@ -308,7 +308,7 @@ def kubeconfig(cluster: str, resource_group: str, ctx: MockContext) -> str:
     device-code mode, with the AKS server application and the Azure CLI's public client
     (https://learn.microsoft.com/azure/aks/kubelogin-authentication; what `az aks get-credentials` writes)."""
     server = f"https://{cluster}-{short_hash(cluster, 8)}.hcp.{ctx.azure_location}.azmk8s.io:443"
-    ca = base64.b64encode(f"fake CA of {cluster}".encode()).decode()
+    ca = base64.b64encode(FAKE_CLUSTER_CA_PEM.encode()).decode()
     user = f"clusterUser_{resource_group}_{cluster}"
     return (
         "apiVersion: v1\n"

@@ -6,7 +6,7 @@ import base64
 from ipaddress import IPv4Network
 from typing import Any
 
-from mlplat.engine.fakes import CallFn, MockContext, OutputFn, Outputs, short_hash
+from mlplat.engine.fakes import FAKE_CLUSTER_CA_PEM, CallFn, MockContext, OutputFn, Outputs, short_hash
 
 _COMPUTE = "https://www.googleapis.com/compute/v1"
 # Service agents created on demand (`gcp.projects.ServiceIdentity`), by API.
@@ -176,9 +176,7 @@ def _cluster(name: str, inputs: Outputs, ctx: MockContext) -> Outputs:
     private_ip = str(IPv4Network(master)[2])
     public_ip = _ip(name, "34.64.0.0/10")
     endpoints = inputs.get("controlPlaneEndpointsConfig") or {}
-    ca = base64.b64encode(
-        f"-----BEGIN CERTIFICATE-----\nmlplat-{short_hash(name)}\n-----END CERTIFICATE-----\n".encode()
-    ).decode()
+    ca = base64.b64encode(FAKE_CLUSTER_CA_PEM.encode()).decode()
     return {
         "id": f"projects/{_project(inputs, ctx)}/locations/{location}/clusters/{cluster}",
         "name": cluster,
