@@ -315,12 +315,12 @@ def _cluster(
             log_retention_days=ctx.profile.log_retention_days,
             admin_principal_arns=list(kube.admin_principal_arns),
             deployer_principal_arn=kube.deployer_role_arn or _cluster_deployer_role(ctx),
-            api_client_security_group_ids=[runner.security_group_id] if runner else [],
+            api_client_security_group_ids={"deploy-runner": runner.security_group_id} if runner else {},
             namespace_editors=member_namespaces(ctx.stack, lambda m: m.aws_principal_arn),
             system_nodes=SystemNodes(
                 instance_type=system.instance_type
                 or SYSTEM_INSTANCE_TYPES[ctx.profile.system_node_class]["aws"],
-                min_nodes=system.min_nodes,
+                min_nodes=system.min_nodes_for(ctx.profile),
                 max_nodes=system.max_nodes,
                 disk_size_gb=ctx.profile.system_node_disk_gb or SystemNodes.disk_size_gb,
                 spot=ctx.profile.system_node_spot,

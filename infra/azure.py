@@ -132,6 +132,11 @@ class _Context:
         return kube.deploy_runner if kube.enabled else None
 
 
+def _generation(azure: AzureSettings) -> str:
+    """The name part that lets a destroyed stack come back before Azure releases its reserved names."""
+    return f"g{azure.name_generation}" if azure.name_generation else ""
+
+
 def build_azure(stack: StackSettings, azure: AzureSettings, tags: Mapping[str, str]) -> Handoff | None:
     cluster_handoff: Handoff | None = None  # what the cluster stack reads, when a cluster runs
     location = stack.providers.azure_location
@@ -243,7 +248,7 @@ def _keys(ctx: _Context, group: ResourceGroup, network: Network, monitoring: Mon
         KeyVaultArgs(
             resource_group_name=group.resource_group_name,
             location=ctx.location,
-            vault_name=ctx.unique("azure-key-vault", "kv", ctx.prefix),
+            vault_name=ctx.unique("azure-key-vault", "kv", ctx.prefix, _generation(ctx.azure)),
             tenant_id=ctx.tenant,
             tags=ctx.tags,
             keys=(
@@ -256,6 +261,7 @@ def _keys(ctx: _Context, group: ResourceGroup, network: Network, monitoring: Mon
             private_link=network.private_link(),
             log_analytics_workspace_id=monitoring.log_analytics_workspace_id,
             deletion_protection=ctx.profile.deletion_protection,
+            soft_delete_retention_days=ctx.profile.vault_soft_delete_days,
         ),
     )
 
@@ -315,7 +321,7 @@ def _workspace(
         MlWorkspaceArgs(
             resource_group_name=group.resource_group_name,
             location=ctx.location,
-            workspace_name=physical_name("azure-ml-workspace", "mlw", ctx.prefix),
+            workspace_name=physical_name("azure-ml-workspace", "mlw", ctx.prefix, _generation(ctx.azure)),
             tenant_id=ctx.tenant,
             tags=ctx.tags,
             storage_account_id=storage.account_id,
@@ -388,7 +394,7 @@ def _cluster(
             # AKS system pools cannot run on spot (learn.microsoft.com/azure/aks/spot-node-pool).
             system_pool=SystemPool(
                 vm_size=nodes.instance_type or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["azure"],
-                min_nodes=nodes.min_nodes,
+                min_nodes=nodes.min_nodes_for(profile),
                 max_nodes=nodes.max_nodes,
                 os_disk_size_gb=profile.system_node_disk_gb,
                 zones=[str(z) for z in range(1, profile.az_count + 1)],

@@ -217,7 +217,7 @@ def _cluster(
 ) -> GkeCluster:
     kube, n, profile, s = ctx.gcp.kubernetes, ctx.gcp.network, ctx.profile, ctx.stack.settings
     private = profile.private_cluster_endpoint if kube.private_endpoint is None else kube.private_endpoint
-    authorized = {f"allow-list-{i}": str(cidr) for i, cidr in enumerate(kube.public_access_cidrs)}
+    authorized = {f"allow-list-{cidr}": str(cidr) for cidr in kube.public_access_cidrs}
     authorized["platform-subnet"] = str(n.subnet_cidr)
     system = kube.system_nodes
     return GkeCluster(
@@ -243,7 +243,7 @@ def _cluster(
             kubernetes_version=s.versions.kubernetes_for("gcp"),
             system_pool=SystemPool(
                 machine_type=system.instance_type or SYSTEM_INSTANCE_TYPES[profile.system_node_class]["gcp"],
-                min_nodes=system.min_nodes,
+                min_nodes=system.min_nodes_for(ctx.profile),
                 max_nodes=system.max_nodes,
                 disk_size_gb=profile.system_node_disk_gb or SystemPool.disk_size_gb,
                 disk_type="pd-standard" if profile.economy_disks else "pd-balanced",

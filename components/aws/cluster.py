@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components.aws import iam
 from components.aws.node_group import EksNodeGroup, EksNodeGroupArgs, Taint
 from components.common.gpu import ACCELERATOR_LABEL, GPU_TAINT, POOL_LABEL, GpuPoolSpec, NodeTaint
+from components.common.naming import positional_alias, principal_key
 
 DEFAULT_LOG_TYPES = ("api", "audit", "authenticator")
 # The label the NVIDIA device plugin's default affinity selects; set at boot so it never waits for discovery.
@@ -65,8 +66,9 @@ class EksClusterArgs:
     log_types: Sequence[str] = DEFAULT_LOG_TYPES
     log_retention_days: int = 365
     admin_principal_arns: Sequence[str] = ()
-    # Security groups whose members may call the private API endpoint (the deploy runner's).
-    api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    # Security groups whose members may call the private API endpoint (the deploy runner's), by a stable key
+    # ("deploy-runner") that names the rule admitting each.
+    api_client_security_group_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # IAM principal ARN -> the namespaces it may edit (team members, through access entries).
     namespace_editors: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # The identity that deploys the in-cluster layer (the cluster stack's deployer role), made cluster admin.
@@ -328,20 +330,45 @@ class EksCluster(pulumi.ComponentResource):
     def _access(
         self, name: str, args: EksClusterArgs, cluster_name: pulumi.Output[str], account: pulumi.Output[str]
     ) -> None:
-        admins: list[tuple[str, pulumi.Input[str]]] = []
-        if args.deployer_principal_arn is not None:
-            admins.append(("deployer", args.deployer_principal_arn))
-        admins.extend((f"admin-{i}", arn) for i, arn in enumerate(args.admin_principal_arns))
+        """One access entry per principal, named by the principal (never by its place in a list).
+
+        EKS holds one access entry per principal (CreateAccessEntry answers ResourceInUseException for a
+        second), so the settings refuse a principal in two roles; a member of several teams is one entry
+        scoped to all of its namespaces. Aliases keep the positional names of stacks deployed before.
+        """
         cluster_wide = aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")
-        for suffix, principal in admins:
+        if args.deployer_principal_arn is not None:
             self._access_entry(
-                f"{name}-{suffix}", args, cluster_name, principal, _CLUSTER_ADMIN, cluster_wide
+                f"{name}-deployer",
+                args,
+                cluster_name,
+                args.deployer_principal_arn,
+                _CLUSTER_ADMIN,
+                cluster_wide,
+            )
+        for i, arn in enumerate(args.admin_principal_arns):
+            self._access_entry(
+                f"{name}-admin-{principal_key(arn)}",
+                args,
+                cluster_name,
+                arn,
+                _CLUSTER_ADMIN,
+                cluster_wide,
+                old_name=f"{name}-admin-{i}",
             )
         for i, (principal, namespaces) in enumerate(sorted(args.namespace_editors.items())):
             scope = aws.eks.AccessPolicyAssociationAccessScopeArgs(
-                type="namespace", namespaces=sorted(namespaces)
+                type="namespace", namespaces=sorted(set(namespaces))
             )
-            self._access_entry(f"{name}-member-{i}", args, cluster_name, principal, _NAMESPACE_EDIT, scope)
+            self._access_entry(
+                f"{name}-member-{principal_key(principal)}",
+                args,
+                cluster_name,
+                principal,
+                _NAMESPACE_EDIT,
+                scope,
+                old_name=f"{name}-member-{i}",
+            )
 
     def _access_entry(
         self,
@@ -351,14 +378,16 @@ class EksCluster(pulumi.ComponentResource):
         principal: pulumi.Input[str],
         policy_arn: str,
         scope: aws.eks.AccessPolicyAssociationAccessScopeArgs,
+        old_name: str | None = None,
     ) -> None:
         """An access entry for `principal` and the one access policy it holds, at `scope`."""
+        opts = pulumi.ResourceOptions(parent=self, aliases=positional_alias(name, old_name))
         entry = aws.eks.AccessEntry(
             name,
             aws.eks.AccessEntryArgs(
                 cluster_name=cluster_name, principal_arn=principal, type="STANDARD", tags=dict(args.tags)
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=opts,
         )
         aws.eks.AccessPolicyAssociation(
             name,
@@ -368,7 +397,7 @@ class EksCluster(pulumi.ComponentResource):
                 policy_arn=policy_arn,
                 access_scope=scope,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=opts,
         )
 
     def _pod_identity_trust(
@@ -463,11 +492,16 @@ class EksCluster(pulumi.ComponentResource):
 
     def _api_clients(self, name: str, args: EksClusterArgs) -> None:
         """The private endpoint answers only what the cluster security group admits; admit HTTPS from the
-        deploy runner (EKS docs, "Cluster private endpoint": allow 443 from the clients' security group)."""
+        deploy runner (EKS docs, "Cluster private endpoint": allow 443 from the clients' security group).
+
+        Rules are named by the client's key: EC2 refuses a duplicate rule (InvalidPermission.Duplicate), so a
+        rename by position would fail; the alias keeps the name `api-client-0` of stacks deployed before.
+        """
         cluster_sg = self.cluster.vpc_config.cluster_security_group_id
-        for i, client in enumerate(args.api_client_security_group_ids):
+        for i, (key, client) in enumerate(args.api_client_security_group_ids.items()):
+            rule_name = f"{name}-api-client-{key}"
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-api-client-{i}",
+                rule_name,
                 aws.vpc.SecurityGroupIngressRuleArgs(
                     security_group_id=cluster_sg.apply(lambda sg: sg or ""),
                     referenced_security_group_id=client,
@@ -477,7 +511,9 @@ class EksCluster(pulumi.ComponentResource):
                     description="Kubernetes API from the deploy runner",
                     tags=dict(args.tags),
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(
+                    parent=self, aliases=positional_alias(rule_name, f"{name}-api-client-{i}")
+                ),
             )
 
     def _node_role(self, name: str, tags: dict[str, str]) -> _Role:

@@ -17,7 +17,7 @@ from components.azure.diagnostics import send_logs
 from components.azure.keyvault import CustomerManagedKey
 from components.azure.roles import assign_role
 from components.common.gpu import GPU_TAINT, GpuPoolSpec, NodeTaint
-from components.common.naming import physical_name
+from components.common.naming import physical_name, positional_alias, principal_key
 
 cs = azure_native.containerservice
 
@@ -40,6 +40,13 @@ def _taint_text(t: NodeTaint) -> str:
 
 # Control-plane logs worth keeping: who changed what (not every read), and Entra authorization decisions.
 AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
+
+
+# The cluster autoscaler owns an autoscaled pool's node count: `count` is only the size a pool starts at.
+# Sent again on update it would ask AKS to resize the pool to it (learn.microsoft.com/azure/aks/
+# cluster-autoscaler: with the autoscaler on, don't scale the pool by hand), so updates leave it out.
+_AUTOSCALED = ["count"]
+_AUTOSCALED_SYSTEM = ["agentPoolProfiles[0].count"]  # the system pool: the cluster's only inline pool
 
 
 @dataclass(frozen=True)
@@ -251,7 +258,12 @@ class AksCluster(pulumi.ComponentResource):
         return cs.ManagedCluster(
             f"{name}-cluster",
             # No Azure lock: it would also block deleting a GPU pool that settings no longer list.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection, depends_on=grants),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.deletion_protection,
+                depends_on=grants,
+                ignore_changes=_AUTOSCALED_SYSTEM,
+            ),
             resource_group_name=rg,
             location=args.location,
             resource_name_=args.cluster_name,
@@ -389,27 +401,36 @@ class AksCluster(pulumi.ComponentResource):
         return des.id
 
     def _members(self, name: str, args: AksClusterArgs) -> None:
-        """Team members: the cluster user role to fetch a kubeconfig, RBAC Writer in their namespaces."""
+        """Team members: the cluster user role to fetch a kubeconfig, RBAC Writer in their namespaces.
+
+        Named by the member's object id (hashed) and the namespace, never by position: Azure refuses a
+        second assignment of one role to one principal at one scope (409 RoleAssignmentExists), which a
+        rename (create the new, then delete the old) would attempt. Aliases keep the positional names of
+        stacks deployed before.
+        """
         user = azure_native.authorization.PrincipalType.USER
         for i, (object_id, namespaces) in enumerate(sorted(args.namespace_writers.items())):
+            member = f"{name}-member-{principal_key(object_id)}"
             assign_role(
-                f"{name}-member-{i}",
+                member,
                 role="Azure Kubernetes Service Cluster User Role",
                 scope=self.cluster.id,
                 principal_id=object_id,
                 subscription_id=args.subscription_id,
                 parent=self,
                 principal_type=user,
+                aliases=positional_alias(member, f"{name}-member-{i}"),
             )
-            for namespace in sorted(namespaces):
+            for namespace in sorted(set(namespaces)):
                 assign_role(
-                    f"{name}-member-{i}-{namespace}",
+                    f"{member}-{namespace}",
                     role="Azure Kubernetes Service RBAC Writer",
                     scope=pulumi.Output.concat(self.cluster.id, "/namespaces/", namespace),
                     principal_id=object_id,
                     subscription_id=args.subscription_id,
                     parent=self,
                     principal_type=user,
+                    aliases=positional_alias(f"{member}-{namespace}", f"{name}-member-{i}-{namespace}"),
                 )
 
     @staticmethod
@@ -443,7 +464,7 @@ class AksCluster(pulumi.ComponentResource):
         # Keyword arguments, not AgentPoolArgs: azure-native's *Args path passes `resource_name` twice.
         return cs.AgentPool(
             f"{name}-gpu-{spec.name}",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=_AUTOSCALED),
             resource_group_name=args.resource_group_name,
             resource_name_=cluster_name,
             agent_pool_name=gpu_agent_pool_name(spec.name),

@@ -39,7 +39,14 @@ class KeyVaultArgs:
     private_link: PrivateLink | None = None
     soft_delete_retention_days: int = 90
     key_size: int = 2048  # RSA 2048 works with every consumer here (Storage CMK, AKS KMS)
-    key_lifetime: str = "P1Y"  # ISO 8601 duration: keys expire, and rotate 30 days before they do
+    # Key Vault key rotation (learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation): the
+    # policy's expiry time sets the expiration date of each *rotated* version and "doesn't affect a current
+    # key"; "rotate before expiry" and the near-expiry notification need that expiry time on the policy *and*
+    # an expiration date on the key. The first version has none (a fixed date would be an input that changes
+    # with the day the program runs), so rotation is timed after creation: every version, the first
+    # included, is replaced `key_rotate_after` after it was made, 30 days before a rotated one expires.
+    key_lifetime: str = "P1Y"  # ISO 8601 duration: rotated versions expire after it
+    key_rotate_after: str = "P11M"  # at least 7 days after creation and 7 days before the expiry
     log_analytics_workspace_id: pulumi.Input[str] | None = None
     deletion_protection: bool = False
 
@@ -52,7 +59,12 @@ class KeyVault(pulumi.ComponentResource):
     def __init__(self, name: str, args: KeyVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplat:azure:KeyVault", name, None, opts)
         keep = pulumi.ResourceOptions(
-            parent=self, protect=args.deletion_protection, retain_on_delete=args.deletion_protection
+            parent=self,
+            protect=args.deletion_protection,
+            retain_on_delete=args.deletion_protection,
+            # Set at creation only ("can't be changed afterwards", Key Vault soft-delete overview): a vault
+            # made with another retention keeps it rather than fail the update.
+            ignore_changes=["properties.softDeleteRetentionInDays"],
         )
         self.vault = azure_native.keyvault.Vault(
             f"{name}-vault",
@@ -117,8 +129,11 @@ class KeyVault(pulumi.ComponentResource):
                                     action=azure_native.keyvault.ActionArgs(
                                         type=azure_native.keyvault.KeyRotationPolicyActionType.ROTATE
                                     ),
-                                    trigger=azure_native.keyvault.TriggerArgs(time_before_expiry="P30D"),
+                                    trigger=azure_native.keyvault.TriggerArgs(
+                                        time_after_create=args.key_rotate_after
+                                    ),
                                 ),
+                                # Event Grid's near-expiry event for versions that carry an expiration date.
                                 azure_native.keyvault.LifetimeActionArgs(
                                     action=azure_native.keyvault.ActionArgs(
                                         type=azure_native.keyvault.KeyRotationPolicyActionType.NOTIFY

@@ -39,6 +39,7 @@ def assign_role(
     parent: pulumi.Resource,
     user: bool = False,
     principal_type: azure_native.authorization.PrincipalType | None = None,
+    aliases: list[pulumi.Alias] | None = None,
 ) -> azure_native.authorization.RoleAssignment:
     """Grant a principal `role` on `scope` (a managed identity unless `user` or `principal_type` says otherwise)."""
     kind = azure_native.authorization.PrincipalType
@@ -51,5 +52,5 @@ def assign_role(
             # Declaring the type skips Entra replication checks that fail for identities created seconds ago.
             principal_type=principal_type or (kind.USER if user else kind.SERVICE_PRINCIPAL),
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases),
     )

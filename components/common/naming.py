@@ -11,6 +11,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+import pulumi
+
 
 @dataclass(frozen=True)
 class NameRule:
@@ -66,3 +68,26 @@ def physical_name(kind: str, *parts: str) -> str:
 def validate_physical_name(kind: str, name: str) -> bool:
     rule = RULES[kind]
     return len(name) <= rule.max_length and re.fullmatch(f"[{rule.allowed}]+", name) is not None
+
+
+def principal_key(principal: str) -> str:
+    """A short stable key for a principal (an IAM ARN, an Entra object id, an email) in a logical name.
+
+    Logical names come from what identifies a thing, never from its position in a list: `member-{i}`
+    renames every member after the one who joined, and the cloud refuses the duplicate (STYLE.md). A
+    principal has no readable key the cloud guarantees, so its name carries a hash of the principal: the
+    same identity gives the same name whichever list it is in and wherever. IAM role and user names, Entra
+    object ids and email addresses compare case-insensitively, so the key does too.
+    """
+    return hashlib.sha256(principal.strip().lower().encode()).hexdigest()[:8]
+
+
+def positional_alias(name: str, old: str | None) -> list[pulumi.Alias]:
+    """The alias that moves a resource from its old positional logical name `old` to `name`, if there was one.
+
+    Only for resources a deployed stack may hold under the old name and that a rename would break (a
+    duplicate the cloud refuses, or access lost when the old one is deleted). The old name is computed from
+    the current list, so it matches what a stack deployed when nothing in the list changed in the same
+    deploy (README "Day two": deploy the rename before changing members).
+    """
+    return [pulumi.Alias(name=old)] if old is not None and old != name else []

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.common.naming import principal_key
 from components.gcp.options import child_options
 
 # Cloud Billing publishes budget notifications as this Google-managed account.
@@ -68,7 +69,7 @@ class Budget(pulumi.ComponentResource):
         )
         self.channels = [
             gcp.monitoring.NotificationChannel(
-                f"{name}-email-{i}",
+                f"{name}-email-{principal_key(email)}",
                 gcp.monitoring.NotificationChannelArgs(
                     project=args.project,
                     type="email",
@@ -79,7 +80,7 @@ class Budget(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            for i, email in enumerate(args.alert_emails)
+            for email in args.alert_emails
         ]
         rules = [
             gcp.billing.BudgetThresholdRuleArgs(threshold_percent=t / 100, spend_basis="CURRENT_SPEND")

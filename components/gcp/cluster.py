@@ -11,6 +11,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.common.gpu import GPU_TAINT, GpuPoolSpec, NodeTaint
+from components.common.naming import positional_alias, principal_key
 from components.gcp.identity import service_account_with_roles
 from components.gcp.network import GKE_NODE_TAG
 from components.gcp.options import child_options
@@ -117,13 +118,17 @@ class GkeCluster(pulumi.ComponentResource):
                 opts=child,
             )
 
+        # Named by the member, never by position: IAMMember adds one member to a role's binding and its
+        # delete removes that member, so a rename (create the new, delete the old) would silently take the
+        # member's access away. Aliases keep the positional names of stacks deployed before.
         for i, email in enumerate(sorted(set(args.member_emails))):
+            member = f"{name}-member-{principal_key(email)}"
             gcp.projects.IAMMember(
-                f"{name}-member-{i}",
+                member,
                 gcp.projects.IAMMemberArgs(
                     project=args.project, role=MEMBER_PROJECT_ROLE, member=f"user:{email}"
                 ),
-                opts=child,
+                opts=child_options(self, opts, aliases=positional_alias(member, f"{name}-member-{i}")),
             )
 
         self.cluster = gcp.container.Cluster(

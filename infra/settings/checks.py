@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 
 from components.catalog import Cloud, accelerators
 from infra.settings.errors import Problem
-from infra.settings.model import AzureSettings, GpuPool, Kubernetes, Settings, StackSettings
+from infra.settings.model import AwsKubernetes, AzureSettings, GpuPool, Kubernetes, Settings, StackSettings
 
 _OPEN_TO_ALL = IPv4Network("0.0.0.0/0")
 
@@ -26,6 +26,7 @@ def check(stack: StackSettings) -> list[Problem]:
         *_budget(s),
         *_teams(s),
         *_members(s),
+        *_principals(stack),
         *_driver_strategies(s),
         *_autoscaler_chart(s),
         *_unique_names(s),
@@ -84,10 +85,11 @@ def _pools(s: Settings) -> Iterator[Problem]:
             yield Problem(
                 f"mlplat:{cloud}.kubernetes.enabled", "GPU pools need the cluster; set enabled: true"
             )
-        if kube.system_nodes.max_nodes < kube.system_nodes.min_nodes:
+        floor = kube.system_nodes.min_nodes_for(s.resolved)
+        if kube.system_nodes.max_nodes < floor:
             yield Problem(
                 f"mlplat:{cloud}.kubernetes.systemNodes.maxNodes",
-                f"must be >= minNodes ({kube.system_nodes.min_nodes}), got {kube.system_nodes.max_nodes}",
+                f"must be >= minNodes ({floor}), got {kube.system_nodes.max_nodes}",
             )
 
 
@@ -218,6 +220,98 @@ def _members(s: Settings) -> Iterator[Problem]:
                     yield Problem(
                         f"mlplat:teams[{i}].members[{j}].{key}", f"required with mlplat:{cloud}: {why}"
                     )
+
+
+def _principals(stack: StackSettings) -> Iterator[Problem]:
+    """One principal, one grant of each kind: the clouds refuse the second create before deploy can.
+
+    - EKS: one access entry per IAM principal ("You can't specify the same ARN in more than one access
+      entry", docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html), so an admin, the
+      cluster deployer and a team member are three different principals. A member in several teams (or
+      members sharing a role) is one entry scoped to all of their namespaces.
+    - Azure: (scope, principal, role) is unique; a second assignment fails with 409 RoleAssignmentExists
+      (learn.microsoft.com/azure/role-based-access-control/troubleshooting), so a workspace user's or an
+      AKS member's object id belongs to one person.
+    - Every cloud: a team lists a person once, and an identity compares case-insensitively (IAM names,
+      Entra object ids, email addresses), since logical names are keyed by it.
+    """
+    s = stack.settings
+    for i, team in enumerate(s.teams):
+        seen: dict[str, int] = {}
+        for j, member in enumerate(team.members):
+            email = str(member.email).lower()
+            if email in seen:
+                yield Problem(
+                    f"mlplat:teams[{i}].members[{j}].email",
+                    f"{member.email} is already members[{seen[email]}] of team {team.name}",
+                )
+            seen.setdefault(email, j)
+    spelled: dict[str, tuple[str, str]] = {}  # lower-cased email -> as first written, where
+    owner: dict[str, tuple[str, str]] = {}  # Entra object id -> the email that holds it, where
+    for i, team in enumerate(s.teams):
+        for j, member in enumerate(team.members):
+            at = f"mlplat:teams[{i}].members[{j}]"
+            email = str(member.email)
+            first, where = spelled.setdefault(email.lower(), (email, at))
+            if first != email:
+                yield Problem(
+                    f"{at}.email", f"{email} is {first} ({where}) spelled differently; write it the same"
+                )
+            if member.azure_object_id is not None:
+                holder, where = owner.setdefault(str(member.azure_object_id), (email.lower(), at))
+                if holder != email.lower():
+                    yield Problem(
+                        f"{at}.azureObjectId",
+                        f"{member.azure_object_id} is already {holder}'s ({where}): one Entra object is one person",
+                    )
+    if s.aws is not None and s.aws.kubernetes.enabled:
+        yield from _eks_principals(stack, s.aws.kubernetes)
+    if s.azure is not None and s.azure.workspace.enabled:
+        users = s.azure.workspace.users
+        first_user: dict[str, int] = {}
+        for i, user in enumerate(users):
+            if user.object_id is None:
+                continue
+            k = first_user.setdefault(str(user.object_id), i)
+            if k != i:
+                yield Problem(
+                    f"mlplat:azure.workspace.users[{i}].objectId",
+                    f"{user.object_id} is already users[{k}] ({users[k].name}): Azure refuses a second "
+                    "assignment of the same role (409 RoleAssignmentExists)",
+                )
+    if s.azure is not None and s.azure.kubernetes.enabled:
+        groups = [str(g) for g in s.azure.kubernetes.admin_group_object_ids]
+        for i, group in enumerate(groups):
+            if group in groups[:i]:
+                yield Problem(f"mlplat:azure.kubernetes.adminGroupObjectIds[{i}]", f"{group} is listed twice")
+
+
+def _eks_principals(stack: StackSettings, kube: AwsKubernetes) -> Iterator[Problem]:
+    refusal = "EKS holds one access entry per principal (CreateAccessEntry refuses a second)"
+    deployer = kube.deployer_role_arn
+    default_deployer = f":role/mlplat-{stack.stack}-eks-deployer"
+
+    def is_deployer(arn: str) -> bool:
+        return arn.lower() == deployer.lower() if deployer else arn.lower().endswith(default_deployer)
+
+    roles: dict[str, str] = {}  # lower-cased ARN -> the key that grants it cluster admin
+    for i, arn in enumerate(kube.admin_principal_arns):
+        at = f"mlplat:aws.kubernetes.adminPrincipalArns[{i}]"
+        if is_deployer(arn):
+            yield Problem(at, f"{arn} is the cluster stack's deployer, already cluster admin; {refusal}")
+        elif arn.lower() in roles:
+            yield Problem(at, f"{arn} is listed twice ({roles[arn.lower()]}); {refusal}")
+        roles.setdefault(arn.lower(), at)
+    for i, team in enumerate(stack.settings.teams):
+        for j, member in enumerate(team.members):
+            arn = member.aws_principal_arn
+            if arn is None:
+                continue
+            at = f"mlplat:teams[{i}].members[{j}].awsPrincipalArn"
+            if is_deployer(arn):
+                yield Problem(at, f"{arn} is the cluster stack's deployer (cluster admin); {refusal}")
+            elif arn.lower() in roles:
+                yield Problem(at, f"{arn} is cluster admin ({roles[arn.lower()]}); {refusal}")
 
 
 def _driver_strategies(s: Settings) -> Iterator[Problem]:

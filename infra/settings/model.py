@@ -62,8 +62,11 @@ class NodeGroup(Model):
     """The small CPU pool that runs system workloads."""
 
     instance_type: str | None = None  # None: the cloud's default for system nodes
-    min_nodes: int = Field(default=1, ge=1, le=100)
+    min_nodes: int | None = Field(default=None, ge=1, le=100)  # None: the profile's systemNodeMinNodes
     max_nodes: int = Field(default=3, ge=1, le=100)
+
+    def min_nodes_for(self, profile: Profile) -> int:
+        return profile.system_node_min_nodes if self.min_nodes is None else self.min_nodes
 
 
 class Kubernetes(Model):
@@ -230,6 +233,11 @@ class AzureWorkspace(Workspace):
 
 class AzureSettings(Model):
     tenant_id: UUID
+    # Names Azure keeps reserved after a delete carry "g<n>" when n > 0: a soft-deleted Key Vault keeps its
+    # name for its retention period (purge protection forbids purging it), a soft-deleted Azure ML workspace
+    # for 14 days. Raise it to deploy a destroyed stack again before then (README "Day two"); raising it on
+    # a live stack replaces the vault, its keys and the workspace.
+    name_generation: int = Field(default=0, ge=0, le=99)
     network: AzureNetwork = AzureNetwork()
     workspace: AzureWorkspace = AzureWorkspace()
     kubernetes: AzureKubernetes = AzureKubernetes()

@@ -83,6 +83,12 @@ class Profile(Model):
     system_node_class: SystemNodeClass
     system_node_spot: bool
     system_node_disk_gb: int | None = Field(ge=30, le=2048)
+    # The system pool's floor, in nodes across the pool's zones: CoreDNS, the autoscaler, Kueue and the GPU
+    # operator's controllers run there, so prod keeps two (one zone or node lost, the add-ons still run).
+    system_node_min_nodes: int = Field(ge=1, le=100)
+    # Days a deleted Key Vault stays recoverable (7-90), its name reserved with it: set when the vault is
+    # created and never changed afterwards (learn.microsoft.com/azure/key-vault/general/soft-delete-overview).
+    vault_soft_delete_days: int = Field(ge=7, le=90)
     # Standard (HDD) persistent disks where the cloud offers them for node boot and notebook disks (GCP).
     economy_disks: bool
 
@@ -108,6 +114,8 @@ class ProfileOverrides(Model):
     system_node_class: SystemNodeClass | None = None
     system_node_spot: bool | None = None
     system_node_disk_gb: int | None = Field(default=None, ge=30, le=2048)
+    system_node_min_nodes: int | None = Field(default=None, ge=1, le=100)
+    vault_soft_delete_days: int | None = Field(default=None, ge=7, le=90)
     economy_disks: bool | None = None
 
 
@@ -131,6 +139,8 @@ PROFILES: dict[ProfileName, Profile] = {
         system_node_class="economy",
         system_node_spot=True,
         system_node_disk_gb=30,
+        system_node_min_nodes=1,
+        vault_soft_delete_days=7,
         economy_disks=True,
     ),
     "prod": Profile(
@@ -152,6 +162,8 @@ PROFILES: dict[ProfileName, Profile] = {
         system_node_class="standard",
         system_node_spot=False,
         system_node_disk_gb=None,
+        system_node_min_nodes=2,
+        vault_soft_delete_days=90,
         economy_disks=False,
     ),
 }

@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from mlplat.engine.replacements import UnknownResourceType, replacing_properties
 from mlplat.engine.report import display_type
 
-ChangeKind = Literal["add", "remove", "change"]
+ChangeKind = Literal["add", "remove", "change", "replace"]
 EMPTY_REPORT: dict[str, Any] = {
     "resources": [],
     "policy": {"violations": []},
@@ -40,6 +41,11 @@ class Change:
     type: str
     name: str
     keys: list[str] = field(default_factory=list)  # changed input paths, e.g. "scalingConfig.maxSize"
+    # Why a "replace": the changed inputs whose change replaces the resource (mlplat/data/replace_on_change.yaml),
+    # or, for what a replacement drags along, "<input> <- <replaced resource>".
+    replaces: list[str] = field(default_factory=list)
+    # Replaced resources this one depends on: it is updated (or replaced) with their new ids.
+    because: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class PlanDiff:
     cost: dict[str, float]
 
     def counts(self) -> dict[str, int]:
-        return {k: sum(c.kind == k for c in self.changes) for k in ("add", "remove", "change")}
+        return {k: sum(c.kind == k for c in self.changes) for k in ("add", "remove", "change", "replace")}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +94,58 @@ def changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 _MISSING = object()
 
 
+def _top(path: str) -> str:
+    return path.split(".", 1)[0].split("[", 1)[0]
+
+
+def _replacing_properties(token: str) -> frozenset[str]:
+    try:
+        return replacing_properties(token)
+    except UnknownResourceType:
+        return frozenset()  # components, providers, and types the table does not list yet
+
+
+def _replacing(token: str, keys: list[str]) -> list[str]:
+    """The changed top-level inputs that replace a `token` resource, by its documented replace-on-change list."""
+    return sorted({_top(k) for k in keys} & _replacing_properties(token))
+
+
+def _drag_along(kept: dict[str, Change], before: dict[str, Any], after: dict[str, Any]) -> None:
+    """A replaced resource comes back with a new id: what takes it as an input is updated, or replaced when
+    that input replaces it too (a subnet on a replaced VPC), and so on down the chain.
+
+    Offline, the new resource's id looks like the old one, so no input of a dependent differs; the
+    dependencies the program registered (`propertyDependencies`) say who follows.
+    """
+    names = {urn: r["name"] for urn, r in after.items()}
+    replaced = [urn for urn, c in kept.items() if c.kind == "replace"]
+    while replaced:
+        cause = replaced.pop()
+        for urn in sorted(before.keys() & after.keys()):
+            r = after[urn]
+            inputs = [p for p, deps in r.get("propertyDependencies", {}).items() if cause in deps]
+            if not inputs:
+                continue
+            forcing = sorted(set(inputs) & _replacing_properties(r["type"]))
+            old = kept.get(urn)
+            if old is not None and names[cause] in old.because:
+                continue
+            kind: ChangeKind = (
+                "replace" if forcing or (old is not None and old.kind == "replace") else "change"
+            )
+            kept[urn] = Change(
+                kind,
+                urn,
+                r["type"],
+                r["name"],
+                old.keys if old else [],
+                [*(old.replaces if old else []), *(f"{p} <- {names[cause]}" for p in forcing)],
+                [*(old.because if old else []), names[cause]],
+            )
+            if kind == "replace" and (old is None or old.kind != "replace"):
+                replaced.append(urn)
+
+
 def _violation_key(v: dict[str, str]) -> tuple[str, str, str]:
     return (v["policy"], v["level"], v["urn"])
 
@@ -104,16 +162,19 @@ def diff_reports(
     for urn in sorted(before.keys() - after.keys()):
         r = before[urn]
         changes.append(Change("remove", urn, r["type"], r["name"]))
-    unchanged = 0
+    kept: dict[str, Change] = {}
     for urn in sorted(before.keys() & after.keys()):
         old, new = before[urn], after[urn]
         keys = changed_keys(old["inputs"], new["inputs"])
         if old.get("protect") != new.get("protect"):
             keys.append("(protect)")
         if keys:
-            changes.append(Change("change", urn, new["type"], new["name"], keys))
-        else:
-            unchanged += 1
+            forcing = _replacing(new["type"], keys)
+            kind: ChangeKind = "replace" if forcing else "change"
+            kept[urn] = Change(kind, urn, new["type"], new["name"], keys, forcing)
+    _drag_along(kept, before, after)
+    changes += [kept[urn] for urn in sorted(kept)]
+    unchanged = len(before.keys() & after.keys()) - len(kept)
     old_v = {_violation_key(v): v for v in base["policy"]["violations"]}
     new_v = {_violation_key(v): v for v in head["policy"]["violations"]}
     return PlanDiff(
@@ -234,7 +295,17 @@ def _git_text(repo: Path, *args: str) -> str:
     return proc.stdout
 
 
-_SIGN = {"add": "+", "remove": "-", "change": "~"}
+_SIGN = {"add": "+", "remove": "-", "change": "~", "replace": "+-"}
+
+
+def _why(c: Change) -> str:
+    """What a row says beyond its changed inputs: what replaces it, and the replacement it follows."""
+    parts = []
+    if c.kind == "replace":
+        parts.append(f"replace: {', '.join(c.replaces)}" if c.replaces else "replace")
+    if c.because:
+        parts.append(f"depends on replaced {', '.join(c.because)}")
+    return "; ".join(parts)
 
 
 def render_text(d: PlanDiff) -> str:
@@ -242,13 +313,15 @@ def render_text(d: PlanDiff) -> str:
     width = max((len(display_type(c.type)) for c in d.changes), default=0)
     for c in d.changes:
         keys = f"  ({', '.join(c.keys)})" if c.keys else ""
-        lines.append(f"  {_SIGN[c.kind]} {display_type(c.type).ljust(width)}  {c.name}{keys}")
+        why = f"  [{_why(c)}]" if _why(c) else ""
+        lines.append(f"  {_SIGN[c.kind].ljust(2)} {display_type(c.type).ljust(width)}  {c.name}{keys}{why}")
     if not d.changes:
         lines.append("  no changes")
     n = d.counts()
     lines += [
         "",
-        f"Resources: {n['add']} to add, {n['remove']} to remove, {n['change']} to change, {d.unchanged} unchanged",
+        f"Resources: {n['add']} to add, {n['remove']} to remove, {n['change']} to change, "
+        f"{n['replace']} to replace, {d.unchanged} unchanged",
     ]
     lines += _policy_lines(d)
     lines.append(_cost_line(d))
@@ -260,14 +333,15 @@ def render_markdown(d: PlanDiff) -> str:
     lines = [
         f"#### `mlplat diff` on `{d.stack}`: {d.base} → {d.head}",
         "",
-        f"**{n['add']}** to add · **{n['remove']}** to remove · **{n['change']}** to change · {d.unchanged} unchanged",
+        f"**{n['add']}** to add · **{n['remove']}** to remove · **{n['change']}** to change · "
+        f"**{n['replace']}** to replace · {d.unchanged} unchanged",
         "",
     ]
     if d.changes:
-        lines += ["| | Type | Name | Changed inputs |", "| --- | --- | --- | --- |"]
+        lines += ["| | Type | Name | Changed inputs | Replacement |", "| --- | --- | --- | --- | --- |"]
         for c in d.changes:
             keys = ", ".join(f"`{k}`" for k in c.keys)
-            lines.append(f"| {_SIGN[c.kind]} | `{display_type(c.type)}` | `{c.name}` | {keys} |")
+            lines.append(f"| {_SIGN[c.kind]} | `{display_type(c.type)}` | `{c.name}` | {keys} | {_why(c)} |")
         lines.append("")
     lines += [line.strip() for line in _policy_lines(d)]
     lines.append(_cost_line(d))

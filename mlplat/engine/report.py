@@ -71,6 +71,12 @@ def build_report(
                 "provider": r.provider or None,
                 # What the engine deploys: the program's inputs after any remediation.
                 "inputs": struct_to_dict(policy.inputs(r) if policy else r.inputs),
+                # What the resource waits for, and through which input: `mlplat diff` follows a
+                # replacement to what it drags along.
+                "dependencies": sorted(set(r.dependencies)),
+                "propertyDependencies": {
+                    k: sorted(v) for k, v in sorted(r.property_dependencies.items()) if v
+                },
             }
             for r in ordered(resources)
         ],

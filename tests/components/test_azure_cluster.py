@@ -354,3 +354,14 @@ def test_non_interactive_kubeconfig_refuses_a_kubelogin_user_without_a_server_id
 def test_prod_cluster_is_protected_and_dev_cluster_is_not(prod: tuple[Plan, list[str]], dev: Plan) -> None:
     assert cluster_of(prod).protect
     assert not cluster_of(dev).protect
+
+
+def test_updates_leave_the_autoscaled_node_counts_to_the_autoscaler(dev: Plan) -> None:
+    """`count` is where a pool starts; sent on every update it would resize pools the autoscaler grew."""
+    ignored = {r.name: r.ignore_changes for r in dev.run.resources if r.type in (CLUSTER, POOL)}
+    assert ignored.pop("aks-cluster") == ["agentPoolProfiles[0].count"]
+    assert ignored and all(v == ["count"] for v in ignored.values()), ignored
+    system = cluster_of(dev).inputs["agentPoolProfiles"]
+    assert [p["name"] for p in system] == ["system"]  # index 0 is the system pool
+    assert system[0]["enableAutoScaling"] is True
+    assert all(p.inputs["enableAutoScaling"] is True for p in dev.of_type(POOL))

@@ -83,6 +83,53 @@ KUBERNETES: dict[str, list[tuple[str, str]]] = {
 }
 
 
+TF_AWS = "https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/"
+# ForceNew in the upstream Terraform schema (which pulumi-aws bridges), where the SDK docstrings say nothing:
+# the properties of the network and cluster types a day-two change is likely to touch.
+AWS_FORCE_NEW: dict[str, tuple[str, list[str]]] = {
+    "aws:ec2/vpc:Vpc": ("ec2/vpc_.go", ["cidrBlock"]),
+    "aws:ec2/subnet:Subnet": ("ec2/vpc_subnet.go", ["availabilityZone", "cidrBlock", "vpcId"]),
+    "aws:ec2/natGateway:NatGateway": (
+        "ec2/vpc_nat_gateway.go",
+        ["allocationId", "connectivityType", "subnetId"],
+    ),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": (
+        "ec2/vpc_route_table_association.go",
+        ["subnetId"],
+    ),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("ec2/vpc_endpoint.go", ["serviceName", "vpcEndpointType", "vpcId"]),
+    "aws:ec2/securityGroup:SecurityGroup": (
+        "ec2/vpc_security_group.go",
+        ["description", "name", "namePrefix", "vpcId"],
+    ),
+    "aws:eks/cluster:Cluster": ("eks/cluster.go", ["bootstrapSelfManagedAddons", "name", "roleArn"]),
+    "aws:eks/nodeGroup:NodeGroup": (
+        "eks/node_group.go",
+        [
+            "amiType",
+            "capacityType",
+            "clusterName",
+            "diskSize",
+            "instanceTypes",
+            "nodeGroupName",
+            "nodeGroupNamePrefix",
+            "nodeRoleArn",
+            "subnetIds",
+        ],
+    ),
+    "aws:eks/accessEntry:AccessEntry": ("eks/access_entry.go", ["clusterName", "principalArn", "type"]),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": (
+        "eks/access_policy_association.go",
+        ["accessScope", "clusterName", "policyArn", "principalArn"],
+    ),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (
+        "iam/role_policy_attachment.go",
+        ["policyArn", "role"],
+    ),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs/group.go", ["name"]),
+}
+
+
 def unconditional(quote: str) -> bool:
     """A replacement only under a condition the text names ("If ...", "for the premium ... type") is not listed."""
     return not quote.startswith("If ") and " for the premium " not in quote
@@ -276,10 +323,17 @@ def entries(token: str, files: dict[str, dict[str, Path]]) -> list[dict[str, str
         for prop, note in AZURE_NESTED.get(token, {}).items():
             out.append({"property": prop, "source": f"{AZURE_REPLACEMENT_GO} ({note})"})
         return out
-    for prop, doc in sorted(args_docstrings(path, class_name).items()):
+    docs = args_docstrings(path, class_name)
+    for prop, doc in sorted(docs.items()):
         quote = REPLACING.search(doc)
         if quote and unconditional(quote.group(0).strip()):
             out.append({"property": prop, "source": f'{where}: "{quote.group(0).strip()}"'})
+    schema, forced = AWS_FORCE_NEW.get(token, ("", []))
+    for prop in forced:
+        if prop not in docs:
+            raise SystemExit(f"{token}: {prop} is not an input of {where}")
+        if all(e["property"] != prop for e in out):
+            out.append({"property": prop, "source": f"{TF_AWS}{schema} (ForceNew in the resource schema)"})
     return out
 
 
