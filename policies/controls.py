@@ -625,18 +625,8 @@ _GKE: Final[list[tuple[str, str, str | None, str | None]]] = [
     ("5.2.2", "Prefer using dedicated GCP Service Accounts and Workload Identity", None, None),
     ("5.3.1", "Ensure Kubernetes Secrets are encrypted using keys managed in Cloud KMS", None, None),
     ("5.4.1", "Ensure the GKE Metadata Server is Enabled", None, None),
-    (
-        "5.5.1",
-        "Ensure Container-Optimized OS (cos_containerd) is used for GKE node images",
-        None,
-        "no rule yet reads the node pools' imageType (GKE's default is COS_CONTAINERD)",
-    ),
-    (
-        "5.5.2",
-        "Ensure Node Auto-Repair is enabled for GKE nodes",
-        None,
-        "no rule yet reads the node pools' management.autoRepair (the provider's default is on)",
-    ),
+    ("5.5.1", "Ensure Container-Optimized OS (cos_containerd) is used for GKE node images", None, None),
+    ("5.5.2", "Ensure Node Auto-Repair is enabled for GKE nodes", None, None),
     ("5.5.3", "Ensure Node Auto-Upgrade is enabled for GKE nodes", None, None),
     (
         "5.5.4",
@@ -645,12 +635,7 @@ _GKE: Final[list[tuple[str, str, str | None, str | None]]] = [
         None,
     ),
     ("5.5.5", "Ensure Shielded GKE Nodes are Enabled", None, None),
-    (
-        "5.5.6",
-        "Ensure Integrity Monitoring for Shielded GKE Nodes is Enabled",
-        None,
-        "no rule yet reads shieldedInstanceConfig.enableIntegrityMonitoring (GKE's default is on)",
-    ),
+    ("5.5.6", "Ensure Integrity Monitoring for Shielded GKE Nodes is Enabled", None, None),
     ("5.5.7", "Ensure Secure Boot for Shielded GKE Nodes is Enabled", None, None),
     (
         "5.6.1",
@@ -658,12 +643,7 @@ _GKE: Final[list[tuple[str, str, str | None, str | None]]] = [
         None,
         "subnet flow logs are enforced (subnet-flow-logs-enabled) but intranode visibility is not turned on",
     ),
-    (
-        "5.6.2",
-        "Ensure use of VPC-native clusters",
-        None,
-        "the cluster sets ipAllocationPolicy, but no rule checks it",
-    ),
+    ("5.6.2", "Ensure use of VPC-native clusters", None, None),
     ("5.6.3", "Ensure Control Plane Authorized Networks is Enabled", None, None),
     (
         "5.6.4",
@@ -702,24 +682,14 @@ _GKE: Final[list[tuple[str, str, str | None, str | None]]] = [
         "GKE no longer offers the Kubernetes Dashboard add-on; the platform installs no dashboard chart",
         None,
     ),
-    (
-        "5.10.2",
-        "Ensure that Alpha clusters are not used for production workloads",
-        None,
-        "no rule yet refuses enableKubernetesAlpha",
-    ),
+    ("5.10.2", "Ensure that Alpha clusters are not used for production workloads", None, None),
     (
         "5.10.3",
         "Consider GKE Sandbox for running untrusted workloads",
         None,
         "teams run their own training code; a gVisor sandbox pool for untrusted code is not designed",
     ),
-    (
-        "5.10.4",
-        "Enable Security Posture",
-        None,
-        "no rule yet reads securityPostureConfig",
-    ),
+    ("5.10.4", "Enable Security Posture", None, None),
 ]
 
 _AKS: Final[list[tuple[str, str, str | None, str | None]]] = [
