@@ -1026,12 +1026,7 @@ _MCSB: Final[list[tuple[str, str, str | None, str | None]]] = [
     ("LT-3", "Enable logging for security investigation", None, None),
     ("LT-4", "Enable network logging for security investigation", None, None),
     ("LT-5", "Centralize security log management and analysis", None, None),
-    (
-        "LT-6",
-        "Configure log storage retention",
-        None,
-        "no rule yet reads the Log Analytics workspace's retentionInDays",
-    ),
+    ("LT-6", "Configure log storage retention", None, None),
     (
         "LT-7",
         "Use approved time synchronization sources",
