@@ -107,6 +107,9 @@ ACCOUNT = (
     "an account- or organisation-wide setting outside any stack; the platform owns only its own resources"
 )
 IN_CLUSTER = "needs an object in every team namespace (components/kubernetes, the in-cluster layer another change owns)"
+PSS_ESCALATION_GAP = (
+    "team namespaces enforce the baseline Pod Security Standard, which allows privilege escalation; restricted, which refuses it, is only warned and audited so that GPU images keep running"
+)
 
 _C = Control
 
@@ -172,7 +175,7 @@ CONTROLS_LIST: Final[list[Control]] = [
     _C("cis-eks", "4.1.11", "Minimize access to webhook configuration objects"),
     _C("cis-eks", "4.1.12", "Minimize access to the service account token creation"),
     *(
-        _C("cis-eks", cid, title, gap="Pod Security Standards labels on the team namespaces " + IN_CLUSTER)
+        _C("cis-eks", cid, title, gap=PSS_ESCALATION_GAP if cid == "4.2.5" else None)
         for cid, title in (
             ("4.2.1", "Minimize the admission of privileged containers"),
             ("4.2.2", "Minimize the admission of containers wishing to share the host process ID namespace"),
@@ -188,12 +191,7 @@ CONTROLS_LIST: Final[list[Control]] = [
         gap="the VPC CNI add-on's network "
         "policy agent is not switched on (enableNetworkPolicy) and no rule asks for it",
     ),
-    _C(
-        "cis-eks",
-        "4.3.2",
-        "Ensure that all Namespaces have Network Policies defined",
-        gap="NetworkPolicy " + IN_CLUSTER,
-    ),
+    _C("cis-eks", "4.3.2", "Ensure that all Namespaces have Network Policies defined"),
     _C("cis-eks", "4.4.1", "Prefer using secrets as files over secrets as environment variables", WORKLOADS),
     _C("cis-eks", "4.4.2", "Consider external secret storage", WORKLOADS),
     _C("cis-eks", "4.5.1", "Create administrative boundaries between resources using namespaces"),
@@ -494,7 +492,6 @@ CONTROLS_LIST.extend(Control("aws-fsbp", cid, title, na, gap) for cid, title, na
 
 # --- the Kubernetes benchmarks of GKE and AKS (kube-bench cfg/gke-1.9.0, cfg/aks-1.8) -------------------------
 NO_LB_GCP = NO_LB + " (so no Google-managed certificate or SSL policy)"
-PSS_GAP = "Pod Security Standards labels on the team namespaces " + IN_CLUSTER
 DEFAULT_NS_GAP = "no rule yet refuses a namespaced object or Helm release in `default`"
 SECRETS_GAP = (
     "team members bind the built-in edit role, which reads Secrets in their namespace; a narrower role "
@@ -535,15 +532,10 @@ _GKE: Final[list[tuple[str, str, str | None, str | None]]] = [
         "4.2.1",
         "Ensure that the cluster enforces Pod Security Standard Baseline profile or stricter for all namespaces.",
         None,
-        PSS_GAP,
+        None,
     ),
     ("4.3.1", "Ensure that the CNI in use supports Network Policies", None, None),
-    (
-        "4.3.2",
-        "Ensure that all Namespaces have Network Policies defined",
-        None,
-        "NetworkPolicy " + IN_CLUSTER,
-    ),
+    ("4.3.2", "Ensure that all Namespaces have Network Policies defined", None, None),
     ("4.4.1", "Prefer using secrets as files over secrets as environment variables", WORKLOADS, None),
     ("4.4.2", "Consider external secret storage", WORKLOADS, None),
     (
@@ -693,7 +685,7 @@ _AKS: Final[list[tuple[str, str, str | None, str | None]]] = [
     ("4.1.11", "Minimize access to webhook configuration objects", None, None),
     ("4.1.12", "Minimize access to the service account token creation", None, None),
     *(
-        (cid, title, None, PSS_GAP)
+        (cid, title, None, PSS_ESCALATION_GAP if cid == "4.2.5" else None)
         for cid, title in (
             ("4.2.1", "Minimize the admission of privileged containers"),
             ("4.2.2", "Minimize the admission of containers wishing to share the host process ID namespace"),
@@ -703,12 +695,7 @@ _AKS: Final[list[tuple[str, str, str | None, str | None]]] = [
         )
     ),
     ("4.4.1", "Ensure latest CNI version is used", None, None),
-    (
-        "4.4.2",
-        "Ensure that all Namespaces have Network Policies defined",
-        None,
-        "NetworkPolicy " + IN_CLUSTER,
-    ),
+    ("4.4.2", "Ensure that all Namespaces have Network Policies defined", None, None),
     ("4.5.1", "Prefer using secrets as files over secrets as environment variables", WORKLOADS, None),
     ("4.5.2", "Consider external secret storage", WORKLOADS, None),
     ("4.6.1", "Create administrative boundaries between resources using namespaces", None, None),
