@@ -51,6 +51,14 @@ BUCKET_VERSIONING = (
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketVersioningV2:BucketVersioningV2",
 )
+BUCKET_LIFECYCLE = (
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+)
+BUCKET_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+BUCKET_POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+OWNERSHIP_CONTROLS = ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",)
+SUBNET = ("aws:ec2/subnet:Subnet",)
 VPC = ("aws:ec2/vpc:Vpc",)
 FLOW_LOG = ("aws:ec2/flowLog:FlowLog",)
 VPC_ENDPOINT = ("aws:ec2/vpcEndpoint:VpcEndpoint",)
@@ -857,6 +865,12 @@ def _validate_launch_template(args: ResourceValidationArgs, report_violation: Re
             f"metadataOptions.httpPutResponseHopLimit is {_number(hops)}, expected 1 so pods cannot borrow the "
             "node's credentials"
         )
+    for index, interface in enumerate(_known(elements(args.props, "networkInterfaces"))):
+        public = prop(interface, "associatePublicIpAddress")
+        if not isinstance(public, Unknown) and str(public).lower() == "true":
+            problems.append(
+                f"networkInterfaces[{index}].associatePublicIpAddress is {_show(public)}, expected unset"
+            )
     mappings = elements(args.props, "blockDeviceMappings")
     if not isinstance(mappings, Unknown):
         if not mappings:
@@ -1223,6 +1237,152 @@ def _validate_domain_endpoints(args: StackValidationArgs, report_violation: Repo
             )
 
 
+# --- S3 bucket policies, ownership, logging; subnets; key and decrypt permissions ---------------------------
+
+
+def _denies_insecure_transport(document: Mapping[str, Any]) -> bool:
+    """A Deny of every S3 action to everyone when aws:SecureTransport is false (AWS FSBP S3.5)."""
+    for statement in _statements(document):
+        principal = statement.get("Principal")
+        everyone = principal == "*" or (
+            isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))
+        )
+        condition = statement.get("Condition")
+        bool_condition = condition.get("Bool") if isinstance(condition, Mapping) else None
+        insecure = (
+            isinstance(bool_condition, Mapping)
+            and str(bool_condition.get("aws:SecureTransport")).lower() == "false"
+        )
+        actions = _as_list(statement.get("Action"))
+        if (
+            statement.get("Effect") == "Deny"
+            and everyone
+            and insecure
+            and ("s3:*" in actions or "*" in actions)
+        ):
+            return True
+    return False
+
+
+def _validate_bucket_tls(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    policies = linked_through(args.resources, BUCKET_POLICY, "bucket")
+    for bucket in of_type(args.resources, BUCKET):
+        documents = [_json_document(prop(p.props, "policy")) for p in policies.get(bucket.urn, [])]
+        if any(
+            isinstance(d, Unknown) or (d is not None and _denies_insecure_transport(d)) for d in documents
+        ):
+            continue
+        report_violation(
+            f"bucket {bucket.name} has no BucketPolicy (whose bucket input comes from it) denying s3:* to "
+            'everyone when "aws:SecureTransport" is "false", so it accepts plain HTTP.',
+            bucket.urn,
+        )
+
+
+def _validate_bucket_access_logging(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    logged = linked_through(args.resources, BUCKET_LOGGING, "bucket")
+    targets = linked_through(args.resources, BUCKET_LOGGING, "targetBucket")
+    for bucket in of_type(args.resources, BUCKET):
+        # A log bucket logging into itself would log its own log deliveries without end.
+        if bucket.urn not in logged and bucket.urn not in targets:
+            report_violation(
+                f"bucket {bucket.name} has no BucketLogging whose bucket input comes from it, so nobody can "
+                "tell who read or changed its objects.",
+                bucket.urn,
+            )
+
+
+def _validate_ownership_controls(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in OWNERSHIP_CONTROLS:
+        return
+    ownership = prop(args.props, "rule", "objectOwnership")
+    if not isinstance(ownership, Unknown) and ownership != "BucketOwnerEnforced":
+        report_violation(
+            f'rule.objectOwnership is {_show(ownership)}, expected "BucketOwnerEnforced" (ACLs disabled).',
+            None,
+        )
+
+
+# Actions FSBP S3.6 refuses to grant other accounts: they change who may read the bucket, or its encryption.
+_BUCKET_ADMIN_ACTIONS = frozenset(
+    {
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketAcl",
+        "s3:PutBucketPolicy",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutObjectAcl",
+        "s3:*",
+        "*",
+    }
+)
+
+
+def _validate_bucket_policy_grants(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in BUCKET_POLICY:
+        return
+    document = _json_document(prop(args.props, "policy"))
+    if isinstance(document, Unknown) or document is None:
+        return
+    found = []
+    for index, statement in enumerate(_statements(document)):
+        principal = statement.get("Principal")
+        aws_principals = _as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
+        granted = [a for a in _as_list(statement.get("Action")) if a in _BUCKET_ADMIN_ACTIONS]
+        if statement.get("Effect") == "Allow" and aws_principals and granted:
+            found.append(f"{statement.get('Sid') or f'Statement[{index}]'} allows {', '.join(granted)}")
+    if found:
+        report_violation(
+            "; ".join(found)
+            + " to AWS principals; grant policy, ACL and encryption changes through IAM only.",
+            None,
+        )
+
+
+def _validate_subnet(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type in SUBNET and prop(args.props, "mapPublicIpOnLaunch") is True:
+        report_violation(
+            "mapPublicIpOnLaunch is true, so every instance launched here gets a public IP.", None
+        )
+
+
+# Actions that decrypt with a key: kms:Decrypt and kms:ReEncryptFrom, or a wildcard covering them (AWS FSBP KMS.1).
+def _decrypts(action: object) -> bool:
+    return isinstance(action, str) and action in (
+        "*",
+        "kms:*",
+        "kms:Decrypt",
+        "kms:Decrypt*",
+        "kms:ReEncrypt*",
+        "kms:ReEncryptFrom",
+    )
+
+
+def _validate_decrypt_on_all_keys(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in IAM_POLICY_DOCUMENTS:
+        return
+    document = _json_document(prop(args.props, "policy"))
+    if isinstance(document, Unknown) or document is None:
+        return
+    found = []
+    for index, statement in enumerate(_statements(document)):
+        decrypting = [a for a in _as_list(statement.get("Action")) if _decrypts(a)]
+        if statement.get("Effect") == "Allow" and "*" in _as_list(statement.get("Resource")) and decrypting:
+            found.append(f"{statement.get('Sid') or f'Statement[{index}]'} allows {', '.join(decrypting)}")
+    if found:
+        report_violation("; ".join(found) + " on every KMS key; name the keys the workload uses.", None)
+
+
+def _validate_key_policy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in KMS_KEY:
+        return
+    document = _json_document(prop(args.props, "policy"))
+    if isinstance(document, Unknown) or document is None:
+        return
+    public = _public_statements(document)
+    if public:
+        report_violation(f"{', '.join(public)} allow anyone without a condition to use the key.", None)
+
+
 # --- the policies ----------------------------------------------------------------------------------------
 
 
@@ -1292,6 +1452,13 @@ def _validate_codebuild_project(args: ResourceValidationArgs, report_violation: 
     location = prop(args.props, "source", "location")
     if isinstance(location, str) and "@" in location.split("://", 1)[-1].split("/", 1)[0]:
         problems.append("source.location carries credentials before its host")
+    # FSBP CodeBuild.2 looks for these two in clear text (docs.aws.amazon.com/securityhub/latest/userguide/codebuild-controls.html).
+    for index, variable in enumerate(_known(elements(args.props, "environment", "environmentVariables"))):
+        name, kind = prop(variable, "name"), prop(variable, "type", default="PLAINTEXT")
+        if name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") and kind == "PLAINTEXT":
+            problems.append(
+                f"environment.environmentVariables[{index}] holds {name} in clear text; use the runner's role"
+            )
     if problems:
         report_violation("; ".join(problems) + ".", None)
 
@@ -1533,8 +1700,71 @@ sagemaker_domain_has_private_endpoints = _stack(
     _validate_domain_endpoints,
 )
 
+# The S3 controls: docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html (S3.5, S3.6, S3.9, S3.12, S3.13).
+s3_bucket_denies_insecure_transport = _stack(
+    "s3-bucket-denies-insecure-transport",
+    'Every S3 bucket must have a bucket policy denying s3:* to everyone when "aws:SecureTransport" is false.',
+    _validate_bucket_tls,
+)
+s3_bucket_access_logging = _stack(
+    "s3-bucket-access-logging",
+    "Every S3 bucket, except the one receiving the logs, must send server access logs (BucketLogging).",
+    _validate_bucket_access_logging,
+)
+s3_bucket_has_lifecycle = _stack(
+    "s3-bucket-has-lifecycle",
+    "Every S3 bucket must have its own BucketLifecycleConfiguration, so old versions and uploads expire.",
+    _bucket_has(BUCKET_LIFECYCLE, "BucketLifecycleConfiguration"),
+)
+s3_bucket_has_ownership_controls = _stack(
+    "s3-bucket-has-ownership-controls",
+    "Every S3 bucket must have its own BucketOwnershipControls; only they disable ACLs.",
+    _bucket_has(OWNERSHIP_CONTROLS, "BucketOwnershipControls"),
+)
+s3_bucket_acls_disabled = _resource(
+    "s3-bucket-acls-disabled",
+    'S3 ownership controls must be "BucketOwnerEnforced", so ACLs grant nobody access.',
+    _validate_ownership_controls,
+    OWNERSHIP_CONTROLS,
+)
+s3_bucket_policy_no_cross_account_admin = _resource(
+    "s3-bucket-policy-no-cross-account-admin",
+    "Bucket policies must not let AWS principals change the bucket's policy, ACLs or encryption.",
+    _validate_bucket_policy_grants,
+    BUCKET_POLICY,
+)
+# EC2.15: docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-15
+ec2_subnet_no_public_ip_on_launch = _resource(
+    "ec2-subnet-no-public-ip-on-launch",
+    "Subnets must not assign public IPs to the instances launched in them.",
+    _validate_subnet,
+    SUBNET,
+)
+# KMS.1, KMS.2, KMS.5: docs.aws.amazon.com/securityhub/latest/userguide/kms-controls.html
+iam_policy_no_decrypt_on_all_keys = _resource(
+    "iam-policy-no-decrypt-on-all-keys",
+    "IAM policies must not allow kms:Decrypt or kms:ReEncryptFrom on every KMS key.",
+    _validate_decrypt_on_all_keys,
+    IAM_POLICY_DOCUMENTS,
+)
+kms_key_policy_not_public = _resource(
+    "kms-key-policy-not-public",
+    "KMS key policies must not allow everyone (Principal *) without a condition.",
+    _validate_key_policy,
+    KMS_KEY,
+)
+
 # --- what each rule guards (policies/concepts.py) --------------------------------------------------------
 
+guards(s3_bucket_denies_insecure_transport, "public-access")
+guards(s3_bucket_access_logging, "audit-logging")
+guards(s3_bucket_has_lifecycle, "storage-lifecycle")
+guards(s3_bucket_has_ownership_controls, "public-access")
+guards(s3_bucket_acls_disabled, "public-access")
+guards(s3_bucket_policy_no_cross_account_admin, "public-access", "least-privilege-iam")
+guards(ec2_subnet_no_public_ip_on_launch, "public-access")
+guards(iam_policy_no_decrypt_on_all_keys, "least-privilege-iam")
+guards(kms_key_policy_not_public, "public-access")
 guards(s3_public_access_block_enabled, "public-access")
 guards(s3_bucket_encrypted_with_kms, "encryption-cmk")
 guards(s3_bucket_has_public_access_block, "public-access")
@@ -1587,6 +1817,18 @@ guards(required_tags, "required-tags")
 # --- the published controls each rule implements (policies/controls.py) -------------------------------------
 
 implements(eks_cluster_control_plane_logging, "cis-eks:2.1.1", "aws-fsbp:EKS.8")
+implements(s3_bucket_denies_insecure_transport, "aws-fsbp:S3.5")
+implements(s3_bucket_policy_no_cross_account_admin, "aws-fsbp:S3.6")
+implements(s3_bucket_access_logging, "aws-fsbp:S3.9")
+implements(s3_bucket_has_lifecycle, "aws-fsbp:S3.10", "aws-fsbp:S3.13")
+implements(s3_bucket_has_ownership_controls, "aws-fsbp:S3.12")
+implements(s3_bucket_acls_disabled, "aws-fsbp:S3.12")
+# A node gets a public IP from its subnet or its launch template's interfaces; both rules refuse it.
+implements(ec2_subnet_no_public_ip_on_launch, "aws-fsbp:EC2.15", "aws-fsbp:EC2.9", "cis-eks:5.4.3")
+implements(ec2_launch_template_hardened, "aws-fsbp:EC2.25", "aws-fsbp:EC2.9", "cis-eks:5.4.3")
+implements(codebuild_project_hardened, "aws-fsbp:CodeBuild.2")
+implements(iam_policy_no_decrypt_on_all_keys, "aws-fsbp:KMS.1", "aws-fsbp:KMS.2")
+implements(kms_key_policy_not_public, "aws-fsbp:KMS.5")
 implements(eks_cluster_logs_retained, "cis-eks:2.1.2")
 implements(cloudwatch_log_group_encrypted_with_retention, "cis-eks:2.1.2")
 implements(eks_cluster_access_entries, "cis-eks:4.1.7", "cis-eks:5.5.1")
@@ -1674,4 +1916,13 @@ POLICIES: list[Policy] = [
     aws_budget_alerts,
     aws_stack_has_budget,
     required_tags,
+    s3_bucket_denies_insecure_transport,
+    s3_bucket_access_logging,
+    s3_bucket_has_lifecycle,
+    s3_bucket_has_ownership_controls,
+    s3_bucket_acls_disabled,
+    s3_bucket_policy_no_cross_account_admin,
+    ec2_subnet_no_public_ip_on_launch,
+    iam_policy_no_decrypt_on_all_keys,
+    kms_key_policy_not_public,
 ]

@@ -722,6 +722,24 @@ azure_key_vault_key_rotation = _props_rule(
     [KEY],
     _key_rotation,
 )
+
+
+def _log_retention(props: Props) -> list[str]:
+    # Log Analytics keeps 30 days when retentionInDays is unset (learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure).
+    days = prop(props, "retentionInDays", default=30)
+    if isinstance(days, int | float) and days < MIN_LOG_RETENTION_DAYS:
+        return [f"retentionInDays is {_show(days)}, expected at least {MIN_LOG_RETENTION_DAYS}"]
+    return []
+
+
+# MCSB LT-6 names no period; 90 days is what CIS Azure asks of activity and flow logs.
+MIN_LOG_RETENTION_DAYS = 90
+azure_log_analytics_retention = _props_rule(
+    "azure-log-analytics-retention",
+    f"Log Analytics workspaces must keep logs at least {MIN_LOG_RETENTION_DAYS} days.",
+    [LOG_ANALYTICS],
+    _log_retention,
+)
 azure_container_registry_secure = _props_rule(
     "azure-container-registry-secure",
     "Container registries must disable the admin user and anonymous pull; identities authenticate.",
@@ -938,6 +956,7 @@ guards(azure_private_endpoints, "private-service-access")
 guards(azure_private_endpoints_in_dns, "private-service-access")
 guards(azure_private_dns_zones_linked, "private-service-access")
 guards(azure_audit_logs, "audit-logging")
+guards(azure_log_analytics_retention, "audit-logging", "storage-lifecycle")
 guards(azure_vnet_flow_logs, "flow-logs")
 guards(azure_stack_has_budget, "budget-alerts")
 
@@ -945,6 +964,7 @@ guards(azure_stack_has_budget, "budget-alerts")
 # --- the published controls each rule implements (policies/controls.py) -------------------------------------
 
 implements(azure_audit_logs, "cis-aks:2.1.1", "mcsb:LT-3", "mcsb:LT-5")
+implements(azure_log_analytics_retention, "mcsb:LT-6")
 # AKS upgrades its managed CNI with the cluster (learn.microsoft.com/azure/aks/concepts-network-cni-overview).
 implements(azure_aks_cluster_hardened, "cis-aks:4.4.1", "cis-aks:5.2.1", "cis-aks:5.4.1", "cis-aks:5.4.3")
 implements(azure_aks_cluster_hardened, "cis-aks:5.4.4", "cis-aks:5.5.1", "cis-aks:5.5.2")
@@ -982,6 +1002,7 @@ implements(azure_blob_versioning_and_soft_delete, "mcsb:BR-1")
 
 
 POLICIES: list[Policy] = [
+    azure_log_analytics_retention,
     azure_storage_account_secure,
     azure_storage_account_cmk,
     azure_storage_public_network_disabled,

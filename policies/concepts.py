@@ -69,8 +69,6 @@ _NOT_IN_THE_CLUSTER: Final[dict[str, str]] = {
     "nothing in a cluster gets an address outside it",
     "private-api-endpoints": "the API server's endpoint is set on the cloud's cluster resource",
     "private-service-access": _ON_THE_CLOUD,
-    "network-segmentation": "the platform creates no NetworkPolicy; enforcement is the cloud cluster's network "
-    "setting",
     "pulumi-protect": "the platform's Kubernetes objects hold no data and are recreated from the program; the "
     "data stores and clusters are protected on each cloud",
     "deletion-protection": _ON_THE_CLOUD,
@@ -80,7 +78,6 @@ _NOT_IN_THE_CLUSTER: Final[dict[str, str]] = {
     "storage-lifecycle": "the platform keeps no data in Kubernetes objects",
     "required-tags": "Kubernetes objects are not billed; cost ownership lives in the clouds' tags",
     "cluster-identity": _ON_THE_CLOUD,
-    "node-hardening": "nodes are the clouds' node pools and launch templates",
     "idle-shutdown": "notebooks and ML compute are the clouds' ML workspaces, not cluster objects",
     "gpu-spot-dev": "spot or on-demand is a property of the cloud's node pool",
     "cluster-operable": _ON_THE_CLOUD,

@@ -771,6 +771,56 @@ gke_control_plane_logging = _props_rule(
 )
 
 
+def _vpc_native(props: Props) -> list[str]:
+    # Unset networkingMode means VPC_NATIVE for new clusters, which needs an ipAllocationPolicy.
+    mode, policy = prop(props, "networkingMode", default="VPC_NATIVE"), prop(props, "ipAllocationPolicy")
+    if mode == "ROUTES":
+        return ['networkingMode is "ROUTES", so pod IPs are not alias IPs of the VPC']
+    if _known(mode) and _known(policy) and not policy:
+        return ["ipAllocationPolicy is unset, so the cluster gets no alias IP ranges"]
+    return []
+
+
+# VPC-native clusters: cloud.google.com/kubernetes-engine/docs/concepts/alias-ips (CIS GKE 5.6.2).
+gke_vpc_native = _props_rule(
+    "gke-vpc-native",
+    "GKE clusters must be VPC-native: alias IP ranges for pods and Services (ipAllocationPolicy).",
+    [CLUSTER],
+    _vpc_native,
+)
+
+
+def _no_alpha(props: Props) -> list[str]:
+    if prop(props, "enableKubernetesAlpha") is True:
+        return ["enableKubernetesAlpha is true: alpha clusters get no upgrades or SLA and expire in 30 days"]
+    return []
+
+
+# Alpha clusters: cloud.google.com/kubernetes-engine/docs/concepts/alpha-clusters (CIS GKE 5.10.2).
+gke_no_alpha_features = _props_rule(
+    "gke-no-alpha-features",
+    "GKE clusters must not enable Kubernetes alpha features.",
+    [CLUSTER],
+    _no_alpha,
+)
+
+
+def _security_posture(props: Props) -> list[str]:
+    # Unset means BASIC on GKE 1.27+ (cloud.google.com/kubernetes-engine/docs/concepts/about-security-posture-dashboard).
+    mode = prop(props, "securityPostureConfig", "mode", default="BASIC")
+    if _known(mode) and mode not in ("BASIC", "ENTERPRISE"):
+        return [f'securityPostureConfig.mode is {_show(mode)}, expected "BASIC" or "ENTERPRISE"']
+    return []
+
+
+gke_security_posture = _props_rule(
+    "gke-security-posture",
+    "GKE clusters must keep the security posture dashboard on (BASIC or ENTERPRISE).",
+    [CLUSTER],
+    _security_posture,
+)
+
+
 def _validate_cluster_pools(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     pools = linked_through(args.resources, [NODE_POOL], "cluster")
     for cluster in of_type(args.resources, [CLUSTER]):
@@ -815,6 +865,9 @@ def _pool_hardening(props: Props) -> list[str]:
     problems = []
     if prop(props, "nodeConfig", "shieldedInstanceConfig", "enableSecureBoot", default=False) is False:
         problems.append("nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true")
+    # Integrity monitoring is on unless turned off (cloud.google.com/kubernetes-engine/docs/how-to/shielded-gke-nodes).
+    if prop(props, "nodeConfig", "shieldedInstanceConfig", "enableIntegrityMonitoring") is False:
+        problems.append("nodeConfig.shieldedInstanceConfig.enableIntegrityMonitoring is false")
     mode = prop(props, "nodeConfig", "workloadMetadataConfig", "mode")
     if _known(mode) and mode != "GKE_METADATA":
         problems.append(f'nodeConfig.workloadMetadataConfig.mode is {_show(mode)}, expected "GKE_METADATA"')
@@ -833,11 +886,25 @@ def _pool_hardening(props: Props) -> list[str]:
 
 gke_node_pool_hardened = _props_rule(
     "gke-node-pool-hardened",
-    "GKE node pools must use secure boot, conceal node metadata (GKE_METADATA), run as a dedicated service "
+    "GKE node pools must use secure boot and integrity monitoring, conceal node metadata (GKE_METADATA), run as a dedicated service "
     "account and encrypt boot disks with the platform key.",
     [NODE_POOL],
     _pool_hardening,
 )
+
+
+def _cos_image(props: Props) -> list[str]:
+    image = prop(props, "nodeConfig", "imageType", default="COS_CONTAINERD")
+    if _known(image) and str(image).upper() != "COS_CONTAINERD":
+        return [f'nodeConfig.imageType is {_show(image)}, expected "COS_CONTAINERD"']
+    return []
+
+
+def _auto_repair(props: Props) -> list[str]:
+    # The provider turns auto-repair on when `management` is unset (registry.terraform.io google_container_node_pool).
+    if prop(props, "management", "autoRepair", default=True) is False:
+        return ["management.autoRepair is false, so unhealthy nodes stay in the pool"]
+    return []
 
 
 def _each_pool(
@@ -979,6 +1046,22 @@ gke_gpu_driver_configured = _resource_rule(
     "for the GPU operator).",
     [NODE_POOL, CLUSTER],
     _each_pool(_driver),
+)
+
+# Container-Optimized OS: cloud.google.com/kubernetes-engine/docs/concepts/node-images (CIS GKE 5.5.1).
+gke_node_pool_cos_image = _resource_rule(
+    "gke-node-pool-cos-image",
+    "GKE node pools (and pools inline in a cluster) must run Container-Optimized OS with containerd.",
+    [NODE_POOL, CLUSTER],
+    _each_pool(lambda args: _cos_image(args.props)),
+)
+
+# Auto-repair: cloud.google.com/kubernetes-engine/docs/how-to/node-auto-repair (CIS GKE 5.5.2).
+gke_node_pool_auto_repair = _resource_rule(
+    "gke-node-pool-auto-repair",
+    "GKE node pools (and pools inline in a cluster) must keep node auto-repair on.",
+    [NODE_POOL, CLUSTER],
+    _each_pool(lambda args: _auto_repair(args.props)),
 )
 
 
@@ -1300,6 +1383,11 @@ guards(gke_default_node_pool_removed, "least-privilege-iam")
 guards(gke_deletion_protection, "deletion-protection")
 guards(gke_cost_allocation, "required-tags")
 guards(gke_control_plane_logging, "audit-logging")
+guards(gke_vpc_native, "network-segmentation")
+guards(gke_no_alpha_features, "kubernetes-version-support")
+guards(gke_security_posture, "node-hardening")
+guards(gke_node_pool_cos_image, "node-hardening")
+guards(gke_node_pool_auto_repair, "cluster-operable")
 guards(gke_cluster_has_system_pool, "cluster-operable", "gpu-schedulable")
 guards(gke_node_pool_hardened, "node-hardening", "encryption-cmk", "least-privilege-iam")
 guards(gke_gpu_pool_tainted, "gpu-taint")
@@ -1352,6 +1440,12 @@ implements(gke_authorized_networks, "cis-gke:5.6.3")
 implements(gke_private_endpoint, "cis-gke:5.6.4")
 implements(gke_control_plane_logging, "cis-gke:5.7.1")
 implements(gke_legacy_auth_disabled, "cis-gke:5.8.1", "cis-gke:5.8.3")
+implements(gke_node_pool_cos_image, "cis-gke:5.5.1")
+implements(gke_node_pool_auto_repair, "cis-gke:5.5.2")
+implements(gke_node_pool_hardened, "cis-gke:5.5.6")
+implements(gke_vpc_native, "cis-gke:5.6.2")
+implements(gke_no_alpha_features, "cis-gke:5.10.2")
+implements(gke_security_posture, "cis-gke:5.10.4")
 
 
 POLICIES: list[Policy] = [
@@ -1390,8 +1484,13 @@ POLICIES: list[Policy] = [
     gke_deletion_protection,
     gke_cost_allocation,
     gke_control_plane_logging,
+    gke_vpc_native,
+    gke_no_alpha_features,
+    gke_security_posture,
     gke_cluster_has_system_pool,
     gke_node_pool_hardened,
+    gke_node_pool_cos_image,
+    gke_node_pool_auto_repair,
     gke_gpu_pool_tainted,
     gke_gpu_pool_scales_to_zero,
     gke_gpu_pool_capped,

@@ -62,6 +62,10 @@ RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
 LOCAL_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue"
 CLUSTER_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue"
 TEAM_LABEL = "mlplat.io/team"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+# Pod Security admission levels at least as strict as baseline (kubernetes.io/docs/concepts/security/pod-security-standards).
+PSS_ENFORCE = "pod-security.kubernetes.io/enforce"
+PSS_AT_LEAST_BASELINE = ("baseline", "restricted")
 GPU_QUOTA = "requests.nvidia.com/gpu"
 
 # An exact chart version: 1.2.3 or v1.2.3 with an optional pre-release; no ranges, no "latest".
@@ -147,6 +151,52 @@ def _team_namespaces_have_quota(args: StackValidationArgs, report_violation: Rep
         hard = [entries(q.props, "spec", "hard") for q in quotas.get(namespace.urn, [])]
         if not any(not isinstance(h, dict) or GPU_QUOTA in h for h in hard):
             report_violation(f"team namespace has no ResourceQuota on {GPU_QUOTA}", namespace.urn)
+
+
+def _team_namespaces(args: StackValidationArgs) -> list[Any]:
+    found = []
+    for namespace in of_type(args.resources, [NAMESPACE]):
+        labels = entries(namespace.props, "metadata", "labels")
+        if isinstance(labels, dict) and TEAM_LABEL in labels:
+            found.append(namespace)
+    return found
+
+
+def _team_namespaces_enforce_pod_security(
+    args: StackValidationArgs, report_violation: ReportViolation
+) -> None:
+    for namespace in _team_namespaces(args):
+        level = prop(namespace.props, "metadata", "labels", PSS_ENFORCE)
+        if level is not UNKNOWN and level not in PSS_AT_LEAST_BASELINE:
+            report_violation(
+                f"team namespace has {PSS_ENFORCE} {level!r}; expected baseline or restricted, so privileged, "
+                "host-namespace and privilege-escalating pods are refused",
+                namespace.urn,
+            )
+
+
+def _denies_by_default(policy: Any) -> bool | None:
+    """Whether a NetworkPolicy selects every pod for both ingress and egress; None when not known yet."""
+    selector, types = prop(policy.props, "spec", "podSelector"), _listed(policy.props, "spec", "policyTypes")
+    if selector is UNKNOWN or UNKNOWN in types:
+        return None
+    every_pod = (
+        isinstance(selector, Mapping)
+        and not prop(selector, "matchLabels")
+        and not prop(selector, "matchExpressions")
+    )
+    return every_pod and {"Ingress", "Egress"} <= set(types)
+
+
+def _team_namespaces_deny_by_default(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    policies = linked_through(args.resources, [NETWORK_POLICY], "metadata")
+    for namespace in _team_namespaces(args):
+        if not any(_denies_by_default(p) is not False for p in policies.get(namespace.urn, [])):
+            report_violation(
+                "team namespace has no NetworkPolicy selecting every pod for Ingress and Egress, so any pod "
+                "may reach its pods and they may reach anything",
+                namespace.urn,
+            )
 
 
 def _local_queues_target_a_cluster_queue(
@@ -465,7 +515,21 @@ gpu_pools_have_scale_up_path = stack_rule(
 
 # --- what each rule guards (policies/concepts.py) ---
 
+team_namespace_pod_security = stack_rule(
+    "team-namespace-pod-security",
+    "Every team namespace enforces the baseline Pod Security Standard or stricter.",
+    _team_namespaces_enforce_pod_security,
+)
+
+team_namespace_default_deny = stack_rule(
+    "team-namespace-default-deny",
+    "Every team namespace has a NetworkPolicy that selects every pod for Ingress and Egress (default deny).",
+    _team_namespaces_deny_by_default,
+)
+
 guards(helm_release_version_pinned, "pinned-versions")
+guards(team_namespace_pod_security, "node-hardening")
+guards(team_namespace_default_deny, "network-segmentation")
 guards(gpu_daemons_tolerate_gpu_taint, "gpu-taint")
 guards(team_namespace_has_gpu_quota, "gpu-quotas-queues", "gpu-capped")
 guards(local_queue_targets_cluster_queue, "gpu-quotas-queues")
@@ -495,6 +559,14 @@ implements(
     "mcsb:PA-7",
 )
 implements(helm_release_version_pinned, "cis-gke:5.1.4", "cis-aks:5.1.4")
+# Baseline forbids privileged pods, host PID/IPC/network; restricted (warned and audited) forbids escalation.
+implements(
+    team_namespace_pod_security,
+    *(f"cis-eks:4.2.{n}" for n in (1, 2, 3, 4)),
+    *(f"cis-aks:4.2.{n}" for n in (1, 2, 3, 4)),
+    "cis-gke:4.2.1",
+)
+implements(team_namespace_default_deny, "cis-eks:4.3.2", "cis-gke:4.3.2", "cis-aks:4.4.2")
 
 
 POLICIES: list[Policy] = [
@@ -506,4 +578,6 @@ POLICIES: list[Policy] = [
     limit_range_max_has_default,
     gpu_pools_have_scale_up_path,
     rbac_bindings_least_privilege,
+    team_namespace_pod_security,
+    team_namespace_default_deny,
 ]

@@ -48,6 +48,21 @@ CRITICAL_PODS_QUOTA = "1000"  # a scope to admit the classes, not a limit anyone
 DEFAULT_STORAGE_CLASS = "storageclass.kubernetes.io/is-default-class"
 # Kubernetes RBAC for team members where the cloud's identities are Kubernetes users (GKE).
 MEMBER_CLUSTER_ROLE = "edit"
+# Pod Security admission: refuse what baseline forbids, warn and audit what restricted would
+# (kubernetes.io/docs/concepts/security/pod-security-admission).
+POD_SECURITY_LABELS = {
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+}
+# Where pods get their cloud credentials, to be let through a default-deny egress policy: the GKE metadata
+# server (cloud.google.com/kubernetes-engine/docs/concepts/workload-identity#restrictions) and the EKS Pod
+# Identity agent (docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-setup.html); AKS pods use a token file.
+CREDENTIAL_ENDPOINTS: dict[str, list[tuple[str, int]]] = {
+    "gcp": [("169.254.169.254/32", 80), ("169.254.169.252/32", 988)],
+    "aws": [("169.254.170.23/32", 80)],
+    "azure": [],
+}
 
 
 def team_namespace(team: str) -> str:
@@ -408,11 +423,14 @@ class GpuStack(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-team-{team.name}",
             k8s.core.v1.NamespaceInitArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=team_namespace(team.name), labels=labels)
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=team_namespace(team.name), labels={**labels, **POD_SECURITY_LABELS}
+                )
             ),
             opts=self._opts,
         )
         ns = namespace.metadata.name
+        self._team_network_policy(team, ns, labels)
         k8s.core.v1.ResourceQuota(
             f"{self._name}-team-{team.name}-gpu-quota",
             k8s.core.v1.ResourceQuotaInitArgs(
@@ -470,3 +488,43 @@ class GpuStack(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(depends_on=[queue])),
         )
         return namespace
+
+    def _team_network_policy(self, team: TeamSpec, ns: pulumi.Output[str], labels: Mapping[str, str]) -> None:
+        """Default deny, except the team's own pods (distributed training), DNS, and HTTPS out (storage, registries)."""
+        same_namespace = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector={})]
+        kube_dns = k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector={"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-team-{team.name}-default-deny",
+            k8s.networking.v1.NetworkPolicyInitArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=ns, labels=dict(labels)),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector={},
+                    policy_types=["Ingress", "Egress"],
+                    ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=same_namespace)],
+                    egress=[
+                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=same_namespace),
+                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                            to=[kube_dns],
+                            ports=[
+                                k8s.networking.v1.NetworkPolicyPortArgs(protocol=p, port=53)
+                                for p in ("UDP", "TCP")
+                            ],
+                        ),
+                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                            to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block={"cidr": "0.0.0.0/0"})],
+                            ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=443)],
+                        ),
+                        *(
+                            k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                                to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block={"cidr": cidr})],
+                                ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=port)],
+                            )
+                            for cidr, port in CREDENTIAL_ENDPOINTS[self._args.cloud]
+                        ),
+                    ],
+                ),
+            ),
+            opts=self._opts,
+        )

@@ -5,6 +5,7 @@ Each `run_policy_pack` call starts a pack process (~0.5 s), so the reports are m
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,21 @@ BUCKET = "aws:s3/bucket:Bucket"
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+DENY_INSECURE_TRANSPORT = {
+    "Statement": [
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
+}
 PROVIDER_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:providers:aws::aws"
 
 TAGS = platform_tags(environment="dev", owner="ml-platform", cost_center="cc-ml-1234", stack=STACK)
@@ -157,6 +173,30 @@ def bucket_set(
             urn=child_urn(VERSIONING, f"{name}-versioning"),
             parent=component_urn,
             property_dependencies=linked,
+        ),
+        *(
+            # Stack rules read state: a preview's outputs echo the inputs (what the TLS rule reads).
+            dataclasses.replace(companion, outputs=companion.inputs)
+            for companion in (
+                record(
+                    kind,
+                    f"{name}-{suffix}",
+                    {"bucket": f"{name}-abc", **inputs},
+                    urn=child_urn(kind, f"{name}-{suffix}"),
+                    parent=component_urn,
+                    property_dependencies=linked,
+                )
+                for kind, suffix, inputs in (
+                    (LIFECYCLE, "lifecycle", {"rules": [{"id": "expire", "status": "Enabled"}]}),
+                    (OWNERSHIP, "ownership", {"rule": {"objectOwnership": "BucketOwnerEnforced"}}),
+                    (BUCKET_POLICY, "policy", {"policy": json.dumps(DENY_INSECURE_TRANSPORT)}),
+                    (
+                        BUCKET_LOGGING,
+                        "logging",
+                        {"targetBucket": "access-logs-abc", "targetPrefix": f"{name}/"},
+                    ),
+                )
+            )
         ),
     ]
 

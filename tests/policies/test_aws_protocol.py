@@ -23,6 +23,7 @@ RELAXED_IN_DEV = {
     "aws-data-stores-protected",
     "eks-cluster-deletion-protection",
     "eks-cluster-endpoint-private",
+    "s3-bucket-access-logging",
     "s3-bucket-force-destroy-disabled",
     "s3-bucket-versioning-enabled",
     "sagemaker-domain-retains-home-storage",

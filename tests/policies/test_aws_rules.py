@@ -43,6 +43,11 @@ SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryption
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+SUBNET = "aws:ec2/subnet:Subnet"
 
 # The platform's tag set, as DESIGN.md ("Components") names it; not the program's constant under test.
 REQUIRED_TAG_KEYS = ("environment", "owner", "cost-center", "managed-by", "stack")
@@ -89,6 +94,15 @@ FLOW_LOG_OK: dict[str, Any] = {
 
 AWS_RULES = {
     "s3-public-access-block-enabled",
+    "s3-bucket-denies-insecure-transport",
+    "s3-bucket-access-logging",
+    "s3-bucket-has-lifecycle",
+    "s3-bucket-has-ownership-controls",
+    "s3-bucket-acls-disabled",
+    "s3-bucket-policy-no-cross-account-admin",
+    "ec2-subnet-no-public-ip-on-launch",
+    "iam-policy-no-decrypt-on-all-keys",
+    "kms-key-policy-not-public",
     "ec2-default-security-group-closed",
     "codebuild-project-hardened",
     "s3-bucket-encrypted-with-kms",
@@ -152,6 +166,7 @@ RELAXED_IN_DEV = {
     "s3-bucket-versioning-enabled",
     "s3-bucket-has-versioning",
     "s3-bucket-force-destroy-disabled",
+    "s3-bucket-access-logging",  # dev keeps one bucket and no log bucket
     "sagemaker-domain-retains-home-storage",
     "eks-cluster-endpoint-private",
     "eks-cluster-deletion-protection",
@@ -430,6 +445,20 @@ COMPANIONS = [
     pytest.param(
         aws.s3_bucket_has_versioning, VERSIONING, VERSIONING_OK, "BucketVersioning", id="versioning"
     ),
+    pytest.param(
+        aws.s3_bucket_has_lifecycle,
+        LIFECYCLE,
+        {"rules": [{"id": "expire-noncurrent-versions", "status": "Enabled"}]},
+        "BucketLifecycleConfiguration",
+        id="lifecycle",
+    ),
+    pytest.param(
+        aws.s3_bucket_has_ownership_controls,
+        OWNERSHIP,
+        {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
+        "BucketOwnershipControls",
+        id="ownership-controls",
+    ),
 ]
 
 
@@ -463,6 +492,64 @@ def test_companion_naming_the_bucket_without_a_property_dependency_does_not_coun
     companion = stack_resource(companion_type, "data-x", companion_props)
     companion.dependencies.append(bucket)
     assert [urn for _, urn in check_stack(policy, [bucket, companion])] == [urn_of(BUCKET, "data")]
+
+
+# --- s3-bucket-denies-insecure-transport, s3-bucket-access-logging ------------------------------------------
+
+# The statement AWS documents for S3.5 (docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-5).
+DENY_INSECURE = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["s3:*"],
+    "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+BUCKET_POLICY_OK: dict[str, Any] = {
+    "policy": json.dumps({"Version": "2012-10-17", "Statement": [DENY_INSECURE]})
+}
+
+
+def test_bucket_whose_policy_denies_insecure_transport_passes() -> None:
+    bucket = stack_resource(BUCKET, "data", BUCKET_OK)
+    policy = link(stack_resource(BUCKET_POLICY, "data-policy", BUCKET_POLICY_OK), "bucket", bucket)
+    assert check_stack(aws.s3_bucket_denies_insecure_transport, [bucket, policy]) == []
+
+
+def test_bucket_whose_policy_allows_plain_http_is_violation() -> None:
+    bucket = stack_resource(BUCKET, "data", BUCKET_OK)
+    allowing = {
+        "policy": json.dumps(
+            {"Statement": [{**DENY_INSECURE, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}
+        )
+    }
+    policy = link(stack_resource(BUCKET_POLICY, "data-policy", allowing), "bucket", bucket)
+    assert check_stack(aws.s3_bucket_denies_insecure_transport, [bucket, policy]) == [
+        (
+            "bucket data has no BucketPolicy (whose bucket input comes from it) denying s3:* to everyone when "
+            '"aws:SecureTransport" is "false", so it accepts plain HTTP.',
+            urn_of(BUCKET, "data"),
+        )
+    ]
+
+
+def test_data_bucket_logging_to_the_log_bucket_passes_and_the_log_bucket_needs_no_log() -> None:
+    data, logs = stack_resource(BUCKET, "data", BUCKET_OK), stack_resource(BUCKET, "logs", BUCKET_OK)
+    logging = link(
+        link(stack_resource(BUCKET_LOGGING, "data-logging", {}), "bucket", data), "targetBucket", logs
+    )
+    assert check_stack(aws.s3_bucket_access_logging, [data, logs, logging]) == []
+
+
+def test_bucket_without_access_logging_is_violation() -> None:
+    data = stack_resource(BUCKET, "data", BUCKET_OK)
+    assert check_stack(aws.s3_bucket_access_logging, [data]) == [
+        (
+            "bucket data has no BucketLogging whose bucket input comes from it, so nobody can tell who read or "
+            "changed its objects.",
+            urn_of(BUCKET, "data"),
+        )
+    ]
 
 
 # --- vpc-flow-logs-enabled -------------------------------------------------------------------------------
@@ -547,7 +634,43 @@ SG_RULE_OK: dict[str, Any] = {
     "toPort": 443,
     "cidrBlocks": ["10.20.0.0/16"],
 }
-KMS_KEY_OK: dict[str, Any] = {"enableKeyRotation": True, "rotationPeriodInDays": 365, "tags": TAGS}
+KMS_KEY_OK: dict[str, Any] = {
+    "enableKeyRotation": True,
+    "rotationPeriodInDays": 365,
+    "policy": json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ],
+        }
+    ),
+    "tags": TAGS,
+}
+OWNERSHIP_OK: dict[str, Any] = {"bucket": "data", "rule": {"objectOwnership": "BucketOwnerEnforced"}}
+SUBNET_OK: dict[str, Any] = {"vpcId": "vpc-1", "cidrBlock": "10.10.0.0/20", "mapPublicIpOnLaunch": False}
+LOG_DELIVERY_POLICY_OK: dict[str, Any] = {
+    "bucket": "logs",
+    "policy": json.dumps(
+        {
+            "Statement": [
+                {
+                    "Sid": "AllowServerAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::logs/*",
+                }
+            ]
+        }
+    ),
+}
 LOG_GROUP_OK: dict[str, Any] = {
     "name": "/aws/eks/mlplat-prod/cluster",
     "retentionInDays": 365,
@@ -739,6 +862,16 @@ COMPLIANT = [
     pytest.param(aws.s3_bucket_versioning_enabled, BUCKET, BUCKET_INLINE_OK, id="bucket-inline-versioning"),
     pytest.param(aws.s3_bucket_encrypted_with_kms, BUCKET, BUCKET_INLINE_OK, id="bucket-inline-encryption"),
     pytest.param(aws.kms_key_rotation_enabled, KMS_KEY, KMS_KEY_OK, id="kms-key-rotation-enabled"),
+    pytest.param(aws.kms_key_policy_not_public, KMS_KEY, KMS_KEY_OK, id="kms-key-policy-not-public"),
+    pytest.param(aws.s3_bucket_acls_disabled, OWNERSHIP, OWNERSHIP_OK, id="s3-bucket-acls-disabled"),
+    pytest.param(
+        aws.s3_bucket_policy_no_cross_account_admin,
+        BUCKET_POLICY,
+        LOG_DELIVERY_POLICY_OK,
+        id="s3-policy-grants",
+    ),
+    pytest.param(aws.ec2_subnet_no_public_ip_on_launch, SUBNET, SUBNET_OK, id="subnet-private"),
+    pytest.param(aws.iam_policy_no_decrypt_on_all_keys, ROLE_POLICY, ROLE_POLICY_OK, id="iam-no-decrypt-all"),
     pytest.param(aws.cloudwatch_log_group_encrypted_with_retention, LOG_GROUP, LOG_GROUP_OK, id="log-group"),
     pytest.param(aws.iam_policy_no_admin_wildcards, ROLE_POLICY, ROLE_POLICY_OK, id="iam-policy-no-admin"),
     pytest.param(aws.iam_no_broad_managed_policies, ATTACHMENT, ATTACHMENT_OK, id="iam-no-broad-managed"),
@@ -780,12 +913,113 @@ def test_platform_resource_as_the_components_build_it_passes(
 # Each case changes one property of a compliant resource; the message says what is wrong and why.
 VIOLATIONS = [
     pytest.param(
+        aws.kms_key_policy_not_public,
+        KMS_KEY,
+        changed(
+            KMS_KEY_OK,
+            ("policy",),
+            json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Sid": "Anyone",
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "kms:Decrypt",
+                            "Resource": "*",
+                        }
+                    ]
+                }
+            ),
+        ),
+        "Anyone allow anyone without a condition to use the key.",
+        id="kms-key-policy-public",
+    ),
+    pytest.param(
+        aws.s3_bucket_acls_disabled,
+        OWNERSHIP,
+        changed(OWNERSHIP_OK, ("rule", "objectOwnership"), "ObjectWriter"),
+        'rule.objectOwnership is "ObjectWriter", expected "BucketOwnerEnforced" (ACLs disabled).',
+        id="s3-bucket-acls-enabled",
+    ),
+    pytest.param(
+        aws.s3_bucket_policy_no_cross_account_admin,
+        BUCKET_POLICY,
+        changed(
+            LOG_DELIVERY_POLICY_OK,
+            ("policy",),
+            json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Sid": "Partner",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                            "Action": ["s3:GetObject", "s3:PutBucketPolicy"],
+                            "Resource": "*",
+                        }
+                    ]
+                }
+            ),
+        ),
+        "Partner allows s3:PutBucketPolicy to AWS principals; grant policy, ACL and encryption changes through "
+        "IAM only.",
+        id="s3-policy-lets-another-account-rewrite-it",
+    ),
+    pytest.param(
+        aws.ec2_subnet_no_public_ip_on_launch,
+        SUBNET,
+        changed(SUBNET_OK, ("mapPublicIpOnLaunch",), True),
+        "mapPublicIpOnLaunch is true, so every instance launched here gets a public IP.",
+        id="subnet-assigns-public-ips",
+    ),
+    pytest.param(
+        aws.iam_policy_no_decrypt_on_all_keys,
+        ROLE_POLICY,
+        changed(
+            ROLE_POLICY_OK,
+            ("policy",),
+            json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Sid": "Keys",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                            "Resource": "*",
+                        }
+                    ]
+                }
+            ),
+        ),
+        "Keys allows kms:Decrypt on every KMS key; name the keys the workload uses.",
+        id="iam-decrypt-on-every-key",
+    ),
+    pytest.param(
+        aws.ec2_launch_template_hardened,
+        LAUNCH_TEMPLATE,
+        changed(LAUNCH_TEMPLATE_OK, ("networkInterfaces",), [{"associatePublicIpAddress": "true"}]),
+        'networkInterfaces[0].associatePublicIpAddress is "true", expected unset.',
+        id="launch-template-public-ip",
+    ),
+    pytest.param(
         aws.ec2_default_security_group_closed,
         DEFAULT_SG,
         changed(DEFAULT_SG_OK, ("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]),
         "the VPC's default security group keeps ingress rules; anything launched without a group would get "
         "them (AWS FSBP EC2.2).",
         id="default-sg-self-ingress",
+    ),
+    pytest.param(
+        aws.codebuild_project_hardened,
+        CODEBUILD,
+        changed(
+            CODEBUILD_OK,
+            ("environment", "environmentVariables"),
+            [{"name": "STAGE", "value": "prod"}, {"name": "AWS_SECRET_ACCESS_KEY", "value": "abc"}],
+        ),
+        "environment.environmentVariables[1] holds AWS_SECRET_ACCESS_KEY in clear text; use the runner's role.",
+        id="codebuild-access-key-in-clear-text",
     ),
     pytest.param(
         aws.codebuild_project_hardened,
@@ -1936,6 +2170,10 @@ JUDGED_BY_OWN_TESTS = {
     "s3-bucket-has-encryption": ("test_bucket_without_companion_is_violation_on_the_bucket",),
     "s3-bucket-has-versioning": ("test_bucket_without_companion_is_violation_on_the_bucket",),
     "vpc-flow-logs-enabled": ("test_vpc_without_flow_log_is_violation_on_the_vpc",),
+    "s3-bucket-has-lifecycle": ("test_bucket_without_companion_is_violation_on_the_bucket",),
+    "s3-bucket-has-ownership-controls": ("test_bucket_without_companion_is_violation_on_the_bucket",),
+    "s3-bucket-denies-insecure-transport": ("test_bucket_whose_policy_allows_plain_http_is_violation",),
+    "s3-bucket-access-logging": ("test_bucket_without_access_logging_is_violation",),
     "sagemaker-domain-has-private-endpoints": ("test_vpc_only_domain_missing_the_sts_endpoint_is_violation",),
     "eks-cluster-logs-retained": ("test_cluster_whose_log_group_eks_would_create_itself_is_violation",),
     "eks-cluster-has-admin-access": ("test_cluster_nobody_can_administer_is_violation",),

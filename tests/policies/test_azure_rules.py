@@ -244,6 +244,7 @@ VNET_OK: dict[str, Any] = {
     "subnets": [{"name": "snet-aks", "addressPrefix": "10.30.0.0/20", **SUBNET_OK}],
     "tags": TAGS,
 }
+LOG_ANALYTICS_OK: dict[str, Any] = {"workspaceName": "log-mlplat-prod", "retentionInDays": 365, "sku": {"name": "PerGB2018"}}
 BUDGET_OK: dict[str, Any] = {
     "budgetName": "mlplat-prod-azure",
     "amount": 6000,
@@ -271,6 +272,7 @@ BUDGET_OK: dict[str, Any] = {
 # --- resource rules: compliant, then one property changed --------------------------------------------------
 
 COMPLIANT = [
+    (azure.azure_log_analytics_retention, azure.LOG_ANALYTICS, LOG_ANALYTICS_OK),
     (azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK),
     (azure.azure_storage_account_cmk, azure.STORAGE, STORAGE_OK),
     (azure.azure_storage_public_network_disabled, azure.STORAGE, STORAGE_OK),
@@ -314,6 +316,8 @@ def test_compliant_resource_passes(
 
 
 NON_COMPLIANT = [
+    ("log-retention-30", azure.azure_log_analytics_retention, azure.LOG_ANALYTICS, LOG_ANALYTICS_OK, ("retentionInDays",), 30, "retentionInDays is 30, expected at least 90"),
+    ("log-retention-unset", azure.azure_log_analytics_retention, azure.LOG_ANALYTICS, LOG_ANALYTICS_OK, ("retentionInDays",), _REMOVE, "retentionInDays is 30, expected at least 90"),
     # storage
     ("tls-1.0", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("minimumTlsVersion",), "TLS1_0", 'minimumTlsVersion is "TLS1_0"'),
     ("tls-unset", azure.azure_storage_account_secure, azure.STORAGE, STORAGE_OK, ("minimumTlsVersion",), _REMOVE, "minimumTlsVersion is unset (Azure default \"TLS1_0\")"),
@@ -791,6 +795,7 @@ def test_what_dev_relaxes_prod_enforces() -> None:
         "azure-aks-standard-tier",
         "azure-resources-protected",
         "azure-data-stores-locked",
+        "azure-log-analytics-retention",
     }
     assert all(prod[name] == "mandatory" for name in ours)
 

@@ -106,6 +106,10 @@ CLUSTER_OK: dict[str, Any] = {
     "databaseEncryption": {"state": "ENCRYPTED", "keyName": f"{RING}/cryptoKeys/gke-secrets"},
     "enableShieldedNodes": True,
     "datapathProvider": "ADVANCED_DATAPATH",
+    "networkingMode": "VPC_NATIVE",
+    "ipAllocationPolicy": {"clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services"},
+    "enableKubernetesAlpha": False,
+    "securityPostureConfig": {"mode": "BASIC", "vulnerabilityMode": "VULNERABILITY_BASIC"},
     "releaseChannel": {"channel": "REGULAR"},
     "removeDefaultNodePool": True,
     "deletionProtection": True,
@@ -115,6 +119,7 @@ CLUSTER_OK: dict[str, Any] = {
 }
 NODE_CONFIG_OK: dict[str, Any] = {
     "machineType": "n1-standard-4",
+    "imageType": "COS_CONTAINERD",
     "guestAccelerators": [
         {
             "type": "nvidia-tesla-t4",
@@ -134,6 +139,7 @@ GPU_POOL_OK: dict[str, Any] = {
     "cluster": f"projects/{PROJECT}/locations/us-central1-a/clusters/mlplat-dev",
     "name": "gpu-t4",
     "autoscaling": {"totalMinNodeCount": 0, "totalMaxNodeCount": 2, "locationPolicy": "ANY"},
+    "management": {"autoRepair": True, "autoUpgrade": True},
     "nodeConfig": NODE_CONFIG_OK,
 }
 SYSTEM_POOL_OK: dict[str, Any] = {
@@ -606,6 +612,60 @@ CASES: list[Any] = [
         "LEGACY_DATAPATH",
         'datapathProvider is "LEGACY_DATAPATH" and networkPolicy is off, so NetworkPolicy is ignored.',
         id="cluster-without-network-policy",
+    ),
+    pytest.param(
+        gcp.gke_vpc_native,
+        gcp.CLUSTER,
+        CLUSTER_OK,
+        ("networkingMode",),
+        "ROUTES",
+        'networkingMode is "ROUTES", so pod IPs are not alias IPs of the VPC.',
+        id="cluster-routes-based",
+    ),
+    pytest.param(
+        gcp.gke_vpc_native,
+        gcp.CLUSTER,
+        CLUSTER_OK,
+        ("ipAllocationPolicy",),
+        _REMOVE,
+        "ipAllocationPolicy is unset, so the cluster gets no alias IP ranges.",
+        id="cluster-without-alias-ranges",
+    ),
+    pytest.param(
+        gcp.gke_no_alpha_features,
+        gcp.CLUSTER,
+        CLUSTER_OK,
+        ("enableKubernetesAlpha",),
+        True,
+        "enableKubernetesAlpha is true: alpha clusters get no upgrades or SLA and expire in 30 days.",
+        id="alpha-cluster",
+    ),
+    pytest.param(
+        gcp.gke_security_posture,
+        gcp.CLUSTER,
+        CLUSTER_OK,
+        ("securityPostureConfig", "mode"),
+        "DISABLED",
+        'securityPostureConfig.mode is "DISABLED", expected "BASIC" or "ENTERPRISE".',
+        id="cluster-without-security-posture",
+    ),
+    pytest.param(
+        gcp.gke_node_pool_cos_image,
+        gcp.NODE_POOL,
+        GPU_POOL_OK,
+        ("nodeConfig", "imageType"),
+        "UBUNTU_CONTAINERD",
+        'nodeConfig.imageType is "UBUNTU_CONTAINERD", expected "COS_CONTAINERD".',
+        id="pool-on-ubuntu",
+    ),
+    pytest.param(
+        gcp.gke_node_pool_auto_repair,
+        gcp.NODE_POOL,
+        GPU_POOL_OK,
+        ("management", "autoRepair"),
+        False,
+        "management.autoRepair is false, so unhealthy nodes stay in the pool.",
+        id="pool-without-auto-repair",
     ),
     pytest.param(
         gcp.gke_release_channel,
@@ -1592,6 +1652,8 @@ def _default_account(shown: str) -> str:
 
 POOL_HARDENING_CASES = [
     ("secure-boot-unset", ("nodeConfig", "shieldedInstanceConfig", "enableSecureBoot"), _REMOVE, ["nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true."]),
+    ("integrity-monitoring-off", ("nodeConfig", "shieldedInstanceConfig", "enableIntegrityMonitoring"), False, ["nodeConfig.shieldedInstanceConfig.enableIntegrityMonitoring is false."]),
+    ("integrity-monitoring-unset-is-on", ("nodeConfig", "shieldedInstanceConfig", "enableIntegrityMonitoring"), _REMOVE, []),
     ("default-alias", ("nodeConfig", "serviceAccount"), "default", [_default_account('"default"')]),
     ("default-compute-account", ("nodeConfig", "serviceAccount"), "123456789012-compute@developer.gserviceaccount.com", [_default_account('"123456789012-compute@developer.gserviceaccount.com"')]),
     ("empty-account", ("nodeConfig", "serviceAccount"), "", [_default_account('""')]),

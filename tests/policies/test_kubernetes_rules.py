@@ -1136,3 +1136,53 @@ def test_a_pool_whose_taints_are_known_later_is_not_reported_yet() -> None:
     group = stack_resource(k8s.EKS_NODE_GROUP, "gpu", changed(EKS_GPU_GROUP, ("taints",), ENGINE_UNKNOWN))
     release = stack_resource(k8s.RELEASE, "dcgm", BARE_DCGM)
     assert check_stack(k8s.gpu_daemons_tolerate_pool_taints, [group, release]) == []
+
+
+# --- team namespaces: Pod Security admission and a default-deny NetworkPolicy --------------------------------
+
+PSS_NS: dict[str, Any] = changed(
+    TEAM_NS, ("metadata", "labels", "pod-security.kubernetes.io/enforce"), "baseline"
+)
+DEFAULT_DENY: dict[str, Any] = {
+    "metadata": {"name": "default-deny", "namespace": "team-research"},
+    "spec": {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{"from": [{"podSelector": {}}]}],
+    },
+}
+
+
+def test_team_namespace_enforcing_baseline_pod_security_passes() -> None:
+    assert check_stack(k8s.team_namespace_pod_security, [stack_resource(k8s.NAMESPACE, "ns", PSS_NS)]) == []
+
+
+def test_team_namespace_enforcing_privileged_pod_security_is_violation() -> None:
+    privileged = changed(PSS_NS, ("metadata", "labels", "pod-security.kubernetes.io/enforce"), "privileged")
+    namespace = stack_resource(k8s.NAMESPACE, "ns", privileged)
+    assert check_stack(k8s.team_namespace_pod_security, [namespace]) == [
+        (
+            "team namespace has pod-security.kubernetes.io/enforce 'privileged'; expected baseline or restricted, "
+            "so privileged, host-namespace and privilege-escalating pods are refused",
+            namespace.urn,
+        )
+    ]
+
+
+def test_team_namespace_with_a_default_deny_policy_passes() -> None:
+    namespace = stack_resource(k8s.NAMESPACE, "ns", PSS_NS)
+    policy = link(stack_resource(k8s.NETWORK_POLICY, "deny", DEFAULT_DENY), "metadata", namespace)
+    assert check_stack(k8s.team_namespace_default_deny, [namespace, policy]) == []
+
+
+def test_team_namespace_whose_policy_leaves_egress_open_is_violation() -> None:
+    namespace = stack_resource(k8s.NAMESPACE, "ns", PSS_NS)
+    ingress_only = changed(DEFAULT_DENY, ("spec", "policyTypes"), ["Ingress"])
+    policy = link(stack_resource(k8s.NETWORK_POLICY, "deny", ingress_only), "metadata", namespace)
+    assert check_stack(k8s.team_namespace_default_deny, [namespace, policy]) == [
+        (
+            "team namespace has no NetworkPolicy selecting every pod for Ingress and Egress, so any pod may reach "
+            "its pods and they may reach anything",
+            namespace.urn,
+        )
+    ]
