@@ -112,7 +112,7 @@ def plan_stack(
         if policy_config_out is not None:
             merged = preview_policy_config(config_file, estimate_config)
             policy_config_out.write_text(json.dumps(merged, indent=2) + "\n")
-        plan_config = dict.fromkeys(COST_POLICIES, estimate_config)
+        plan_config: dict[str, dict[str, Any]] = dict.fromkeys(COST_POLICIES, estimate_config)
         policy = pack.analyze(run.resources, config_file=config_file, plan_config=plan_config)
         # Each cluster stack is judged on its own, with the environment's policy config (README).
         for cluster_config, cluster in clusters:
