@@ -107,9 +107,7 @@ ACCOUNT = (
     "an account- or organisation-wide setting outside any stack; the platform owns only its own resources"
 )
 IN_CLUSTER = "needs an object in every team namespace (components/kubernetes, the in-cluster layer another change owns)"
-PSS_ESCALATION_GAP = (
-    "team namespaces enforce the baseline Pod Security Standard, which allows privilege escalation; restricted, which refuses it, is only warned and audited so that GPU images keep running"
-)
+PSS_ESCALATION_GAP = "team namespaces enforce the baseline Pod Security Standard, which allows privilege escalation; restricted, which refuses it, is only warned and audited so that GPU images keep running"
 
 _C = Control
 
@@ -386,7 +384,12 @@ _FSBP: Final[list[tuple[str, str, str | None, str | None]]] = [
         "the platform uploads no certificate to IAM",
         None,
     ),
-    ("KMS.1", "IAM customer managed policies should not allow decryption actions on all KMS keys", None, None),
+    (
+        "KMS.1",
+        "IAM customer managed policies should not allow decryption actions on all KMS keys",
+        None,
+        None,
+    ),
     (
         "KMS.2",
         "IAM principals should not have IAM inline policies that allow decryption actions on all KMS keys",
@@ -426,7 +429,12 @@ _FSBP: Final[list[tuple[str, str, str | None, str | None]]] = [
         None,
         "nothing consumes bucket events yet",
     ),
-    ("S3.12", "S3 access control lists (ACLs) should not be used to manage user access to buckets", None, None),
+    (
+        "S3.12",
+        "S3 access control lists (ACLs) should not be used to manage user access to buckets",
+        None,
+        None,
+    ),
     ("S3.13", "S3 buckets should have lifecycle policies configured", None, None),
     ("S3.14", "S3 general purpose buckets should have versioning enabled", None, None),
     (

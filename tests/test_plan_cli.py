@@ -17,9 +17,15 @@ def test_plan_json_follows_the_report_contract(reports: dict[str, Any], stack: s
     assert proc.returncode == 0, proc.stderr
     assert set(report) >= {"project", "stack", "resources", "policy", "cost", "summary"}
     assert (report["project"], report["stack"]) == ("mlplat", stack)
+    # The platform stack and its cluster stacks (README "Stacks"), each resource under its own stack's URN.
+    assert report["stacks"] == [
+        {"project": "mlplat", "stack": stack},
+        *({"project": "mlplat-clusters", "stack": f"{stack}-{k}"} for k in ("eks", "gke", "aks")),
+    ]
+    prefixes = tuple(f"urn:pulumi:{s['stack']}::{s['project']}::" for s in report["stacks"])
     for r in report["resources"]:
         assert set(r) >= {"urn", "type", "name", "parent", "custom", "protect", "inputs"}
-        assert r["urn"].startswith(f"urn:pulumi:{stack}::mlplat::")
+        assert r["urn"].startswith(prefixes)
     assert report["policy"]["pack"] == "mlplat-guardrails"
     for v in report["policy"]["violations"]:
         assert set(v) == {"policy", "level", "urn", "message"} and v["level"] in ("mandatory", "advisory")

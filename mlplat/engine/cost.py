@@ -681,6 +681,8 @@ ESTIMATORS: dict[str, Estimator] = {
 # (storage, requests, logs, traffic), which the estimate leaves out. A type in neither table is a gap
 # that tests/test_cost.py reports.
 NO_FIXED_COST: dict[str, str] = {
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": "free; the Data Access logs it turns on are billed per GB ingested",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": "free (a Kubernetes object)",
     "aws:autoscaling/tag:Tag": "free",
     "aws:codebuild/project:Project": "billed per build minute while a runner job runs (aws.amazon.com/codebuild/pricing)",
     "aws:codebuild/webhook:Webhook": "free",

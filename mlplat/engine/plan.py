@@ -125,7 +125,7 @@ def plan_stack(
             )
             policy = policy.merged(judged)
     outputs = struct_to_dict(run.stack_outputs) if run.stack_outputs is not None else {}
-    return build_report(
+    report = build_report(
         project=PROJECT,
         stack=config.stack,
         resources=resources,
@@ -135,6 +135,12 @@ def plan_stack(
         warnings=run.warnings + [w for _, cluster in clusters for w in cluster.warnings],
         constraints=(len(RULES), findings),
     )
+    # The environment's stacks, platform first, in deploy order; each resource's URN names its own.
+    report["stacks"] = [
+        {"project": PROJECT, "stack": config.stack},
+        *({"project": CLUSTERS_PROJECT, "stack": c.stack} for c, _ in clusters),
+    ]
+    return report
 
 
 def cluster_stack_config(project_dir: Path, name: str, platform: str) -> StackConfig:

@@ -43,9 +43,7 @@ def test_a_new_vpc_cidr_replaces_the_vpc_its_subnets_and_what_sits_on_them(tmp_p
     assert d.counts()["replace"] >= 15
     text = render_text(d)
     assert (
-        "+- " in text
-        and "[replace: cidrBlock]" in text
-        and "depends on replaced mlplat-dev-net-vpc" in text
+        "+- " in text and "[replace: cidrBlock]" in text and "depends on replaced mlplat-dev-net-vpc" in text
     )
     assert "to replace" in render_markdown(d)
 

@@ -78,7 +78,9 @@ def test_the_previewer_reads_metadata_and_decrypts_only_its_environments_key() -
     assert held["StackSecrets"]["Resource"] == key
     assert all(r.startswith("arn:aws:s3:::acme-pulumi-state/.pulumi/") for r in held["ReadState"]["Resource"])
     # A self-managed backend locks organization/<project>/<stack> (pulumi pkg/backend/diy/lock.go).
-    assert held["OwnLocks"]["Resource"] == ["arn:aws:s3:::acme-pulumi-state/.pulumi/locks/organization/mlplat/dev/*"]
+    assert held["OwnLocks"]["Resource"] == [
+        "arn:aws:s3:::acme-pulumi-state/.pulumi/locks/organization/mlplat/dev/*"
+    ]
     assert "WriteOwnState" not in held
 
 

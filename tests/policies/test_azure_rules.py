@@ -244,7 +244,11 @@ VNET_OK: dict[str, Any] = {
     "subnets": [{"name": "snet-aks", "addressPrefix": "10.30.0.0/20", **SUBNET_OK}],
     "tags": TAGS,
 }
-LOG_ANALYTICS_OK: dict[str, Any] = {"workspaceName": "log-mlplat-prod", "retentionInDays": 365, "sku": {"name": "PerGB2018"}}
+LOG_ANALYTICS_OK: dict[str, Any] = {
+    "workspaceName": "log-mlplat-prod",
+    "retentionInDays": 365,
+    "sku": {"name": "PerGB2018"},
+}
 BUDGET_OK: dict[str, Any] = {
     "budgetName": "mlplat-prod-azure",
     "amount": 6000,

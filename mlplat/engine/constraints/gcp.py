@@ -330,6 +330,7 @@ UNCONSTRAINED: dict[str, str] = {
     "pulumi:providers:gcp": "the engine's default provider: its inputs are the stack file's `gcp:project` and `gcp:region`, checked with the settings",
     "gcp:projects/service:Service": "API names from the platform's fixed list",
     "gcp:projects/iAMMember:IAMMember": "predefined roles and members the plan creates",
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": "a service name and the documented log types DATA_READ and DATA_WRITE",
     "gcp:projects/serviceIdentity:ServiceIdentity": "creates the agent the CMEK rule relies on",
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": "references only",
     "gcp:storage/bucketIAMMember:BucketIAMMember": "references only",
