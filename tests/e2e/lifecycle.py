@@ -82,8 +82,11 @@ def lifecycle(engine: Engine, stack: str) -> dict[str, Run]:
         )
     if stack == "prod":
         runs["unprotect"] = engine.run("state", "unprotect", "--all", "--yes", stack=stack)
+    runs["export-up"] = engine.run("stack", "export", stack=stack)
     runs["destroy"] = engine.run("destroy", "--yes", "--skip-preview", stack=stack, events=True)
+    runs["export-destroyed"] = engine.run("stack", "export", stack=stack)
     runs["up-again"] = engine.run("up", "--yes", "--skip-preview", *policy, stack=stack, events=True)
+    runs["export-up-again"] = engine.run("stack", "export", stack=stack)
     summary = {
         step: {
             "exit": run.returncode,
@@ -106,3 +109,23 @@ def errors(run: Run) -> list[str]:
         if diagnostic and diagnostic.get("severity") == "error":
             found.append(f"{diagnostic.get('urn', '')}: {diagnostic['message'].strip()}")
     return found
+
+
+def state_urns(run: Run) -> set[str]:
+    """The URNs of a `pulumi stack export` (the stack's checkpoint), default providers and the stack left out."""
+    assert run.returncode == 0, run.describe()
+    resources = (run.json().get("deployment") or {}).get("resources") or []
+    return {
+        r["urn"]
+        for r in resources
+        if not r["type"].startswith("pulumi:providers:") and r["type"] != "pulumi:pulumi:Stack"
+    }
+
+
+def policy_violations(run: Run, level: str) -> list[str]:
+    """`<policy>: <urn>` for each policy event of `level` in a run's event log."""
+    return [
+        f"{e['policyEvent'].get('policyName')}: {e['policyEvent'].get('resourceUrn', '')}"
+        for e in run.events
+        if e.get("policyEvent") and e["policyEvent"].get("enforcementLevel") == level
+    ]

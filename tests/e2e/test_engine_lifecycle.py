@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.engine import Run
-from tests.e2e.lifecycle import engine_for, errors, lifecycle
+from tests.e2e.lifecycle import engine_for, errors, lifecycle, policy_violations, state_urns
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -45,10 +45,13 @@ def test_destroy_removes_everything(runs: dict[str, Run]) -> None:
     if "unprotect" in runs:
         assert runs["unprotect"].returncode == 0, runs["unprotect"].describe()
     assert runs["destroy"].returncode == 0, runs["destroy"].describe()
+    assert state_urns(runs["export-up"]), "the first up left nothing in the stack's state"
+    assert state_urns(runs["export-destroyed"]) == set()
 
 
-def test_up_after_destroy_rebuilds(runs: dict[str, Run]) -> None:
+def test_up_after_destroy_rebuilds_the_same_resources(runs: dict[str, Run]) -> None:
     assert runs["up-again"].returncode == 0, runs["up-again"].describe()
+    assert state_urns(runs["export-up-again"]) == state_urns(runs["export-up"])
 
 
 # What the real engine and the real Kubernetes provider (4.25.0 installed as 4.34.2) say with no cluster and
@@ -80,6 +83,14 @@ def test_cluster_stacks_stop_only_where_no_cluster_answers(runs: dict[str, Run],
         run = runs[f"{cluster}:{step}"]
         unexpected = [e for e in errors(run) if not any(known in e for known in NO_CLUSTER)]
         assert not unexpected, f"{cluster} {step}: {unexpected}"
+        # A mandatory violation would also end in "preview failed": the pack must have found none.
+        assert policy_violations(run, "mandatory") == [], f"{cluster} {step}"
+        # The StackReference to the platform was read before anything stopped.
+        assert any(
+            (e.get("resOutputsEvent") or e.get("resourcePreEvent") or {}).get("metadata", {}).get("type")
+            == "pulumi:pulumi:StackReference"
+            for e in run.events
+        ), f"{cluster} {step}: no StackReference step"
         if run.returncode != 0:
             assert errors(run), run.describe()  # a failure the engine explained
 
