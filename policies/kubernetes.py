@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from pulumi_policy import (
@@ -66,7 +67,8 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 # Pod Security admission levels at least as strict as baseline (kubernetes.io/docs/concepts/security/pod-security-standards).
 PSS_ENFORCE = "pod-security.kubernetes.io/enforce"
 PSS_AT_LEAST_BASELINE = ("baseline", "restricted")
-GPU_QUOTA = "requests.nvidia.com/gpu"
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_QUOTA = f"requests.{GPU_RESOURCE}"
 
 # An exact chart version: 1.2.3 or v1.2.3 with an optional pre-release; no ranges, no "latest".
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
@@ -213,6 +215,103 @@ def _local_queues_target_a_cluster_queue(
             )
 
 
+def _selects(selector: Any, labels: Mapping[str, str]) -> bool | None:
+    """A label selector over known labels (kubernetes.io/docs/concepts/overview/working-with-objects/labels/);
+    Kueue reads a missing namespaceSelector as selecting nothing. None: the selector is not known yet."""
+    if selector is None:
+        return False
+    match = entries(selector, "matchLabels")
+    expressions = elements(selector, "matchExpressions")
+    if not isinstance(match, dict) or not isinstance(expressions, list):
+        return None
+    if any(is_unknown(v) for v in match.values()):
+        return None
+    if any(labels.get(k) != v for k, v in match.items()):
+        return False
+    for e in expressions:
+        key, operator, values = prop(e, "key"), prop(e, "operator"), _listed(e, "values")
+        if is_unknown(key) or is_unknown(operator) or any(is_unknown(v) for v in values):
+            return None
+        found = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": key not in labels or labels[key] not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }.get(operator)
+        if not found:
+            return False
+    return True
+
+
+def _count(value: Any) -> Decimal | None:
+    """A whole-unit quantity (`8`, "8"); None for anything else (unknown, suffixed)."""
+    if isinstance(value, bool) or is_unknown(value):
+        return None
+    if isinstance(value, (int, float)):  # the engine sends every number as a float
+        return Decimal(int(value)) if float(value).is_integer() and value >= 0 else None
+    return Decimal(value) if isinstance(value, str) and re.fullmatch(r"\d+", value) else None
+
+
+def _team_namespace_labels(args: StackValidationArgs) -> dict[str, tuple[PolicyResource, dict[str, str]]]:
+    """Team namespace name -> (the Namespace, its labels with the name label the API server adds)."""
+    found = {}
+    for namespace in of_type(args.resources, [NAMESPACE]):
+        name, labels = (
+            prop(namespace.props, "metadata", "name"),
+            entries(namespace.props, "metadata", "labels"),
+        )
+        if not isinstance(name, str) or not isinstance(labels, dict) or TEAM_LABEL not in labels:
+            continue
+        if any(is_unknown(v) for v in labels.values()):
+            continue
+        found[name] = (namespace, {**labels, "kubernetes.io/metadata.name": name})
+    return found
+
+
+def _team_queues_within_gpu_quota(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    teams = _team_namespace_labels(args)
+    quotas = linked_through(args.resources, [RESOURCE_QUOTA], "metadata")
+    for queue in of_type(args.resources, [CLUSTER_QUEUE]):
+        selector = prop(queue.props, "spec", "namespaceSelector")
+        selected = {ns: _selects(selector, labels) for ns, (_, labels) in teams.items()}
+        if None in selected.values():
+            continue
+        admitted = sorted(ns for ns, yes in selected.items() if yes)
+        if len(admitted) > 1:
+            report_violation(
+                f"ClusterQueue admits the jobs of {len(admitted)} teams ({', '.join(admitted)}): a team's job that "
+                f"its namespace's ResourceQuota refuses still holds the queue's quota; give each team its own",
+                queue.urn,
+            )
+        borrows = prop(queue.props, "spec", "cohort") not in (None, "")
+        for ns in admitted:
+            namespace = teams[ns][0]
+            hard = [_count(prop(q.props, "spec", "hard", GPU_QUOTA)) for q in quotas.get(namespace.urn, [])]
+            caps = [h for h in hard if h is not None]
+            if not caps:
+                continue
+            cap = min(caps)
+            for group in _listed(queue.props, "spec", "resourceGroups"):
+                for flavor in _listed(group, "flavors"):
+                    for resource in _listed(flavor, "resources"):
+                        if prop(resource, "name") != GPU_RESOURCE:
+                            continue
+                        nominal = _count(prop(resource, "nominalQuota"))
+                        limit = prop(resource, "borrowingLimit")
+                        borrowing = _count(limit) if borrows else Decimal(0)
+                        if nominal is None or (borrows and limit is not None and borrowing is None):
+                            continue
+                        usable = "unlimited" if borrowing is None else str(nominal + borrowing)
+                        if borrowing is None or nominal + borrowing > cap:
+                            report_violation(
+                                f"ClusterQueue lets {ns} use {usable} GPUs of flavor {prop(flavor, 'name')} "
+                                f"(nominalQuota {nominal}, borrowingLimit {'none' if limit is None else limit}) "
+                                f"but its ResourceQuota allows {cap}: Kueue would admit jobs whose pods the "
+                                f"quota refuses (kueue v0.17.0 apis/kueue/v1beta1/clusterqueue_types.go)",
+                                queue.urn,
+                            )
+
+
 def _binding_least_privilege(props: Mapping[str, Any]) -> list[str]:
     problems = []
     if prop(props, "roleRef", "name") == SUPERUSER_ROLE:
@@ -262,6 +361,14 @@ local_queue_targets_cluster_queue = StackValidationPolicy(
     description="Every Kueue LocalQueue points at a ClusterQueue the stack creates; otherwise jobs wait forever.",
     validate=_local_queues_target_a_cluster_queue,
     enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+team_queue_within_gpu_quota = stack_rule(
+    "kueue-team-queue-within-gpu-quota",
+    "Each team's jobs queue in a ClusterQueue of their own whose GPUs per flavor (nominalQuota plus what it may "
+    "borrow) stay within the team namespace's GPU ResourceQuota; otherwise Kueue admits a job the quota refuses, "
+    "and the admitted job holds quota other teams wait for.",
+    _team_queues_within_gpu_quota,
 )
 
 
@@ -533,6 +640,7 @@ guards(team_namespace_default_deny, "network-segmentation")
 guards(gpu_daemons_tolerate_gpu_taint, "gpu-taint")
 guards(team_namespace_has_gpu_quota, "gpu-quotas-queues", "gpu-capped")
 guards(local_queue_targets_cluster_queue, "gpu-quotas-queues")
+guards(team_queue_within_gpu_quota, "gpu-quotas-queues", "gpu-capped")
 guards(gpu_daemons_tolerate_pool_taints, "gpu-taint")
 guards(limit_range_max_has_default, "gpu-quotas-queues")
 guards(gpu_pools_have_scale_up_path, "gpu-scale-to-zero", "gpu-schedulable")
@@ -574,6 +682,7 @@ POLICIES: list[Policy] = [
     gpu_daemons_tolerate_gpu_taint,
     team_namespace_has_gpu_quota,
     local_queue_targets_cluster_queue,
+    team_queue_within_gpu_quota,
     gpu_daemons_tolerate_pool_taints,
     limit_range_max_has_default,
     gpu_pools_have_scale_up_path,

@@ -4,9 +4,9 @@
   the cloud installs the driver (EKS NVIDIA AMIs, AKS), nothing on GKE (it runs its own device
   plugin), or the GPU operator with its driver and toolkit turned off where the image ships them.
 - GPU metrics: DCGM exporter (the operator's, when the operator is installed).
-- Queues and quotas: Kueue, a ResourceFlavor per GPU pool, one ClusterQueue whose GPU quota is
-  what the pools can ever hold, and per team a namespace, a GPU ResourceQuota, a LimitRange and
-  a LocalQueue. Kueue objects depend on the Kueue release, so its CRDs exist first.
+- Queues and quotas: Kueue, a ResourceFlavor per GPU pool, and per team a ClusterQueue (all in one
+  cohort) holding the team's GPU quota, a namespace, a GPU ResourceQuota, a LimitRange and a
+  LocalQueue. Kueue objects depend on the Kueue release, so its CRDs exist first.
 - PriorityClasses for training and inference; in the namespaces whose daemons run at a
   `system-*-critical` priority, a ResourceQuota scoped to those classes (GKE admits such pods nowhere
   else but kube-system).
@@ -36,7 +36,9 @@ KUEUE_CHART = "oci://registry.k8s.io/kueue/charts/kueue"
 CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
 KUEUE_API = "kueue.x-k8s.io/v1beta1"
 GPU_RESOURCE = "nvidia.com/gpu"
-CLUSTER_QUEUE = "gpu"
+LOCAL_QUEUE = "gpu"
+# Every team's ClusterQueue joins this cohort; see `_cluster_queue` for what they share.
+COHORT = "mlplat"
 TEAM_LABEL = "mlplat.io/team"
 GPU_SYSTEM_NAMESPACE = "gpu-system"
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
@@ -67,6 +69,11 @@ CREDENTIAL_ENDPOINTS: dict[str, list[tuple[str, int]]] = {
 
 def team_namespace(team: str) -> str:
     """The namespace a team works in; cloud-side grants (EKS access policies, AKS roles) scope to it."""
+    return f"team-{team}"
+
+
+def team_cluster_queue(team: str) -> str:
+    """The team's ClusterQueue: cluster-scoped, named like its namespace."""
     return f"team-{team}"
 
 
@@ -168,7 +175,7 @@ class GpuStackArgs:
 
 
 class GpuStack(pulumi.ComponentResource):
-    cluster_queue: pulumi.Output[str]
+    cluster_queues: pulumi.Output[list[str]]
     team_namespaces: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: GpuStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -195,11 +202,13 @@ class GpuStack(pulumi.ComponentResource):
             namespace="kueue-system",
             values={"controllerManager": {"replicas": 2}},
         )
-        queue = self._queues(kueue)
-        namespaces = [self._team(team, queue) for team in args.teams]
-        self.cluster_queue = pulumi.Output.from_input(CLUSTER_QUEUE)
+        queues = self._queues(kueue)
+        namespaces = [self._team(team, queues[team.name]) for team in args.teams]
+        self.cluster_queues = pulumi.Output.from_input([team_cluster_queue(t.name) for t in args.teams])
         self.team_namespaces = pulumi.Output.all(*[ns.metadata.name for ns in namespaces])
-        self.register_outputs({"cluster_queue": self.cluster_queue, "team_namespaces": self.team_namespaces})
+        self.register_outputs(
+            {"cluster_queues": self.cluster_queues, "team_namespaces": self.team_namespaces}
+        )
 
     def _release(
         self,
@@ -366,7 +375,8 @@ class GpuStack(pulumi.ComponentResource):
                 opts=self._opts,
             )
 
-    def _queues(self, kueue: k8s.helm.v3.Release) -> k8s.apiextensions.CustomResource:
+    def _queues(self, kueue: k8s.helm.v3.Release) -> dict[str, k8s.apiextensions.CustomResource]:
+        """A ResourceFlavor per GPU pool, then a ClusterQueue per team (team name -> its queue)."""
         # Kueue's CRDs come with its release: every Kueue object waits for it.
         after_kueue = pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(depends_on=[kueue]))
         flavors = []
@@ -385,13 +395,30 @@ class GpuStack(pulumi.ComponentResource):
                     opts=after_kueue,
                 )
             )
-        queue = k8s.apiextensions.CustomResource(
-            f"{self._name}-cluster-queue",
+        after_flavors = pulumi.ResourceOptions.merge(after_kueue, pulumi.ResourceOptions(depends_on=flavors))
+        return {team.name: self._cluster_queue(team, after_flavors) for team in self._args.teams}
+
+    def _cluster_queue(
+        self, team: TeamSpec, opts: pulumi.ResourceOptions
+    ) -> k8s.apiextensions.CustomResource:
+        """The team's quota as Kueue sees it, so a job over it waits in the queue instead of being admitted and
+        then refused by the namespace's ResourceQuota while holding quota another team needs.
+
+        Per pool (flavor): GPUs up to min(gpuQuota, what the pool can hold), and no GPU borrowing from the
+        cohort: the ResourceQuota would refuse the borrowed GPUs' pods. CPU and memory are the pool's whole
+        capacity, which covers what its nodes can allocate, so GPUs are the only quota a job waits for.
+        The ResourceQuota stays the cap across pools (Kueue's quotas are per flavor, kueue v0.17.0
+        apis/kueue/v1beta1/clusterqueue_types.go, ResourceQuota.nominalQuota and borrowingLimit)."""
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-cluster-queue-{team.name}",
             api_version=KUEUE_API,
             kind="ClusterQueue",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CLUSTER_QUEUE, labels=dict(self._args.labels)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=team_cluster_queue(team.name), labels={**self._args.labels, TEAM_LABEL: team.name}
+            ),
             spec={
-                "namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]},
+                "cohort": COHORT,
+                "namespaceSelector": {"matchLabels": {TEAM_LABEL: team.name}},
                 "queueingStrategy": "BestEffortFIFO",
                 "preemption": {"withinClusterQueue": "LowerPriority"},
                 "resourceGroups": [
@@ -401,7 +428,11 @@ class GpuStack(pulumi.ComponentResource):
                             {
                                 "name": pool.name,
                                 "resources": [
-                                    {"name": GPU_RESOURCE, "nominalQuota": pool.max_gpus},
+                                    {
+                                        "name": GPU_RESOURCE,
+                                        "nominalQuota": min(team.gpu_quota, pool.max_gpus),
+                                        "borrowingLimit": 0,
+                                    },
                                     {"name": "cpu", "nominalQuota": pool.vcpus * pool.max_nodes},
                                     {
                                         "name": "memory",
@@ -414,9 +445,8 @@ class GpuStack(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=pulumi.ResourceOptions.merge(after_kueue, pulumi.ResourceOptions(depends_on=flavors)),
+            opts=opts,
         )
-        return queue
 
     def _team(self, team: TeamSpec, queue: k8s.apiextensions.CustomResource) -> k8s.core.v1.Namespace:
         labels = {**self._args.labels, TEAM_LABEL: team.name}
@@ -483,24 +513,27 @@ class GpuStack(pulumi.ComponentResource):
             f"{self._name}-team-{team.name}-queue",
             api_version=KUEUE_API,
             kind="LocalQueue",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="gpu", namespace=ns, labels=labels),
-            spec={"clusterQueue": CLUSTER_QUEUE},
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=LOCAL_QUEUE, namespace=ns, labels=labels),
+            spec={"clusterQueue": team_cluster_queue(team.name)},
             opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(depends_on=[queue])),
         )
         return namespace
 
     def _team_network_policy(self, team: TeamSpec, ns: pulumi.Output[str], labels: Mapping[str, str]) -> None:
         """Default deny, except the team's own pods (distributed training), DNS, and HTTPS out (storage, registries)."""
-        same_namespace = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector={})]
+        every_pod = k8s.meta.v1.LabelSelectorArgs()
+        same_namespace = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=every_pod)]
         kube_dns = k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector={"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"kubernetes.io/metadata.name": "kube-system"}
+            )
         )
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-team-{team.name}-default-deny",
             k8s.networking.v1.NetworkPolicyInitArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=ns, labels=dict(labels)),
                 spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector={},
+                    pod_selector=every_pod,
                     policy_types=["Ingress", "Egress"],
                     ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=same_namespace)],
                     egress=[
@@ -513,12 +546,20 @@ class GpuStack(pulumi.ComponentResource):
                             ],
                         ),
                         k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                            to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block={"cidr": "0.0.0.0/0"})],
+                            to=[
+                                k8s.networking.v1.NetworkPolicyPeerArgs(
+                                    ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0")
+                                )
+                            ],
                             ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=443)],
                         ),
                         *(
                             k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                                to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block={"cidr": cidr})],
+                                to=[
+                                    k8s.networking.v1.NetworkPolicyPeerArgs(
+                                        ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
+                                    )
+                                ],
                                 ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=port)],
                             )
                             for cidr, port in CREDENTIAL_ENDPOINTS[self._args.cloud]

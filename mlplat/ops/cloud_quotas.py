@@ -90,7 +90,11 @@ def check_gcp_quotas(stack: StackSettings, region: dict[str, Any]) -> list[Findi
     if gcp.kubernetes.enabled:
         nodes = gcp.kubernetes.system_nodes
         needs["CPUS"].append(
-            ("system", nodes.min_nodes * GCP_SYSTEM_VCPUS, nodes.max_nodes * GCP_SYSTEM_VCPUS)
+            (
+                "system",
+                nodes.min_nodes_for(stack.settings.resolved) * GCP_SYSTEM_VCPUS,
+                nodes.max_nodes * GCP_SYSTEM_VCPUS,
+            )
         )
     for metric, members in needs.items():
         subject = ", ".join(name for name, _, _ in members)
@@ -136,7 +140,9 @@ def check_azure_quotas(stack: StackSettings, usages: Sequence[dict[str, Any]]) -
         family, vcpus = AZURE_SYSTEM
         nodes = azure.kubernetes.system_nodes
         for name in (family, "cores"):
-            needs[name].append(("system", nodes.min_nodes * vcpus, nodes.max_nodes * vcpus))
+            needs[name].append(
+                ("system", nodes.min_nodes_for(stack.settings.resolved) * vcpus, nodes.max_nodes * vcpus)
+            )
     for name, members in needs.items():
         subject = ", ".join(n for n, _, _ in members)
         usage = by_name.get(name.lower())

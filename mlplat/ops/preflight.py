@@ -353,7 +353,7 @@ def _check_system_vcpus(stack: StackSettings, ec2: BaseClient, quotas: BaseClien
         value = _quota_value(quotas, STANDARD_VCPUS.code)
     except AwsError as error:
         return Finding("quota", subject, "unknown", f"{STANDARD_VCPUS.name}: unknown ({describe(error)})")
-    at_deploy, peak = nodes.min_nodes * vcpus, nodes.max_nodes * vcpus
+    at_deploy, peak = nodes.min_nodes_for(stack.settings.resolved) * vcpus, nodes.max_nodes * vcpus
     data = {
         "quotaCode": STANDARD_VCPUS.code,
         "quotaVcpus": value,

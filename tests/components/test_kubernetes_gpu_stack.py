@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -133,14 +133,46 @@ def test_each_pool_gets_a_flavor_that_targets_its_nodes_and_tolerates_its_taint(
     ]
 
 
-def test_cluster_queue_gpu_quota_is_what_the_pools_can_hold(aws: Plan) -> None:
-    (queue,) = custom(aws, "ClusterQueue")
+def _quotas(queue: Seen, resource: str) -> dict[str, dict[str, Any]]:
     (group,) = queue.inputs["spec"]["resourceGroups"]
-    gpus = {
-        f["name"]: next(r["nominalQuota"] for r in f["resources"] if r["name"] == "nvidia.com/gpu")
-        for f in group["flavors"]
+    return {f["name"]: next(r for r in f["resources"] if r["name"] == resource) for f in group["flavors"]}
+
+
+def cluster_queues(plan: Plan) -> dict[str, Seen]:
+    return {r.inputs["metadata"]["name"]: r for r in custom(plan, "ClusterQueue")}
+
+
+def test_each_team_gets_a_cluster_queue_in_the_shared_cohort_selecting_only_its_namespace(aws: Plan) -> None:
+    queues = cluster_queues(aws)
+    assert set(queues) == {"team-research", "team-inference"}
+    assert {q.inputs["spec"]["cohort"] for q in queues.values()} == {"mlplat"}
+    assert queues["team-research"].inputs["spec"]["namespaceSelector"] == {
+        "matchLabels": {"mlplat.io/team": "research"}
     }
-    assert gpus == {"t4": 3, "a100": 16}
+
+
+def test_a_teams_gpu_quota_per_pool_is_its_quota_up_to_what_the_pool_holds(aws: Plan) -> None:
+    gpus = {
+        team: {flavor: r["nominalQuota"] for flavor, r in _quotas(q, "nvidia.com/gpu").items()}
+        for team, q in cluster_queues(aws).items()
+    }
+    # research: 8 of t4's 3 and a100's 16; inference: 2 of each.
+    assert gpus == {"team-research": {"t4": 3, "a100": 8}, "team-inference": {"t4": 2, "a100": 2}}
+
+
+def test_no_team_borrows_gpus_the_namespace_quota_would_refuse(aws: Plan) -> None:
+    for queue in cluster_queues(aws).values():
+        assert {f: r.get("borrowingLimit") for f, r in _quotas(queue, "nvidia.com/gpu").items()} == {
+            "t4": 0,
+            "a100": 0,
+        }
+
+
+def test_a_teams_cpu_and_memory_quota_is_the_whole_pool_so_only_gpus_queue(aws: Plan) -> None:
+    queue = cluster_queues(aws)["team-inference"]
+    cpu = {f: r["nominalQuota"] for f, r in _quotas(queue, "cpu").items()}
+    memory = {f: r["nominalQuota"] for f, r in _quotas(queue, "memory").items()}
+    assert (cpu, memory) == ({"t4": 12, "a100": 192}, {"t4": "48Gi", "a100": "2304Gi"})
 
 
 def test_kueue_objects_wait_for_the_kueue_release_that_brings_their_crds(aws: Plan) -> None:
@@ -172,7 +204,10 @@ def test_each_team_gets_a_namespace_a_gpu_quota_limits_and_a_local_queue(aws: Pl
         for r in limits
     )
     queues = {r.inputs["metadata"]["namespace"]: r.inputs["spec"] for r in custom(aws, "LocalQueue")}
-    assert queues == {"team-research": {"clusterQueue": "gpu"}, "team-inference": {"clusterQueue": "gpu"}}
+    assert queues == {
+        "team-research": {"clusterQueue": "team-research"},
+        "team-inference": {"clusterQueue": "team-inference"},
+    }
 
 
 def test_training_and_inference_priority_classes_exist(aws: Plan) -> None:

@@ -65,7 +65,7 @@ def _selector_matches(selector: dict[str, Any] | None, labels: dict[str, str]) -
 def kueue(cluster: Cluster, pod: kube.Pod) -> tuple[kube.Pod, list[str]]:
     """Kueue admission of a queued workload: its LocalQueue, that queue's ClusterQueue (which must select the
     namespace and cover every requested resource), the first flavor that fits (node labels compatible with
-    the pod's nodeSelector, node taints tolerated, request within nominal quota); on admission Kueue adds
+    the pod's nodeSelector, node taints tolerated, request within nominal quota plus what it may borrow); on admission Kueue adds
     the flavor's nodeLabels and tolerations to the pod (kueue.sigs.k8s.io/docs/concepts/local_queue/,
     /cluster_queue/#flavors-and-resources, /resource_flavor/)."""
     ns, name = pod["namespace"], pod["labels"][QUEUE_LABEL]
@@ -110,7 +110,10 @@ def kueue(cluster: Cluster, pod: kube.Pod) -> tuple[kube.Pod, list[str]]:
             selector = {k: v for k, v in (pod.get("nodeSelector") or {}).items() if k in all_flavor_keys}
             why = [f"nodeSelector {k}={v}" for k, v in selector.items() if labels.get(k) != v]
             why += kube.untolerated(pod.get("tolerations") or [], spec.get("nodeTaints") or [])
-            quota = {r["name"]: kube.quantity(r["nominalQuota"]) for r in flavor.get("resources") or []}
+            quota = {
+                r["name"]: kube.quantity(r["nominalQuota"]) + _borrowable(cluster, cq, flavor["name"], r)
+                for r in flavor.get("resources") or []
+            }
             why += [
                 f"{r} {q} over quota {quota.get(r, 0)}"
                 for r, q in wanted.items()
@@ -124,6 +127,25 @@ def kueue(cluster: Cluster, pod: kube.Pod) -> tuple[kube.Pod, list[str]]:
         else:
             return pod, [f"no flavor of ClusterQueue {cq['metadata']['name']} fits: {'; '.join(reasons)}"]
     return pod, []
+
+
+def _borrowable(cluster: Cluster, cq: dict[str, Any], flavor: str, resource: dict[str, Any]) -> Decimal:
+    """What a ClusterQueue may borrow of a flavor's resource from the others in its cohort, all idle: none
+    outside a cohort, else up to its borrowingLimit (null: no limit) of their nominal quota less their
+    lendingLimit (kueue v0.17.0 apis/kueue/v1beta1/clusterqueue_types.go)."""
+    cohort = cq["spec"].get("cohort")
+    if not cohort:
+        return Decimal(0)
+    lent = Decimal(0)
+    for other in cluster.objects("ClusterQueue"):
+        if other is cq or other["spec"].get("cohort") != cohort:
+            continue
+        for group in other["spec"].get("resourceGroups") or []:
+            for f in (f for f in group.get("flavors") or [] if f["name"] == flavor):
+                for r in (r for r in f.get("resources") or [] if r["name"] == resource["name"]):
+                    lent += kube.quantity(r.get("lendingLimit", r["nominalQuota"]))
+    limit = resource.get("borrowingLimit")
+    return lent if limit is None else min(lent, kube.quantity(limit))
 
 
 # --- placement -------------------------------------------------------------------------------------------

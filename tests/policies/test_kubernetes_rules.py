@@ -1186,3 +1186,66 @@ def test_team_namespace_whose_policy_leaves_egress_open_is_violation() -> None:
             namespace.urn,
         )
     ]
+
+
+def _team_queue(selector: dict[str, Any], gpus: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "team-research"},
+        "spec": {
+            "namespaceSelector": selector,
+            **spec,
+            "resourceGroups": [
+                {
+                    "coveredResources": ["nvidia.com/gpu"],
+                    "flavors": [{"name": "a100", "resources": [{"name": "nvidia.com/gpu", **gpus}]}],
+                }
+            ],
+        },
+    }
+
+
+RESEARCH_ONLY = {"matchLabels": {"mlplat.io/team": "research"}}
+
+
+def _team_with_quota() -> list[Any]:
+    namespace = stack_resource(k8s.NAMESPACE, "ns", TEAM_NS)
+    return [namespace, link(stack_resource(k8s.RESOURCE_QUOTA, "q", QUOTA), "metadata", namespace)]
+
+
+def test_a_teams_queue_within_its_gpu_quota_without_borrowing_passes() -> None:
+    queue = stack_resource(
+        k8s.CLUSTER_QUEUE,
+        "cq",
+        _team_queue(RESEARCH_ONLY, {"nominalQuota": 8, "borrowingLimit": 0}, cohort="mlplat"),
+    )
+    assert check_stack(k8s.team_queue_within_gpu_quota, [*_team_with_quota(), queue]) == []
+
+
+def test_a_queue_that_may_borrow_past_the_teams_gpu_quota_is_violation() -> None:
+    # No borrowingLimit in a cohort: Kueue lets the queue borrow every unused GPU of the cohort.
+    queue = stack_resource(
+        k8s.CLUSTER_QUEUE, "cq", _team_queue(RESEARCH_ONLY, {"nominalQuota": 8}, cohort="mlplat")
+    )
+    ((message, urn),) = check_stack(k8s.team_queue_within_gpu_quota, [*_team_with_quota(), queue])
+    assert urn == queue.urn and "use unlimited GPUs of flavor a100" in message
+
+
+def test_a_queue_above_the_teams_gpu_quota_is_violation() -> None:
+    queue = stack_resource(k8s.CLUSTER_QUEUE, "cq", _team_queue(RESEARCH_ONLY, {"nominalQuota": 16}))
+    ((message, _),) = check_stack(k8s.team_queue_within_gpu_quota, [*_team_with_quota(), queue])
+    assert "use 16 GPUs" in message and "ResourceQuota allows 8" in message
+
+
+def test_one_cluster_queue_shared_by_two_teams_is_violation() -> None:
+    other = stack_resource(
+        k8s.NAMESPACE,
+        "other",
+        {"metadata": {"name": "team-inference", "labels": {"mlplat.io/team": "inference"}}},
+    )
+    shared = {"matchExpressions": [{"key": "mlplat.io/team", "operator": "Exists"}]}
+    queue = stack_resource(k8s.CLUSTER_QUEUE, "cq", _team_queue(shared, {"nominalQuota": 8}))
+    reports = check_stack(k8s.team_queue_within_gpu_quota, [*_team_with_quota(), other, queue])
+    assert [m for m, _ in reports] == [
+        "ClusterQueue admits the jobs of 2 teams (team-inference, team-research): a team's job that its "
+        "namespace's ResourceQuota refuses still holds the queue's quota; give each team its own"
+    ]
