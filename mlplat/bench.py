@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -182,8 +183,18 @@ def scaled(document: dict[str, Any], factor: int) -> dict[str, Any]:
         section["gpuPools"] = [{**p, "name": f"{p['name']}{i}"[:20]} for i in range(factor) for p in pools]
         users = section.get("workspace", {}).get("users", [])
         if users:
+            # Each copy is another person: the clouds refuse one identity twice (settings say so too).
             section["workspace"]["users"] = [
-                {**u, "name": f"{u['name']}{i}", "email": u["email"].replace("@", f"+{i}@")}
+                {
+                    **u,
+                    "name": f"{u['name']}{i}",
+                    "email": u["email"].replace("@", f"+{i}@"),
+                    **(
+                        {"objectId": str(uuid.uuid5(uuid.UUID(u["objectId"]), str(i)))}
+                        if "objectId" in u
+                        else {}
+                    ),
+                }
                 for i in range(factor)
                 for u in users
             ]
@@ -200,7 +211,7 @@ def growth() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             project = Path(tmp)
             (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-            for folder in ("infra", "policies"):
+            for folder in ("infra", "policies", "clusters"):
                 (project / folder).symlink_to(ROOT / folder)
             yaml = YAML()
             with (project / "Pulumi.prod.yaml").open("w") as f:

@@ -893,11 +893,23 @@ gke_node_pool_hardened = _props_rule(
 )
 
 
+def _operator_driven_gpu_pool(props: Props) -> bool:
+    """A GPU pool whose driver GKE does not install: the NVIDIA GPU operator's, which runs on Ubuntu only
+    (GKE docs, "Manage the GPU Stack with the NVIDIA GPU Operator": Ubuntu node images, driver installation
+    disabled), the one deliberate exception to Container-Optimized OS."""
+    accelerators = elements(props, "nodeConfig", "guestAccelerators")
+    return bool(accelerators) and all(
+        prop(a, "gpuDriverInstallationConfig", "gpuDriverVersion") == "INSTALLATION_DISABLED" for a in accelerators
+    )
+
+
 def _cos_image(props: Props) -> list[str]:
     image = prop(props, "nodeConfig", "imageType", default="COS_CONTAINERD")
-    if _known(image) and str(image).upper() != "COS_CONTAINERD":
-        return [f'nodeConfig.imageType is {_show(image)}, expected "COS_CONTAINERD"']
-    return []
+    if not _known(image) or str(image).upper() == "COS_CONTAINERD":
+        return []
+    if str(image).upper() == "UBUNTU_CONTAINERD" and _operator_driven_gpu_pool(props):
+        return []
+    return [f'nodeConfig.imageType is {_show(image)}, expected "COS_CONTAINERD"']
 
 
 def _auto_repair(props: Props) -> list[str]:

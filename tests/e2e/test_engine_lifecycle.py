@@ -59,7 +59,9 @@ def test_up_after_destroy_rebuilds_the_same_resources(runs: dict[str, Run]) -> N
 NO_CLUSTER = (
     "configured Kubernetes cluster is unreachable: unable to load schema information from the API server",
     'failed to perform "FetchReference" on source',  # the Helm chart, from its OCI registry
+    "is not a valid chart repository or cannot be reached",  # the Helm chart, from its HTTP repository
     "failed to run remediation: context canceled",  # the pack, stopped with the run
+    "failed to run policy: context canceled",  # likewise, when it was analysing a resource
     "Resource monitor has terminated, shutting down",  # the program, stopped with the run
     ": preview failed",
     ": update failed",

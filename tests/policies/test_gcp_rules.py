@@ -1796,3 +1796,19 @@ def test_a_grant_whose_role_is_known_later_does_not_hide_the_accounts_next_grant
             urn_of(gcp.SERVICE_ACCOUNT, "nodes"),
         )
     ]
+
+
+def test_a_gpu_pool_whose_driver_the_gpu_operator_installs_may_run_ubuntu() -> None:
+    # GKE docs, "Manage the GPU Stack with the NVIDIA GPU Operator": Ubuntu nodes, GKE's driver install off.
+    ubuntu = changed(GPU_POOL_OK, ("nodeConfig", "imageType"), "UBUNTU_CONTAINERD")
+    operator = changed(
+        ubuntu,
+        ("nodeConfig", "guestAccelerators"),
+        [
+            {**a, "gpuDriverInstallationConfig": {"gpuDriverVersion": "INSTALLATION_DISABLED"}}
+            for a in GPU_POOL_OK["nodeConfig"]["guestAccelerators"]
+        ],
+    )
+    assert check(gcp.gke_node_pool_cos_image, gcp.NODE_POOL, operator) == []
+    # The exception is for operator-driven GPU pools only: GKE's own driver on Ubuntu is still refused.
+    assert len(check(gcp.gke_node_pool_cos_image, gcp.NODE_POOL, ubuntu)) == 1

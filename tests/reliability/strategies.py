@@ -219,7 +219,8 @@ def stack_files(
                         "awsPrincipalArn": f"arn:aws:iam::123456789012:role/{draw(dns_labels)}",
                         "azureObjectId": str(draw(st.uuids(version=4))),
                     }
-                    for email in draw(st.lists(emails, max_size=2))
+                    # Each member once per team: the clouds refuse a second grant to one principal.
+                    for email in draw(st.lists(emails, max_size=2, unique_by=str.lower))
                 ],
             }
             for t in teams
@@ -463,10 +464,16 @@ def _contradiction(draw: st.DrawFn, file: StackFile) -> Mistake | None:
             if items:
                 path = (f"mlplat:{cloud}", *where)
                 at = (*path, len(items)) + (("name",) if isinstance(items[0], dict) else ())
+                # The same name for another person: only the name repeats (a repeated identity is its own mistake).
+                again = items[0]
+                if isinstance(again, dict):
+                    again = {**again, "name": again["name"]}
+                    if "objectId" in again:
+                        again["objectId"] = "0f0e0d0c-0b0a-4908-8706-050403020100"
+                    if "email" in again:
+                        again["email"] = "someone.else@example.com"
                 options.append(
-                    Mistake(
-                        f"duplicate {where[-1]}", render(at), _set(file.document, path, [*items, items[0]])
-                    )
+                    Mistake(f"duplicate {where[-1]}", render(at), _set(file.document, path, [*items, again]))
                 )
         if section.get("kubernetes", {}).get("enabled", True):
             kube = {k: v for k, v in section.get("kubernetes", {}).items() if k != "publicAccessCidrs"}

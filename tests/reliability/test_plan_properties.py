@@ -126,7 +126,8 @@ def has_control_plane_fee(file: StackFile) -> bool:
     clusters = [
         c
         for c in ("aws", "azure")
-        if file.config.get(f"mlplat:{c}", {}).get("kubernetes", {}).get("enabled", True)
+        if f"mlplat:{c}" in file.config
+        and file.config[f"mlplat:{c}"].get("kubernetes", {}).get("enabled", True)
     ]
     return "aws" in clusters or (file.profile == "prod" and "azure" in clusters)
 
