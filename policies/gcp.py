@@ -899,7 +899,8 @@ def _operator_driven_gpu_pool(props: Props) -> bool:
     disabled), the one deliberate exception to Container-Optimized OS."""
     accelerators = elements(props, "nodeConfig", "guestAccelerators")
     return bool(accelerators) and all(
-        prop(a, "gpuDriverInstallationConfig", "gpuDriverVersion") == "INSTALLATION_DISABLED" for a in accelerators
+        prop(a, "gpuDriverInstallationConfig", "gpuDriverVersion") == "INSTALLATION_DISABLED"
+        for a in accelerators
     )
 
 
