@@ -898,6 +898,8 @@ def _operator_driven_gpu_pool(props: Props) -> bool:
     (GKE docs, "Manage the GPU Stack with the NVIDIA GPU Operator": Ubuntu node images, driver installation
     disabled), the one deliberate exception to Container-Optimized OS."""
     accelerators = elements(props, "nodeConfig", "guestAccelerators")
+    if not isinstance(accelerators, list):
+        return False  # unknown in a preview: judged when known
     return bool(accelerators) and all(
         prop(a, "gpuDriverInstallationConfig", "gpuDriverVersion") == "INSTALLATION_DISABLED"
         for a in accelerators
